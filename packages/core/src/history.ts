@@ -1,0 +1,122 @@
+import type { AbortReason } from './errors.js'
+import type { Priority } from './priority.js'
+import type { SiteRef } from './spawn-site.js'
+import type { DropReason, Outcome, TaskRecord } from './task.js'
+
+/** Longest error message kept in history. */
+const MAX_ERROR_LENGTH = 200
+
+/** One terminated task, as kept in the history ring. */
+export interface HistoryEntry {
+  readonly id: string
+  readonly name: string
+  readonly outcome: Outcome
+  readonly priority: Priority
+  /** Who cancelled or why it was aborted (`timeout`, `operator`, `shutdown`…), or why it was dropped. */
+  readonly reason: AbortReason | DropReason | null
+  /** Running time in ms; 0 if it never ran. */
+  readonly durationMs: number
+  /** Time spent waiting for a slot, in ms. */
+  readonly queueWaitMs: number
+  /** How long ago it ended, in ms, at the time of the snapshot. */
+  readonly endedAgoMs: number
+  /** `Name: message` of the error, truncated; `null` when there was none. */
+  readonly error: string | null
+  readonly leaked: boolean
+  readonly labels: Readonly<Record<string, string>> | null
+  readonly meta: Readonly<Record<string, string | number | boolean>> | null
+  readonly site: string | null
+}
+
+/** A reusable slot: the facts of one terminated task, copied in place (never its value or error object). */
+class Slot {
+  id = ''
+  name = ''
+  outcome: Outcome = 'completed'
+  priority: Priority = 'normal'
+  reason: AbortReason | DropReason | null = null
+  spawnedAt = 0
+  startedAt = -1
+  endedAt = 0
+  error: string | null = null
+  leaked = false
+  labels: Readonly<Record<string, string>> | undefined = undefined
+  meta: Readonly<Record<string, string | number | boolean>> | undefined = undefined
+  siteRef: SiteRef | undefined = undefined
+}
+
+/**
+ * A fixed ring of the last `size` terminated tasks. Slots are allocated once and overwritten in
+ * place, so recording costs no allocation and retains no task values; snapshots copy out plain objects.
+ */
+export class HistoryRing {
+  readonly #slots: Slot[]
+  #next = 0
+  #count = 0
+
+  constructor(size: number) {
+    this.#slots = Array.from({ length: size }, () => new Slot())
+  }
+
+  record(task: TaskRecord): void {
+    const size = this.#slots.length
+    if (size === 0) return
+    const slot = this.#slots[this.#next]!
+    slot.id = task.id
+    slot.name = task.name
+    slot.outcome = task.state as Outcome
+    slot.priority = task.priority
+    slot.reason = task.dropReason ?? task.abortReason ?? null
+    slot.spawnedAt = task.spawnedAt
+    slot.startedAt = task.startedAt
+    slot.endedAt = task.endedAt
+    slot.error = task.error === undefined ? null : summarizeError(task.error)
+    slot.leaked = task.leaked
+    slot.labels = task.labels
+    slot.meta = task.meta
+    slot.siteRef = task.siteRef
+    this.#next = this.#next + 1 === size ? 0 : this.#next + 1
+    if (this.#count < size) this.#count++
+  }
+
+  /** Newest first, at most `limit` entries. */
+  snapshot(now: number, limit: number, site: (ref: SiteRef) => string | undefined): HistoryEntry[] {
+    const size = this.#slots.length
+    const out: HistoryEntry[] = []
+    for (let i = 1; i <= this.#count && out.length < limit; i++) {
+      const slot = this.#slots[(this.#next - i + size) % size]!
+      out.push({
+        id: slot.id,
+        name: slot.name,
+        outcome: slot.outcome,
+        priority: slot.priority,
+        reason: slot.reason,
+        durationMs: slot.startedAt < 0 ? 0 : slot.endedAt - slot.startedAt,
+        queueWaitMs: (slot.startedAt < 0 ? slot.endedAt : slot.startedAt) - slot.spawnedAt,
+        endedAgoMs: now - slot.endedAt,
+        error: slot.error,
+        leaked: slot.leaked,
+        labels: slot.labels === undefined ? null : { ...slot.labels },
+        meta: slot.meta === undefined ? null : { ...slot.meta },
+        site: slot.siteRef === undefined ? null : (site(slot.siteRef) ?? null),
+      })
+    }
+    return out
+  }
+}
+
+
+/** `Name: message`, truncated, for any thrown value. Never the whole object. */
+export function summarizeError(error: unknown): string {
+  let text: string
+  if (error instanceof Error) text = `${error.name}: ${error.message}`
+  else if (typeof error === 'string') text = error
+  else {
+    try {
+      text = String(error)
+    } catch {
+      text = 'unprintable value'
+    }
+  }
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text
+}

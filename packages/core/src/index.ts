@@ -1,0 +1,53 @@
+/**
+ * `@fastify-tasks/core`: the task scheduler behind fastify-tasks. No HTTP, no Fastify, no I/O.
+ * @packageDocumentation
+ */
+export { Scheduler, type CloseOptions } from './scheduler.js'
+export type {
+  CancelReason,
+  DropReason,
+  LiveState,
+  Outcome,
+  Settlement,
+  TaskContext,
+  TaskFunction,
+  TaskHandle,
+  TaskState,
+} from './task.js'
+export {
+  DEFAULTS,
+  type AdmissionCheck,
+  type AdmissionRequest,
+  type OverflowPolicy,
+  type SchedulerOptions,
+  type SpawnOptions,
+  type SpawnSiteMode,
+} from './options.js'
+export { PRIORITIES, type Priority } from './priority.js'
+export { systemClock, type Clock } from './clock.js'
+export type { LifecycleEvent, LifecycleListener, RejectedSpawn } from './lifecycle.js'
+export type { HistoryEntry } from './history.js'
+export {
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+  type AbandonedGroup,
+  type CloseReport,
+  type ListQuery,
+  type SchedulerSummary,
+  type TaskGroup,
+  type TaskPage,
+  type TaskSnapshot,
+} from './inspection.js'
+export {
+  AdmissionError,
+  ClosingError,
+  ERROR_CODES,
+  InvalidOptionError,
+  OverloadedError,
+  QueueFullError,
+  TaskAbortedError,
+  TasksError,
+  type AbortReason,
+  type ErrorCode,
+  type RejectReason,
+} from './errors.js'

@@ -1,0 +1,128 @@
+import type { AbortReason, RejectReason } from './errors.js'
+import type { OverflowPolicy } from './options.js'
+import type { Priority } from './priority.js'
+import type { LiveState, Outcome } from './task.js'
+
+/** Counts and limits at one instant. A fresh copy each time. */
+export interface SchedulerSummary {
+  /** Live tasks by state. `running` excludes `aborting`; both hold a concurrency slot. */
+  readonly live: { readonly pending: number; readonly running: number; readonly aborting: number; readonly total: number }
+  /** Tasks admitted since the scheduler was created. */
+  readonly spawned: number
+  /** Spawns refused, by reason. */
+  readonly rejected: Readonly<Record<RejectReason, number>>
+  /** Terminated tasks, by outcome. */
+  readonly outcomes: Readonly<Record<Outcome, number>>
+  /** Running tasks with no progress for `stuckAfter`. */
+  readonly stuck: number
+  /** `live`: aborted tasks still unsettled past `abortGrace` now; `total`: every task ever flagged. */
+  readonly leaked: { readonly live: number; readonly total: number }
+  readonly limits: {
+    readonly concurrency: number
+    readonly maxQueue: number
+    readonly overflow: OverflowPolicy
+    readonly timeout: number
+    readonly abortGrace: number
+    readonly stuckAfter: number
+  }
+  /** `true` once `close()` was called. */
+  readonly closing: boolean
+}
+
+/** Live tasks sharing name, state, spawn site and labels. */
+export interface TaskGroup {
+  readonly name: string
+  readonly state: LiveState
+  readonly site: string | null
+  readonly labels: Readonly<Record<string, string>> | null
+  readonly count: number
+  /** Age (since spawn) of the oldest task in the group, in ms. */
+  readonly oldestAgeMs: number
+  /** How many of them are flagged stuck / leaked. */
+  readonly stuck: number
+  readonly leaked: number
+}
+
+/** One live task. */
+export interface TaskSnapshot {
+  readonly id: string
+  readonly name: string
+  readonly state: LiveState
+  readonly priority: Priority
+  /** Since spawn, in ms. */
+  readonly ageMs: number
+  /** Time waited for a slot so far (pending) or in all (started), in ms. */
+  readonly queueWaitMs: number
+  /** Since it started, or `null` while pending. */
+  readonly runningMs: number | null
+  /** Since its last `progress()` (or start), or `null` while pending. */
+  readonly sinceProgressMs: number | null
+  /** Until its deadline (negative once passed), or `null` with no deadline or while pending. */
+  readonly deadlineInMs: number | null
+  readonly timeout: number | null
+  readonly abortReason: AbortReason | null
+  readonly stuck: boolean
+  readonly leaked: boolean
+  readonly labels: Readonly<Record<string, string>> | null
+  readonly meta: Readonly<Record<string, string | number | boolean>> | null
+  readonly site: string | null
+}
+
+/** Which live tasks `list` returns. */
+export interface ListQuery {
+  /** Only these states. */
+  state?: LiveState | readonly LiveState[]
+  /** Only this exact name. */
+  name?: string
+  /** Only tasks older than this many ms (since spawn). */
+  olderThan?: number
+  /**
+   * Page size, 1 to {@link MAX_LIST_LIMIT}.
+   * @default 100
+   */
+  limit?: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string
+}
+
+/** One page of live tasks, in spawn order. */
+export interface TaskPage {
+  readonly tasks: readonly TaskSnapshot[]
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  readonly nextCursor: string | null
+}
+
+/** The largest page `list` returns. */
+export const MAX_LIST_LIMIT = 1_000
+/** Default page size of `list` and `history`. */
+export const DEFAULT_LIST_LIMIT = 100
+
+/** Tasks abandoned by `close()`, grouped by name and spawn site. */
+export interface AbandonedGroup {
+  readonly name: string
+  readonly site: string | null
+  readonly count: number
+  /** Never started: dropped with reason `shutdown`. */
+  readonly dropped: number
+  /** Were running at the deadline and were aborted with reason `shutdown`. */
+  readonly aborted: number
+  /** Still had not settled after `abortGrace`: their functions ignore their signal. */
+  readonly unsettled: number
+  /** Age (since spawn) of the oldest of them when the drain gave up, in ms. */
+  readonly oldestAgeMs: number
+}
+
+/** What `close()` resolves with. */
+export interface CloseReport {
+  /** `true` when every task finished on its own before the deadline. */
+  readonly clean: boolean
+  readonly durationMs: number
+  /** Tasks that reached each outcome while closing (including those aborted by the close). */
+  readonly finished: Readonly<Record<Outcome, number>>
+  /** Totals over `abandoned`. */
+  readonly dropped: number
+  readonly aborted: number
+  readonly unsettled: number
+  /** Sorted by count, largest first. */
+  readonly abandoned: readonly AbandonedGroup[]
+}

@@ -1,0 +1,296 @@
+import type { Clock } from './clock.js'
+import { InvalidOptionError } from './errors.js'
+import type { LifecycleEvent } from './lifecycle.js'
+import { PRIORITIES, type Priority } from './priority.js'
+
+/** What to do when a task arrives and the queue already holds `maxQueue` tasks. */
+export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-lowest-priority'
+
+/** How spawn sites are recorded. */
+export type SpawnSiteMode = 'sampled' | 'always' | 'off'
+
+/** What an admission check is told about a task that wants in. */
+export interface AdmissionRequest {
+  readonly name: string
+  readonly priority: Priority
+  readonly labels: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * Asked before every spawn; answer `false` to refuse the task with reason `overloaded`.
+ * Keep it cheap: it runs on the hot path.
+ */
+export type AdmissionCheck = (request: AdmissionRequest) => boolean
+
+/** Options of a {@link Scheduler}. Every one is validated; a wrong one throws `InvalidOptionError`. */
+export interface SchedulerOptions {
+  /**
+   * Tasks allowed to run at once. A task keeps its slot until its function settles, even after it
+   * was aborted, so ignored aborts cannot overcommit.
+   * @default 100
+   */
+  concurrency?: number
+  /**
+   * Tasks allowed to wait for a slot. Beyond it, `overflow` decides.
+   * @default 10_000
+   */
+  maxQueue?: number
+  /**
+   * `reject` throws `QueueFullError` at the newcomer; `drop-oldest` evicts the longest-waiting task;
+   * `drop-lowest-priority` evicts the newest task of the lowest waiting level when it ranks at or
+   * below the newcomer, and otherwise rejects the newcomer. Evicted tasks end `dropped`.
+   * @default 'reject'
+   */
+  overflow?: OverflowPolicy
+  /**
+   * Default deadline in milliseconds, measured from the moment a task starts running. A task can set
+   * its own; `Infinity` turns the deadline off and must be asked for by name.
+   * @default 30_000
+   */
+  timeout?: number
+  /**
+   * Milliseconds an aborted task may take to settle before it is flagged `leaked`.
+   * @default 5_000
+   */
+  abortGrace?: number
+  /**
+   * A running task that has not called `progress()` (nor started) for this many milliseconds is
+   * flagged `stuck` in snapshots.
+   * @default 60_000
+   */
+  stuckAfter?: number
+  /**
+   * A waiting task climbs one priority level per `agingInterval` milliseconds of waiting, so `low`
+   * work never starves behind a steady stream of `high`.
+   * @default 2_000
+   */
+  agingInterval?: number
+  /**
+   * Terminated tasks kept for inspection (a ring; the oldest entry is overwritten).
+   * @default 1_000
+   */
+  historySize?: number
+  /**
+   * `sampled` records the exact caller of `spawn` for the first spawns of each task name and then
+   * for one in 64, attributing the others to the name's latest sampled site; `always` captures every
+   * spawn (about 2 µs each); `off` records nothing.
+   * @default 'sampled'
+   */
+  spawnSite?: SpawnSiteMode
+  /**
+   * Path fragments of stack frames to skip when resolving a spawn site, so a wrapper around `spawn`
+   * (a plugin, your own helper) is not reported as the site. Frames of this package and of Node's
+   * internals are always skipped.
+   * @default []
+   */
+  siteIgnore?: readonly string[]
+  /**
+   * Seconds suggested to refused callers (`AdmissionError.retryAfter`, the `Retry-After` header).
+   * @default 1
+   */
+  retryAfter?: number
+  /** Asked before each spawn; `false` refuses the task with reason `overloaded`. */
+  admission?: AdmissionCheck
+  /** Source of time and timers. @default systemClock */
+  clock?: Clock
+  /**
+   * Called when a lifecycle listener (or the `admission` check, which then admits) throws. The
+   * scheduler carries on either way.
+   * @default emits a process warning
+   */
+  onListenerError?: (error: unknown, event: LifecycleEvent | 'admission') => void
+}
+
+/** Options accepted by `spawn`. */
+export interface SpawnOptions {
+  /** Deadline in milliseconds from start; `Infinity` for none. @default the scheduler's `timeout` */
+  timeout?: number
+  /** @default 'normal' */
+  priority?: Priority
+  /** Deduplication key: at most one live task per key. */
+  key?: string
+  /**
+   * With a `key` that already has a live task: `join` returns that task's handle and does not run
+   * `fn`; `replace` cancels it (reason `superseded`) and spawns this one.
+   * @default 'join'
+   */
+  onDuplicate?: 'join' | 'replace'
+  /**
+   * Low-cardinality labels (route, tenant tier…): used to group live tasks and to cancel by
+   * predicate. Never put ids here; use `meta`.
+   */
+  labels?: Readonly<Record<string, string>>
+  /** Free-form facts shown per task (request id…), never used for grouping. */
+  meta?: Readonly<Record<string, string | number | boolean>>
+}
+
+export const DEFAULTS = {
+  concurrency: 100,
+  maxQueue: 10_000,
+  overflow: 'reject',
+  timeout: 30_000,
+  abortGrace: 5_000,
+  stuckAfter: 60_000,
+  agingInterval: 2_000,
+  historySize: 1_000,
+  spawnSite: 'sampled',
+  retryAfter: 1,
+} as const satisfies Partial<SchedulerOptions>
+
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop-oldest', 'drop-lowest-priority']
+const SPAWN_SITE_MODES: readonly SpawnSiteMode[] = ['sampled', 'always', 'off']
+const SCHEDULER_KEYS = new Set<string>([
+  'concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'stuckAfter', 'agingInterval',
+  'historySize', 'spawnSite', 'siteIgnore', 'retryAfter', 'admission', 'clock', 'onListenerError',
+])
+const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta'])
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  concurrency: number
+  maxQueue: number
+  overflow: OverflowPolicy
+  timeout: number
+  abortGrace: number
+  stuckAfter: number
+  agingInterval: number
+  historySize: number
+  spawnSite: SpawnSiteMode
+  siteIgnore: readonly string[]
+  retryAfter: number
+  admission: AdmissionCheck | undefined
+  onListenerError: ((error: unknown, event: LifecycleEvent | 'admission') => void) | undefined
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInteger(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`
+    throw new InvalidOptionError(option, range, value)
+  }
+  return value
+}
+
+/** Throws unless `value` is a duration in milliseconds: a finite number >= 0, or `Infinity` when allowed. */
+export function checkDuration(option: string, value: unknown, allowInfinity: boolean): number {
+  if (typeof value === 'number' && value >= 0 && (Number.isFinite(value) || (allowInfinity && value === Infinity))) {
+    return value
+  }
+  throw new InvalidOptionError(
+    option,
+    allowInfinity ? 'milliseconds as a number >= 0, or Infinity' : 'milliseconds as a finite number >= 0',
+    value,
+  )
+}
+
+function checkOneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  throw new InvalidOptionError(option, `one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value)
+}
+
+function checkPlainObject(option: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(option, 'an object', value)
+  }
+  return value as Record<string, unknown>
+}
+
+function checkUnknownKeys(where: string, value: Record<string, unknown>, known: Set<string>): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionError(`${where}.${key}`, `one of the known options (${[...known].join(', ')})`, value[key])
+    }
+  }
+}
+
+/** Validates scheduler options and fills in defaults. */
+export function resolveOptions(options: SchedulerOptions | undefined): ResolvedOptions & { clock: Clock | undefined } {
+  const o = options === undefined ? {} : checkPlainObject('options', options)
+  checkUnknownKeys('options', o, SCHEDULER_KEYS)
+  const get = (key: string): unknown => o[key]
+  const orDefault = <T>(key: string, fallback: T): unknown => (get(key) === undefined ? fallback : get(key))
+  const siteIgnore = orDefault('siteIgnore', [])
+  if (!Array.isArray(siteIgnore) || siteIgnore.some((s) => typeof s !== 'string' || s.length === 0)) {
+    throw new InvalidOptionError('siteIgnore', 'an array of non-empty strings', siteIgnore)
+  }
+  const admission = get('admission')
+  if (admission !== undefined && typeof admission !== 'function') {
+    throw new InvalidOptionError('admission', 'a function (request) => boolean', admission)
+  }
+  const onListenerError = get('onListenerError')
+  if (onListenerError !== undefined && typeof onListenerError !== 'function') {
+    throw new InvalidOptionError('onListenerError', 'a function (error, event) => void', onListenerError)
+  }
+  const clock = get('clock')
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' || clock === null ||
+      typeof (clock as Clock).now !== 'function' ||
+      typeof (clock as Clock).setTimeout !== 'function' ||
+      typeof (clock as Clock).clearTimeout !== 'function')
+  ) {
+    throw new InvalidOptionError('clock', 'an object with now(), setTimeout() and clearTimeout()', clock)
+  }
+  const retryAfter = orDefault('retryAfter', DEFAULTS.retryAfter)
+  if (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0) {
+    throw new InvalidOptionError('retryAfter', 'seconds as a finite number >= 0', retryAfter)
+  }
+  return {
+    concurrency: checkInteger('concurrency', orDefault('concurrency', DEFAULTS.concurrency), 1),
+    maxQueue: checkInteger('maxQueue', orDefault('maxQueue', DEFAULTS.maxQueue), 0),
+    overflow: checkOneOf('overflow', orDefault('overflow', DEFAULTS.overflow), OVERFLOW_POLICIES),
+    timeout: checkDuration('timeout', orDefault('timeout', DEFAULTS.timeout), true),
+    abortGrace: checkDuration('abortGrace', orDefault('abortGrace', DEFAULTS.abortGrace), false),
+    stuckAfter: checkDuration('stuckAfter', orDefault('stuckAfter', DEFAULTS.stuckAfter), true),
+    agingInterval: checkDuration('agingInterval', orDefault('agingInterval', DEFAULTS.agingInterval), true),
+    historySize: checkInteger('historySize', orDefault('historySize', DEFAULTS.historySize), 0, 1_000_000),
+    spawnSite: checkOneOf('spawnSite', orDefault('spawnSite', DEFAULTS.spawnSite), SPAWN_SITE_MODES),
+    siteIgnore: Object.freeze([...(siteIgnore as string[])]),
+    retryAfter,
+    admission: admission as AdmissionCheck | undefined,
+    onListenerError: onListenerError as ResolvedOptions['onListenerError'],
+    clock: clock as Clock | undefined,
+  }
+}
+
+/** Spawn options after validation. `timeout` is `undefined` when the scheduler default applies. */
+export interface ResolvedSpawnOptions {
+  timeout: number | undefined
+  priority: Priority
+  key: string | undefined
+  onDuplicate: 'join' | 'replace'
+  labels: Readonly<Record<string, string>> | undefined
+  meta: Readonly<Record<string, string | number | boolean>> | undefined
+}
+
+/** Validates the options of one `spawn` call. */
+export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
+  const o = checkPlainObject('spawn(options)', options)
+  checkUnknownKeys('spawn(options)', o, SPAWN_KEYS)
+  const { timeout, priority, key, onDuplicate, labels, meta } = o
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0)) {
+    throw new InvalidOptionError('spawn(options.key)', 'a non-empty string', key)
+  }
+  if (labels !== undefined) {
+    const l = checkPlainObject('spawn(options.labels)', labels)
+    for (const [k, v] of Object.entries(l)) {
+      if (typeof v !== 'string') throw new InvalidOptionError(`spawn(options.labels.${k})`, 'a string', v)
+    }
+  }
+  if (meta !== undefined) {
+    const m = checkPlainObject('spawn(options.meta)', meta)
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw new InvalidOptionError(`spawn(options.meta.${k})`, 'a string, number or boolean', v)
+      }
+    }
+  }
+  return {
+    timeout: timeout === undefined ? undefined : checkDuration('spawn(options.timeout)', timeout, true),
+    priority: priority === undefined ? 'normal' : checkOneOf('spawn(options.priority)', priority, PRIORITIES),
+    key: key as string | undefined,
+    onDuplicate: onDuplicate === undefined ? 'join' : checkOneOf('spawn(options.onDuplicate)', onDuplicate, ['join', 'replace'] as const),
+    labels: labels as ResolvedSpawnOptions['labels'],
+    meta: meta as ResolvedSpawnOptions['meta'],
+  }
+}

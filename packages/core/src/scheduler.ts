@@ -1,0 +1,736 @@
+import { AsyncResource } from 'node:async_hooks'
+import { systemClock, type Clock } from './clock.js'
+import { DeadlineLanes } from './deadline-lanes.js'
+import {
+  ClosingError,
+  InvalidOptionError,
+  OverloadedError,
+  QueueFullError,
+  TaskAbortedError,
+  type AbortReason,
+  type AdmissionError,
+  type RejectReason,
+} from './errors.js'
+import { HistoryRing, type HistoryEntry } from './history.js'
+import {
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+  type AbandonedGroup,
+  type CloseReport,
+  type ListQuery,
+  type SchedulerSummary,
+  type TaskGroup,
+  type TaskPage,
+  type TaskSnapshot,
+} from './inspection.js'
+import type { LifecycleEvent, LifecycleListener } from './lifecycle.js'
+import {
+  checkDuration,
+  checkInteger,
+  resolveOptions,
+  resolveSpawnOptions,
+  type ResolvedOptions,
+  type ResolvedSpawnOptions,
+  type SchedulerOptions,
+  type SpawnOptions,
+} from './options.js'
+import { priorityRank } from './priority.js'
+import { SpawnSites, type SiteRef } from './spawn-site.js'
+import {
+  TaskRecord,
+  type CancelReason,
+  type LiveState,
+  type Outcome,
+  type TaskFunction,
+  type TaskHandle,
+  type TaskOwner,
+} from './task.js'
+import { TaskQueue } from './task-queue.js'
+
+/** Options of {@link Scheduler.close}. */
+export interface CloseOptions {
+  /**
+   * Milliseconds to let queued and running tasks finish before aborting the rest.
+   * @default 10_000
+   */
+  timeout?: number
+}
+
+const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
+  timeout: undefined,
+  priority: 'normal',
+  key: undefined,
+  onDuplicate: 'join',
+  labels: undefined,
+  meta: undefined,
+})
+const CANCEL_REASONS = new Set<string>(['cancelled', 'shutdown', 'superseded', 'operator'])
+const LIVE_STATES = new Set<string>(['pending', 'running', 'aborting'])
+const DEFAULT_CLOSE_TIMEOUT = 10_000
+
+function zeroOutcomes(): Record<Outcome, number> {
+  return { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
+}
+
+/**
+ * Runs background tasks with bounded concurrency, a bounded queue, deadlines, cooperative abort and
+ * inspection. Knows nothing of HTTP; the layers above plug in through `admission`, `clock` and
+ * {@link Scheduler.subscribe}.
+ *
+ * ```ts
+ * const tasks = new Scheduler({ concurrency: 16 })
+ * const handle = tasks.spawn('send-mail', async ({ signal }) => mailer.send(msg, { signal }))
+ * const { outcome } = await handle.settled
+ * await tasks.close({ timeout: 5_000 })
+ * ```
+ */
+export class Scheduler implements TaskOwner {
+  readonly #options: ResolvedOptions
+  readonly #clock: Clock
+  readonly #queue: TaskQueue
+  readonly #lanes: DeadlineLanes
+  readonly #sites: SpawnSites
+  readonly #history: HistoryRing
+  readonly #live = new Map<number, TaskRecord>()
+  readonly #keys = new Map<string, TaskRecord>()
+  #listeners: LifecycleListener[] = []
+  #progressListeners = 0
+  #concurrency: number
+  /** Tasks holding a slot: running + aborting. */
+  #slots = 0
+  #aborting = 0
+  #seq = 0
+  #pumping = false
+  #spawned = 0
+  #leakedTotal = 0
+  readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0 }
+  readonly #outcomes = zeroOutcomes()
+  #closing: Promise<CloseReport> | undefined
+  #idle: (() => void) | undefined
+
+  constructor(options?: SchedulerOptions) {
+    const resolved = resolveOptions(options)
+    this.#options = resolved
+    this.#clock = resolved.clock ?? systemClock
+    this.#concurrency = resolved.concurrency
+    this.#queue = new TaskQueue(resolved.agingInterval)
+    this.#lanes = new DeadlineLanes(this.#clock, (task) => this.#expire(task))
+    this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
+    this.#history = new HistoryRing(resolved.historySize)
+  }
+
+  /**
+   * Starts `fn` as a tracked task, now if a slot is free, otherwise when one frees up.
+   *
+   * Throws at once, and only then: `InvalidOptionError` for bad arguments, or an `AdmissionError`
+   * (`QueueFullError`, `OverloadedError`, `ClosingError`; HTTP 503) when the task is refused. Whatever
+   * `fn` does afterwards (throw, reject, hang, return a plain value) ends up in the task's terminal
+   * state, never in an `unhandledRejection`.
+   */
+  spawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T> {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
+    }
+    if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
+    const o = options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options)
+
+    if (this.#closing !== undefined) this.#reject(new ClosingError(name, this.#options.retryAfter), o)
+    const admission = this.#options.admission
+    if (admission !== undefined && !this.#admit(admission, name, o)) {
+      this.#reject(new OverloadedError(name, o.priority, this.#options.retryAfter), o)
+    }
+    if (o.key !== undefined) {
+      const existing = this.#keys.get(o.key)
+      if (existing !== undefined) {
+        if (o.onDuplicate === 'join') return existing as TaskHandle as TaskHandle<T>
+        this.#keys.delete(o.key)
+        this.cancelTask(existing, 'superseded')
+      }
+    }
+    const rank = priorityRank(o.priority)
+    const full = this.#queue.size >= this.#options.maxQueue && !(this.#slots < this.#concurrency && this.#queue.size === 0)
+    if (full) this.#overflow(name, rank, o)
+
+    const now = this.#clock.now()
+    const task = new TaskRecord(
+      this,
+      ++this.#seq,
+      name,
+      fn as TaskFunction,
+      o.priority,
+      rank,
+      o.timeout ?? this.#options.timeout,
+      o.labels,
+      o.meta,
+      o.key,
+      this.#sites.capture(name),
+      now,
+    )
+    this.#live.set(task.seq, task)
+    if (o.key !== undefined) this.#keys.set(o.key, task)
+    this.#spawned++
+    if (this.#listeners.length !== 0) this.#emit('spawned', task)
+    if (this.#slots < this.#concurrency && this.#queue.size === 0) {
+      this.#start(task, now)
+    } else {
+      // Started later from another task's settlement: keep the caller's async context to run in.
+      // (AsyncLocalStorage.snapshot() costs ~10 µs on Node 20; an AsyncResource ~0.1 µs.)
+      task.restore = new AsyncResource('fastify-tasks.task')
+      this.#queue.push(task)
+      this.#pump()
+    }
+    return task as TaskHandle as TaskHandle<T>
+  }
+
+  /** Cancels the live task with this id. Returns `false` if there is none or it was already aborted. */
+  cancel(id: string, reason: CancelReason = 'cancelled'): boolean {
+    const task = this.#byId(id)
+    return task === undefined ? false : this.cancelTask(task, reason)
+  }
+
+  /** Cancels every live task `predicate` selects (by name, labels, meta…). Returns how many. */
+  cancelWhere(predicate: (task: TaskHandle) => boolean, reason: CancelReason = 'cancelled'): number {
+    if (typeof predicate !== 'function') throw new InvalidOptionError('cancelWhere(predicate)', 'a function', predicate)
+    checkCancelReason(reason)
+    const selected: TaskRecord[] = []
+    for (const task of this.#live.values()) if (predicate(task)) selected.push(task)
+    let count = 0
+    for (const task of selected) if (this.cancelTask(task, reason)) count++
+    return count
+  }
+
+  /** The live task with this id, if any. */
+  get(id: string): TaskHandle | undefined {
+    return this.#byId(id)
+  }
+
+  /**
+   * Subscribes to lifecycle events; returns the unsubscribe function. Hooks run synchronously on the
+   * hot path: keep them cheap.
+   */
+  subscribe(listener: LifecycleListener): () => void {
+    if (typeof listener !== 'object' || listener === null) {
+      throw new InvalidOptionError('subscribe(listener)', 'an object of lifecycle hooks', listener)
+    }
+    this.#listeners = [...this.#listeners, listener]
+    if (listener.progress !== undefined) this.#progressListeners++
+    let subscribed = true
+    return () => {
+      if (!subscribed) return
+      subscribed = false
+      this.#listeners = this.#listeners.filter((l) => l !== listener)
+      if (listener.progress !== undefined) this.#progressListeners--
+    }
+  }
+
+  /** Tasks allowed to run at once. Settable at run time (adaptive concurrency); queued tasks start at once when it grows. */
+  get concurrency(): number {
+    return this.#concurrency
+  }
+
+  set concurrency(value: number) {
+    this.#concurrency = checkInteger('concurrency', value, 1)
+    this.#pump()
+  }
+
+  /** Live tasks (pending, running and aborting). */
+  get size(): number {
+    return this.#live.size
+  }
+
+  /** `true` once `close()` was called: no task is admitted any more. */
+  get closing(): boolean {
+    return this.#closing !== undefined
+  }
+
+  /** Counts and limits. */
+  summary(): SchedulerSummary {
+    const now = this.#clock.now()
+    let stuck = 0
+    let leaked = 0
+    if (this.#slots !== 0) {
+      for (const task of this.#live.values()) {
+        if (task.state === 'pending') continue
+        if (this.#isStuck(task, now)) stuck++
+        if (task.leaked) leaked++
+      }
+    }
+    const o = this.#options
+    return {
+      live: {
+        pending: this.#queue.size,
+        running: this.#slots - this.#aborting,
+        aborting: this.#aborting,
+        total: this.#live.size,
+      },
+      spawned: this.#spawned,
+      rejected: { ...this.#rejected },
+      outcomes: { ...this.#outcomes },
+      stuck,
+      leaked: { live: leaked, total: this.#leakedTotal },
+      limits: {
+        concurrency: this.#concurrency,
+        maxQueue: o.maxQueue,
+        overflow: o.overflow,
+        timeout: o.timeout,
+        abortGrace: o.abortGrace,
+        stuckAfter: o.stuckAfter,
+      },
+      closing: this.#closing !== undefined,
+    }
+  }
+
+  /** Live tasks grouped by name, state, spawn site and labels; largest groups first. */
+  groups(): TaskGroup[] {
+    const now = this.#clock.now()
+    // Pass 1: group by identity of site and labels objects (cheap per task).
+    const ids = new WeakMap<object, number>()
+    let nextId = 1
+    const idOf = (value: object | undefined): number => {
+      if (value === undefined) return 0
+      let id = ids.get(value)
+      if (id === undefined) {
+        id = nextId++
+        ids.set(value, id)
+      }
+      return id
+    }
+    interface Acc {
+      task: TaskRecord
+      count: number
+      oldest: number
+      stuck: number
+      leaked: number
+    }
+    const coarse = new Map<string, Acc>()
+    for (const task of this.#live.values()) {
+      const key = `${task.name}\u0000${task.state}\u0000${idOf(task.siteRef)}\u0000${idOf(task.labels)}`
+      const acc = coarse.get(key)
+      const stuck = task.state === 'running' && this.#isStuck(task, now) ? 1 : 0
+      const leaked = task.leaked ? 1 : 0
+      if (acc === undefined) {
+        coarse.set(key, { task, count: 1, oldest: task.spawnedAt, stuck, leaked })
+      } else {
+        acc.count++
+        acc.stuck += stuck
+        acc.leaked += leaked
+        if (task.spawnedAt < acc.oldest) acc.oldest = task.spawnedAt
+      }
+    }
+    // Pass 2: merge groups whose sites and labels are equal by value.
+    const fine = new Map<string, { name: string; state: LiveState; site: string | null; labels: Record<string, string> | null; count: number; oldest: number; stuck: number; leaked: number }>()
+    for (const acc of coarse.values()) {
+      const task = acc.task
+      const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
+      const labels = task.labels === undefined ? null : { ...task.labels }
+      const key = `${task.name}\u0000${task.state}\u0000${site ?? ''}\u0000${labels === null ? '' : canonicalLabels(labels)}`
+      const group = fine.get(key)
+      if (group === undefined) {
+        fine.set(key, { name: task.name, state: task.state as LiveState, site, labels, count: acc.count, oldest: acc.oldest, stuck: acc.stuck, leaked: acc.leaked })
+      } else {
+        group.count += acc.count
+        group.stuck += acc.stuck
+        group.leaked += acc.leaked
+        if (acc.oldest < group.oldest) group.oldest = acc.oldest
+      }
+    }
+    const out: TaskGroup[] = []
+    for (const g of fine.values()) {
+      out.push({ name: g.name, state: g.state, site: g.site, labels: g.labels, count: g.count, oldestAgeMs: now - g.oldest, stuck: g.stuck, leaked: g.leaked })
+    }
+    return out.sort((a, b) => b.count - a.count || b.oldestAgeMs - a.oldestAgeMs)
+  }
+
+  /** One page of live tasks matching `query`, in spawn order. */
+  list(query: ListQuery = {}): TaskPage {
+    if (typeof query !== 'object' || query === null) throw new InvalidOptionError('list(query)', 'an object', query)
+    const states = query.state === undefined ? undefined : new Set<string>(typeof query.state === 'string' ? [query.state] : query.state)
+    if (states !== undefined) {
+      for (const s of states) if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
+    }
+    if (query.name !== undefined && typeof query.name !== 'string') throw new InvalidOptionError('list(query.name)', 'a string', query.name)
+    const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan, false)
+    const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, 1, MAX_LIST_LIMIT)
+    let after = 0
+    if (query.cursor !== undefined) {
+      after = typeof query.cursor === 'string' && /^\d{1,15}$/.test(query.cursor) ? Number(query.cursor) : NaN
+      if (Number.isNaN(after)) throw new InvalidOptionError('list(query.cursor)', 'a cursor returned by a previous page', query.cursor)
+    }
+    const now = this.#clock.now()
+    const tasks: TaskSnapshot[] = []
+    let nextCursor: string | null = null
+    for (const task of this.#live.values()) {
+      if (task.seq <= after) continue
+      if (states !== undefined && !states.has(task.state)) continue
+      if (query.name !== undefined && task.name !== query.name) continue
+      if (olderThan > 0 && now - task.spawnedAt <= olderThan) continue
+      if (tasks.length === limit) {
+        nextCursor = tasks[tasks.length - 1]!.id
+        break
+      }
+      tasks.push(this.#snapshot(task, now))
+    }
+    return { tasks, nextCursor }
+  }
+
+  /** Recently terminated tasks, newest first (at most `historySize`). */
+  history(limit: number = DEFAULT_LIST_LIMIT): HistoryEntry[] {
+    checkInteger('history(limit)', limit, 1)
+    return this.#history.snapshot(this.#clock.now(), limit, (ref) => this.siteOf(ref))
+  }
+
+  /**
+   * Stops intake, lets queued and running tasks finish until `timeout`, then drops what never
+   * started and aborts the rest with reason `shutdown`, waits `abortGrace` for them, and resolves
+   * with a report of what finished and what was abandoned. Never rejects. Idempotent: later calls
+   * return the first call's promise.
+   */
+  close(options: CloseOptions = {}): Promise<CloseReport> {
+    if (this.#closing !== undefined) return this.#closing
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('close(options)', 'an object', options)
+    const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, true)
+    this.#closing = this.#drain(timeout)
+    return this.#closing
+  }
+
+  // --- TaskOwner -------------------------------------------------------------------------------
+
+  /** @internal */
+  cancelTask(task: TaskRecord, reason: CancelReason): boolean {
+    checkCancelReason(reason)
+    if (task.owner !== this) return false
+    if (task.state === 'pending') {
+      this.#queue.remove(task)
+      task.abortReason = reason
+      if (this.#listeners.length !== 0) this.#emit('aborted', task, reason)
+      this.#terminate(task, 'cancelled', this.#clock.now())
+      return true
+    }
+    if (task.state === 'running') {
+      this.#abort(task, reason, this.#clock.now())
+      return true
+    }
+    return false
+  }
+
+  /** @internal */
+  progressTask(task: TaskRecord): void {
+    if (task.state !== 'running' && task.state !== 'aborting') return
+    task.lastProgressAt = this.#clock.now()
+    if (this.#progressListeners !== 0) this.#emit('progress', task)
+  }
+
+  /** @internal */
+  siteOf(site: SiteRef): string | undefined {
+    return this.#sites.resolve(site)
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  #byId(id: string): TaskRecord | undefined {
+    if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) return undefined
+    return this.#live.get(Number(id))
+  }
+
+  #admit(admission: (r: { name: string; priority: ResolvedSpawnOptions['priority']; labels: ResolvedSpawnOptions['labels'] }) => boolean, name: string, o: ResolvedSpawnOptions): boolean {
+    try {
+      return admission({ name, priority: o.priority, labels: o.labels }) !== false
+    } catch (error) {
+      this.#listenerFailed(error, 'admission')
+      return true
+    }
+  }
+
+  #reject(error: AdmissionError, o: ResolvedSpawnOptions): never {
+    this.#rejected[error.reason]++
+    if (this.#listeners.length !== 0) {
+      this.#emit('rejected', { name: error.task, priority: o.priority, labels: o.labels, error })
+    }
+    throw error
+  }
+
+  /** Makes room for one more queued task, or throws `QueueFullError`. */
+  #overflow(name: string, rank: number, o: ResolvedSpawnOptions): void {
+    const policy = this.#options.overflow
+    let victim: TaskRecord | undefined
+    if (policy === 'drop-oldest') victim = this.#queue.oldest()
+    else if (policy === 'drop-lowest-priority') {
+      const lowest = this.#queue.lowest()
+      if (lowest !== undefined && lowest.rank >= rank) victim = lowest
+    }
+    if (victim === undefined) {
+      this.#reject(new QueueFullError(name, this.#options.maxQueue, this.#options.retryAfter), o)
+    }
+    this.#queue.remove(victim)
+    victim.dropReason = 'overflow'
+    this.#terminate(victim, 'dropped', this.#clock.now())
+  }
+
+  #start(task: TaskRecord, now: number): void {
+    task.state = 'running'
+    task.startedAt = now
+    task.lastProgressAt = now
+    this.#slots++
+    if (task.timeout !== Infinity) this.#lanes.add(task, task.timeout, now)
+    if (this.#listeners.length !== 0) this.#emit('started', task, now - task.spawnedAt)
+    const fn = task.fn as (context: TaskRecord) => unknown
+    const restore = task.restore
+    task.fn = undefined
+    task.restore = undefined
+    let result: unknown
+    try {
+      result = restore === undefined ? fn(task) : restore.runInAsyncScope(fn, undefined, task)
+    } catch (error) {
+      this.#ran(task, false, error)
+      return
+    }
+    if (result !== null && (typeof result === 'object' || typeof result === 'function')) {
+      let then: unknown
+      try {
+        then = (result as { then?: unknown }).then
+      } catch (error) {
+        this.#ran(task, false, error)
+        return
+      }
+      if (typeof then === 'function') {
+        try {
+          ;(then as PromiseLike<unknown>['then']).call(
+            result,
+            (value) => this.#ran(task, true, value),
+            (error: unknown) => this.#ran(task, false, error),
+          )
+        } catch (error) {
+          this.#ran(task, false, error)
+        }
+        return
+      }
+    }
+    this.#ran(task, true, result)
+  }
+
+  /** The task's function settled. */
+  #ran(task: TaskRecord, ok: boolean, result: unknown): void {
+    const state = task.state
+    if (state !== 'running' && state !== 'aborting') return
+    this.#lanes.remove(task)
+    this.#slots--
+    let outcome: Outcome
+    if (state === 'aborting') {
+      this.#aborting--
+      outcome = task.abortReason === 'timeout' ? 'timed_out' : 'cancelled'
+    } else {
+      outcome = ok ? 'completed' : 'failed'
+    }
+    if (ok) task.value = result
+    else task.error = result
+    this.#terminate(task, outcome, this.#clock.now())
+    this.#pump()
+  }
+
+  #abort(task: TaskRecord, reason: AbortReason, now: number): void {
+    task.state = 'aborting'
+    task.abortReason = reason
+    task.abortedAt = now
+    this.#aborting++
+    this.#lanes.remove(task)
+    this.#lanes.add(task, this.#options.abortGrace, now)
+    if (this.#listeners.length !== 0) this.#emit('aborted', task, reason)
+    if (task.controller !== undefined) task.controller.abort(new TaskAbortedError(task.name, reason))
+  }
+
+  /** A deadline lane expired this task: a running one times out, an aborting one is flagged leaked. */
+  #expire(task: TaskRecord): void {
+    const now = this.#clock.now()
+    if (task.state === 'running') this.#abort(task, 'timeout', now)
+    else if (task.state === 'aborting') this.#flagLeaked(task)
+  }
+
+  #flagLeaked(task: TaskRecord): void {
+    if (task.leaked) return
+    task.leaked = true
+    this.#leakedTotal++
+    if (this.#listeners.length !== 0) this.#emit('leaked', task)
+  }
+
+  /** The one way into a terminal state; runs exactly once per task. */
+  #terminate(task: TaskRecord, outcome: Outcome, now: number): void {
+    task.state = outcome
+    task.endedAt = now
+    this.#live.delete(task.seq)
+    if (task.key !== undefined && this.#keys.get(task.key) === task) this.#keys.delete(task.key)
+    this.#outcomes[outcome]++
+    this.#history.record(task)
+    const resolve = task.resolveSettled
+    if (resolve !== undefined || this.#listeners.length !== 0) {
+      const settlement = task.settlement()
+      if (resolve !== undefined) {
+        task.resolveSettled = undefined
+        resolve(settlement)
+      }
+      if (this.#listeners.length !== 0) {
+        this.#emit('settled', task, settlement, task.startedAt < 0 ? 0 : now - task.startedAt)
+      }
+    }
+    if (this.#idle !== undefined && this.#live.size === 0) this.#idle()
+  }
+
+  #pump(): void {
+    if (this.#pumping) return
+    this.#pumping = true
+    try {
+      while (this.#slots < this.#concurrency && this.#queue.size !== 0) {
+        const now = this.#clock.now()
+        const next = this.#queue.peek(now)!
+        this.#queue.remove(next)
+        this.#start(next, now)
+      }
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  #isStuck(task: TaskRecord, now: number): boolean {
+    return task.state === 'running' && now - task.lastProgressAt >= this.#options.stuckAfter
+  }
+
+  #snapshot(task: TaskRecord, now: number): TaskSnapshot {
+    const started = task.startedAt >= 0
+    return {
+      id: task.id,
+      name: task.name,
+      state: task.state as LiveState,
+      priority: task.priority,
+      ageMs: now - task.spawnedAt,
+      queueWaitMs: (started ? task.startedAt : now) - task.spawnedAt,
+      runningMs: started ? now - task.startedAt : null,
+      sinceProgressMs: started ? now - task.lastProgressAt : null,
+      deadlineInMs: started && task.timeout !== Infinity ? task.startedAt + task.timeout - now : null,
+      timeout: task.timeout === Infinity ? null : task.timeout,
+      abortReason: task.abortReason ?? null,
+      stuck: this.#isStuck(task, now),
+      leaked: task.leaked,
+      labels: task.labels === undefined ? null : { ...task.labels },
+      meta: task.meta === undefined ? null : { ...task.meta },
+      site: task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null),
+    }
+  }
+
+  /** Waits until no task is live or `ms` has passed. */
+  #waitIdle(ms: number): Promise<void> {
+    if (this.#live.size === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      let timer: unknown
+      const done = (): void => {
+        this.#idle = undefined
+        if (timer !== undefined) this.#clock.clearTimeout(timer)
+        resolve()
+      }
+      this.#idle = done
+      if (ms !== Infinity) timer = this.#clock.setTimeout(done, ms)
+    })
+  }
+
+  async #drain(timeout: number): Promise<CloseReport> {
+    const startedAt = this.#clock.now()
+    const before = { ...this.#outcomes }
+    await this.#waitIdle(timeout)
+
+    const abandoned: TaskRecord[] = []
+    const now = this.#clock.now()
+    // What never started is dropped.
+    for (const task of [...this.#queue]) {
+      this.#queue.remove(task)
+      task.dropReason = 'shutdown'
+      task.abandoned = true
+      abandoned.push(task)
+      this.#terminate(task, 'dropped', now)
+    }
+    // What is still running is aborted.
+    for (const task of [...this.#live.values()]) {
+      task.abandoned = true
+      abandoned.push(task)
+      if (task.state === 'running') this.#abort(task, 'shutdown', now)
+    }
+    await this.#waitIdle(this.#options.abortGrace)
+    for (const task of this.#live.values()) this.#flagLeaked(task)
+    this.#lanes.stop()
+
+    const end = this.#clock.now()
+    const finished = zeroOutcomes()
+    for (const outcome of Object.keys(finished) as Outcome[]) finished[outcome] = this.#outcomes[outcome] - before[outcome]
+    const groups = new Map<string, { name: string; site: string | null; count: number; dropped: number; aborted: number; unsettled: number; oldest: number }>()
+    let dropped = 0
+    let aborted = 0
+    let unsettled = 0
+    for (const task of abandoned) {
+      const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
+      const key = `${task.name}\u0000${site ?? ''}`
+      let group = groups.get(key)
+      if (group === undefined) {
+        group = { name: task.name, site, count: 0, dropped: 0, aborted: 0, unsettled: 0, oldest: task.spawnedAt }
+        groups.set(key, group)
+      }
+      group.count++
+      if (task.spawnedAt < group.oldest) group.oldest = task.spawnedAt
+      if (task.dropReason === 'shutdown') {
+        group.dropped++
+        dropped++
+      } else {
+        group.aborted++
+        aborted++
+      }
+      if (task.state === 'aborting') {
+        group.unsettled++
+        unsettled++
+      }
+    }
+    const abandonedGroups: AbandonedGroup[] = [...groups.values()]
+      .map((g) => ({ name: g.name, site: g.site, count: g.count, dropped: g.dropped, aborted: g.aborted, unsettled: g.unsettled, oldestAgeMs: now - g.oldest }))
+      .sort((a, b) => b.count - a.count || b.oldestAgeMs - a.oldestAgeMs)
+    return {
+      clean: abandoned.length === 0,
+      durationMs: end - startedAt,
+      finished,
+      dropped,
+      aborted,
+      unsettled,
+      abandoned: abandonedGroups,
+    }
+  }
+
+  #emit(event: LifecycleEvent, ...args: unknown[]): void {
+    for (const listener of this.#listeners) {
+      const hook = listener[event] as ((...a: unknown[]) => void) | undefined
+      if (hook === undefined) continue
+      try {
+        hook.apply(listener, args)
+      } catch (error) {
+        this.#listenerFailed(error, event)
+      }
+    }
+  }
+
+  #listenerFailed(error: unknown, event: LifecycleEvent | 'admission'): void {
+    const report = this.#options.onListenerError
+    try {
+      if (report !== undefined) report(error, event)
+      else process.emitWarning(`fastify-tasks: a "${event}" listener threw: ${String(error)}`)
+    } catch {
+      // A failing error reporter must not break the scheduler either.
+    }
+  }
+}
+
+function checkCancelReason(reason: unknown): asserts reason is CancelReason {
+  if (typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) {
+    throw new InvalidOptionError('cancel(reason)', "'cancelled', 'operator', 'superseded' or 'shutdown'", reason)
+  }
+}
+
+function canonicalLabels(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join('\u0001')
+}
+

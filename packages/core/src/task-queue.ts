@@ -1,0 +1,71 @@
+import { PRIORITIES } from './priority.js'
+import type { TaskList, TaskRecord } from './task.js'
+import { append, createList, unlink } from './task-list.js'
+
+/**
+ * The waiting room: one FIFO per priority level, with aging. A waiting task's effective rank is its
+ * level minus one per `agingInterval` waited, so the head of a lower level eventually outranks fresh
+ * higher-priority work. Only the four heads are compared: O(1) per dequeue.
+ */
+export class TaskQueue {
+  readonly levels: TaskList[] = PRIORITIES.map(() => createList())
+  size = 0
+  agingInterval: number
+
+  constructor(agingInterval: number) {
+    this.agingInterval = agingInterval
+  }
+
+  push(task: TaskRecord): void {
+    append(this.levels[task.rank]!, task)
+    this.size++
+  }
+
+  remove(task: TaskRecord): void {
+    unlink(task)
+    this.size--
+  }
+
+  /** The task that should start next, or `undefined` when empty. */
+  peek(now: number): TaskRecord | undefined {
+    let best: TaskRecord | undefined
+    let bestRank = Infinity
+    for (const level of this.levels) {
+      const head = level.head
+      if (head === undefined) continue
+      const aged = this.agingInterval === Infinity ? 0 : Math.floor((now - head.spawnedAt) / this.agingInterval)
+      const rank = head.rank - aged
+      // Ties go to the higher base level (visited first), then stay put.
+      if (rank < bestRank) {
+        best = head
+        bestRank = rank
+      }
+    }
+    return best
+  }
+
+  /** The longest-waiting task, whatever its level. */
+  oldest(): TaskRecord | undefined {
+    let best: TaskRecord | undefined
+    for (const level of this.levels) {
+      const head = level.head
+      if (head !== undefined && (best === undefined || head.seq < best.seq)) best = head
+    }
+    return best
+  }
+
+  /** The newest task of the lowest non-empty level. */
+  lowest(): TaskRecord | undefined {
+    for (let i = this.levels.length - 1; i >= 0; i--) {
+      const tail = this.levels[i]!.tail
+      if (tail !== undefined) return tail
+    }
+    return undefined
+  }
+
+  *[Symbol.iterator](): IterableIterator<TaskRecord> {
+    for (const level of this.levels) {
+      for (let task = level.head; task !== undefined; task = task.next) yield task
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import type { AsyncResource } from 'node:async_hooks'
+import { TaskAbortedError, type AbortReason } from './errors.js'
+import type { Priority } from './priority.js'
+import type { SiteRef } from './spawn-site.js'
+
+/** Live states. */
+export type LiveState = 'pending' | 'running' | 'aborting'
+/** Terminal states; every task reaches exactly one, exactly once. */
+export type Outcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'dropped'
+/** Every state a task can be in. */
+export type TaskState = LiveState | Outcome
+/** Why a task ended `dropped`: evicted by the overflow policy, or never started before shutdown. */
+export type DropReason = 'overflow' | 'shutdown'
+/** Reasons a caller may give to `cancel`. `timeout` belongs to the scheduler. */
+export type CancelReason = Exclude<AbortReason, 'timeout'>
+
+/** How a task ended. `settled` resolves to one of these and never rejects. */
+export type Settlement<T = unknown> =
+  | { readonly outcome: 'completed'; readonly value: T }
+  | { readonly outcome: 'failed'; readonly error: unknown }
+  | { readonly outcome: 'cancelled'; readonly reason: CancelReason; readonly error?: unknown }
+  | { readonly outcome: 'timed_out'; readonly error?: unknown }
+  | { readonly outcome: 'dropped'; readonly reason: DropReason }
+
+/** What a task function receives. */
+export interface TaskContext {
+  readonly id: string
+  readonly name: string
+  /**
+   * Aborted on timeout, cancellation or shutdown; `signal.reason` is a `TaskAbortedError` telling
+   * which. Created on first access, so tasks that never read it do not pay for it.
+   */
+  readonly signal: AbortSignal
+  /** Marks the task as alive: resets its `stuck` clock. Cheap; call it as often as you like. */
+  progress(): void
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
+}
+
+/** The function a task runs. It may return a value or a promise; either way it is tracked. */
+export type TaskFunction<T = unknown, C extends TaskContext = TaskContext> = (context: C) => T | PromiseLike<T>
+
+/** What `spawn` returns. Also what lifecycle listeners are given. */
+export interface TaskHandle<T = unknown> {
+  readonly id: string
+  readonly name: string
+  /** The current state; changes as the task moves on. */
+  readonly state: TaskState
+  readonly priority: Priority
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
+  /** The deadline in ms from start (`Infinity` for none). */
+  readonly timeout: number
+  /** Why the task was aborted, if it was. */
+  readonly abortReason: AbortReason | undefined
+  /** Flagged once an abort went unanswered for `abortGrace`. */
+  readonly leaked: boolean
+  /** `file:line:column` of the code that called `spawn`, formatted on first read; `undefined` when off. */
+  readonly site: string | undefined
+  /** Resolves when the task reaches its terminal state. Never rejects. */
+  readonly settled: Promise<Settlement<T>>
+  /**
+   * Asks the task to stop. A waiting task ends `cancelled` at once; a running one moves to `aborting`
+   * and its signal aborts. Returns `false` if the task had already been aborted or ended.
+   * @param reason who cancels; @default 'cancelled'
+   */
+  cancel(reason?: CancelReason): boolean
+}
+
+/** What a task needs from the scheduler that owns it. */
+export interface TaskOwner {
+  cancelTask(task: TaskRecord, reason: CancelReason): boolean
+  progressTask(task: TaskRecord): void
+  siteOf(site: SiteRef): string | undefined
+}
+
+/** A list a task is linked into: a priority queue level or a deadline lane. */
+export interface TaskList {
+  head: TaskRecord | undefined
+  tail: TaskRecord | undefined
+  size: number
+}
+
+/**
+ * The one object per task: handle, context and bookkeeping. Internal; users see it through the
+ * {@link TaskHandle} and {@link TaskContext} interfaces.
+ */
+export class TaskRecord implements TaskHandle, TaskContext {
+  readonly id: string
+  readonly seq: number
+  readonly name: string
+  readonly priority: Priority
+  readonly rank: number
+  readonly timeout: number
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
+  readonly key: string | undefined
+  readonly siteRef: SiteRef | undefined
+  readonly spawnedAt: number
+  readonly owner: TaskOwner
+
+  state: TaskState = 'pending'
+  fn: TaskFunction | undefined
+  /** Carries the spawn-time async context; set only for tasks that had to wait for a slot. */
+  restore: AsyncResource | undefined = undefined
+  startedAt = -1
+  lastProgressAt = -1
+  abortedAt = -1
+  endedAt = -1
+  abortReason: AbortReason | undefined = undefined
+  dropReason: DropReason | undefined = undefined
+  leaked = false
+  value: unknown = undefined
+  error: unknown = undefined
+  /** Set by close() when the drain gave up on this task. */
+  abandoned = false
+
+  controller: AbortController | undefined = undefined
+  settledPromise: Promise<Settlement> | undefined = undefined
+  resolveSettled: ((settlement: Settlement) => void) | undefined = undefined
+
+  // Intrusive list links (queue level or deadline lane).
+  list: TaskList | undefined = undefined
+  prev: TaskRecord | undefined = undefined
+  next: TaskRecord | undefined = undefined
+  deadline = Infinity
+
+  constructor(
+    owner: TaskOwner,
+    seq: number,
+    name: string,
+    fn: TaskFunction,
+    priority: Priority,
+    rank: number,
+    timeout: number,
+    labels: Readonly<Record<string, string>> | undefined,
+    meta: Readonly<Record<string, string | number | boolean>> | undefined,
+    key: string | undefined,
+    siteRef: SiteRef | undefined,
+    now: number,
+  ) {
+    this.owner = owner
+    this.seq = seq
+    this.id = String(seq)
+    this.name = name
+    this.fn = fn
+    this.priority = priority
+    this.rank = rank
+    this.timeout = timeout
+    this.labels = labels
+    this.meta = meta
+    this.key = key
+    this.siteRef = siteRef
+    this.spawnedAt = now
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController()
+      if (this.abortReason !== undefined) this.controller.abort(new TaskAbortedError(this.name, this.abortReason))
+    }
+    return this.controller.signal
+  }
+
+  get site(): string | undefined {
+    return this.siteRef === undefined ? undefined : this.owner.siteOf(this.siteRef)
+  }
+
+  get settled(): Promise<Settlement> {
+    if (this.settledPromise === undefined) {
+      this.settledPromise = isTerminal(this.state)
+        ? Promise.resolve(this.settlement())
+        : new Promise<Settlement>((resolve) => {
+            this.resolveSettled = resolve
+          })
+    }
+    return this.settledPromise
+  }
+
+  progress(): void {
+    this.owner.progressTask(this)
+  }
+
+  cancel(reason: CancelReason = 'cancelled'): boolean {
+    return this.owner.cancelTask(this, reason)
+  }
+
+  /** The settlement of a terminated task. */
+  settlement(): Settlement {
+    switch (this.state) {
+      case 'completed':
+        return { outcome: 'completed', value: this.value }
+      case 'failed':
+        return { outcome: 'failed', error: this.error }
+      case 'timed_out':
+        return this.error === undefined ? { outcome: 'timed_out' } : { outcome: 'timed_out', error: this.error }
+      case 'cancelled': {
+        const reason = (this.abortReason ?? 'cancelled') as CancelReason
+        return this.error === undefined ? { outcome: 'cancelled', reason } : { outcome: 'cancelled', reason, error: this.error }
+      }
+      case 'dropped':
+        return { outcome: 'dropped', reason: this.dropReason ?? 'overflow' }
+      default:
+        throw new Error(`task ${this.id} has not settled (state ${this.state})`)
+    }
+  }
+}
+
+export function isTerminal(state: TaskState): state is Outcome {
+  return state !== 'pending' && state !== 'running' && state !== 'aborting'
+}
