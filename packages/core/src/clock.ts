@@ -5,17 +5,24 @@
 export interface Clock {
   /** Monotonic milliseconds. Only differences are used. */
   now(): number
-  /** Schedules `callback` after `ms`. The returned handle is passed back to `clearTimeout`. */
-  setTimeout(callback: () => void, ms: number): unknown
+  /**
+   * Schedules `callback` after `ms`. The returned handle is passed back to `clearTimeout`.
+   * `keepAlive` asks that the timer hold the process open (used while draining on close); other
+   * timers should not.
+   */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): unknown
   clearTimeout(handle: unknown): void
 }
 
-/** The real clock: `performance.now()` and unref'ed Node timers, so the scheduler never holds the process open. */
+/**
+ * The real clock: `performance.now()` and Node timers. Deadline timers are unref'ed, so the
+ * scheduler never holds the process open; only an ongoing drain does.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimeout(callback, ms) {
+  setTimeout(callback, ms, keepAlive = false) {
     const timer = setTimeout(callback, ms)
-    timer.unref()
+    if (!keepAlive) timer.unref()
     return timer
   },
   clearTimeout(handle) {

@@ -104,7 +104,7 @@ export interface AbandonedGroup {
   readonly count: number
   /** Never started: dropped with reason `shutdown`. */
   readonly dropped: number
-  /** Were running at the deadline and were aborted with reason `shutdown`. */
+  /** Were running at the deadline (aborted with reason `shutdown`), or already aborting then. */
   readonly aborted: number
   /** Still had not settled after `abortGrace`: their functions ignore their signal. */
   readonly unsettled: number

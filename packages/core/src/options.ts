@@ -288,7 +288,7 @@ export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
   return {
     timeout: timeout === undefined ? undefined : checkDuration('spawn(options.timeout)', timeout, true),
     priority: priority === undefined ? 'normal' : checkOneOf('spawn(options.priority)', priority, PRIORITIES),
-    key: key as string | undefined,
+    key,
     onDuplicate: onDuplicate === undefined ? 'join' : checkOneOf('spawn(options.onDuplicate)', onDuplicate, ['join', 'replace'] as const),
     labels: labels as ResolvedSpawnOptions['labels'],
     meta: meta as ResolvedSpawnOptions['meta'],

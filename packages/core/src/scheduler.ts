@@ -156,7 +156,7 @@ export class Scheduler implements TaskOwner {
       this,
       ++this.#seq,
       name,
-      fn as TaskFunction,
+      fn,
       o.priority,
       rank,
       o.timeout ?? this.#options.timeout,
@@ -617,7 +617,7 @@ export class Scheduler implements TaskOwner {
 
   /** Waits until no task is live or `ms` has passed. */
   #waitIdle(ms: number): Promise<void> {
-    if (this.#live.size === 0) return Promise.resolve()
+    if (this.#live.size === 0 || ms === 0) return Promise.resolve()
     return new Promise<void>((resolve) => {
       let timer: unknown
       const done = (): void => {
@@ -626,7 +626,7 @@ export class Scheduler implements TaskOwner {
         resolve()
       }
       this.#idle = done
-      if (ms !== Infinity) timer = this.#clock.setTimeout(done, ms)
+      if (ms !== Infinity) timer = this.#clock.setTimeout(done, ms, true)
     })
   }
 
@@ -700,10 +700,9 @@ export class Scheduler implements TaskOwner {
 
   #emit(event: LifecycleEvent, ...args: unknown[]): void {
     for (const listener of this.#listeners) {
-      const hook = listener[event] as ((...a: unknown[]) => void) | undefined
-      if (hook === undefined) continue
+      if (listener[event] === undefined) continue
       try {
-        hook.apply(listener, args)
+        ;(listener[event] as (...a: unknown[]) => void).apply(listener, args)
       } catch (error) {
         this.#listenerFailed(error, event)
       }

@@ -19,7 +19,8 @@ const MAX_NAMES = 10_000
 /** Frames captured: enough to climb out of wrappers listed in `siteIgnore`. */
 const FRAMES = 12
 
-const OWN_DIR = fileURLToPath(new URL('.', import.meta.url))
+/** This package's sources and build (a source-mapped build reports its frames under src/). */
+const OWN_DIRS = ['src/', 'dist/'].map((dir) => fileURLToPath(new URL(`../${dir}`, import.meta.url)))
 
 interface NameSites {
   count: number
@@ -56,7 +57,7 @@ export class SpawnSites {
     return entry.latest
   }
 
-  /** `file:line:column` of the first frame outside this package, Node internals and `siteIgnore`. */
+  /** `file:line` of the first frame outside this package, Node internals and `siteIgnore`. */
   resolve(ref: SiteRef): string | undefined {
     if (ref.stack === undefined) return ref.resolved
     const stack = ref.stack
@@ -82,13 +83,14 @@ function pickFrame(stack: string, ignore: readonly string[]): string | undefined
     if (location === undefined) continue
     if (
       location.startsWith('node:') ||
-      location.startsWith(OWN_DIR) ||
+      OWN_DIRS.some((dir) => location.startsWith(dir)) ||
       location.includes('/node_modules/') ||
       ignore.some((fragment) => location.includes(fragment))
     ) {
       continue
     }
-    return relativeToCwd(location)
+    // Group by file:line: two spawns on one line are one site.
+    return relativeToCwd(location.replace(/:\d+$/, ''))
   }
   return undefined
 }

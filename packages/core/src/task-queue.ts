@@ -35,8 +35,8 @@ export class TaskQueue {
       if (head === undefined) continue
       const aged = this.agingInterval === Infinity ? 0 : Math.floor((now - head.spawnedAt) / this.agingInterval)
       const rank = head.rank - aged
-      // Ties go to the higher base level (visited first), then stay put.
-      if (rank < bestRank) {
+      // Equal effective rank: the longer-waiting task goes first.
+      if (rank < bestRank || (rank === bestRank && best !== undefined && head.seq < best.seq)) {
         best = head
         bestRank = rank
       }

@@ -55,7 +55,7 @@ export interface TaskHandle<T = unknown> {
   readonly abortReason: AbortReason | undefined
   /** Flagged once an abort went unanswered for `abortGrace`. */
   readonly leaked: boolean
-  /** `file:line:column` of the code that called `spawn`, formatted on first read; `undefined` when off. */
+  /** `file:line` of the code that called `spawn`, formatted on first read; `undefined` when off. */
   readonly site: string | undefined
   /** Resolves when the task reaches its terminal state. Never rejects. */
   readonly settled: Promise<Settlement<T>>

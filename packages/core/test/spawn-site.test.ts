@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { spawnViaWrapper } from './fixtures/wrapper.js'
+import { hang, manualScheduler } from './helpers.js'
+
+/** The line this function was called from. */
+function callerLine(): number {
+  const frame = new Error().stack!.split('\n')[2]!
+  return Number(/:(\d+):\d+\)?$/.exec(frame)![1])
+}
+
+describe('spawn site', () => {
+  it('records the file:line of the caller of spawn', () => {
+    const { scheduler } = manualScheduler({ spawnSite: 'always' })
+    const [handle, line] = [scheduler.spawn('here', hang), callerLine()]
+    assert.ok(handle.site!.endsWith(`test/spawn-site.test.ts:${line}`), handle.site)
+    assert.ok(!handle.site!.startsWith('/'), 'relative to the working directory')
+  })
+
+  it('skips wrapper frames listed in siteIgnore, and records the wrapper without it', () => {
+    const plain = manualScheduler({ spawnSite: 'always' }).scheduler
+    assert.match(spawnViaWrapper(plain, 'w').site!, /fixtures\/wrapper\.ts:\d+$/)
+    const ignoring = manualScheduler({ spawnSite: 'always', siteIgnore: ['/fixtures/wrapper'] }).scheduler
+    const [handle, line] = [spawnViaWrapper(ignoring, 'w'), callerLine()]
+    assert.ok(handle.site!.endsWith(`spawn-site.test.ts:${line}`), handle.site)
+  })
+
+  it("is off when asked: no site, no capture", () => {
+    const { scheduler } = manualScheduler({ spawnSite: 'off' })
+    assert.equal(scheduler.spawn('x', hang).site, undefined)
+    assert.equal(scheduler.groups()[0]!.site, null)
+  })
+
+  it('sampled mode is exact for the first spawns of a name, then samples one in 64', () => {
+    const { scheduler } = manualScheduler({ concurrency: 1_000 })
+    const fromA = (): ReturnType<typeof scheduler.spawn> => scheduler.spawn('job', hang)
+    const fromB = (): ReturnType<typeof scheduler.spawn> => scheduler.spawn('job', hang)
+    const a = Array.from({ length: 8 }, fromA)
+    const b = Array.from({ length: 56 }, fromB) // spawns 9..64 of "job"
+    const siteA = a[0]!.site
+    assert.ok(a.every((h) => h.site === siteA))
+    // Spawns 9..63 were not captured: attributed to the latest sample, A.
+    assert.ok(b.slice(0, 55).every((h) => h.site === siteA))
+    // Spawn 64 is sampled: B.
+    assert.notEqual(b[55]!.site, siteA)
+    assert.match(b[55]!.site!, /spawn-site\.test\.ts:\d+$/)
+    // A different name is exact from its first spawn.
+    const [other, line] = [scheduler.spawn('other-job', hang), callerLine()]
+    assert.ok(other.site!.endsWith(`:${line}`))
+  })
+})
