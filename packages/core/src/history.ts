@@ -30,14 +30,14 @@ export interface HistoryEntry {
 
 /** A reusable slot: the facts of one terminated task, copied in place (never its value or error object). */
 class Slot {
-  id = ''
+  seq = 0
   name = ''
   outcome: Outcome = 'completed'
   priority: Priority = 'normal'
   reason: AbortReason | DropReason | null = null
   spawnedAt = 0
-  startedAt = -1
-  endedAt = 0
+  startedAt = NaN
+  endedAt = NaN
   error: string | null = null
   leaked = false
   labels: Readonly<Record<string, string>> | undefined = undefined
@@ -58,18 +58,18 @@ export class HistoryRing {
     this.#slots = Array.from({ length: size }, () => new Slot())
   }
 
-  record(task: TaskRecord): void {
+  record(task: TaskRecord, endedAt: number): void {
     const size = this.#slots.length
     if (size === 0) return
     const slot = this.#slots[this.#next]!
-    slot.id = task.id
+    slot.seq = task.seq
     slot.name = task.name
     slot.outcome = task.state as Outcome
     slot.priority = task.priority
-    slot.reason = task.dropReason ?? task.abortReason ?? null
+    slot.reason = task.reason ?? null
     slot.spawnedAt = task.spawnedAt
     slot.startedAt = task.startedAt
-    slot.endedAt = task.endedAt
+    slot.endedAt = endedAt
     slot.error = task.error === undefined ? null : summarizeError(task.error)
     slot.leaked = task.leaked
     slot.labels = task.labels
@@ -86,13 +86,13 @@ export class HistoryRing {
     for (let i = 1; i <= this.#count && out.length < limit; i++) {
       const slot = this.#slots[(this.#next - i + size) % size]!
       out.push({
-        id: slot.id,
+        id: String(slot.seq),
         name: slot.name,
         outcome: slot.outcome,
         priority: slot.priority,
         reason: slot.reason,
-        durationMs: slot.startedAt < 0 ? 0 : slot.endedAt - slot.startedAt,
-        queueWaitMs: (slot.startedAt < 0 ? slot.endedAt : slot.startedAt) - slot.spawnedAt,
+        durationMs: Number.isNaN(slot.startedAt) ? 0 : slot.endedAt - slot.startedAt,
+        queueWaitMs: (Number.isNaN(slot.startedAt) ? slot.endedAt : slot.startedAt) - slot.spawnedAt,
         endedAgoMs: now - slot.endedAt,
         error: slot.error,
         leaked: slot.leaked,

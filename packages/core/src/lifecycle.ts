@@ -34,3 +34,67 @@ export interface LifecycleListener {
 
 /** The name of a lifecycle hook, as passed to `onListenerError`. */
 export type LifecycleEvent = keyof LifecycleListener
+
+type HookArgs = {
+  [E in LifecycleEvent]-?: Parameters<NonNullable<LifecycleListener[E]>>
+}
+
+/**
+ * Subscribed listeners, indexed by hook, so that an event nobody listens to costs one length check
+ * and an event costs no argument array. Arrays are replaced, never mutated, so a listener that
+ * unsubscribes during an event does not disturb the loop delivering it.
+ */
+export class ListenerSet {
+  spawned: LifecycleListener[] = []
+  rejected: LifecycleListener[] = []
+  started: LifecycleListener[] = []
+  progress: LifecycleListener[] = []
+  aborted: LifecycleListener[] = []
+  leaked: LifecycleListener[] = []
+  settled: LifecycleListener[] = []
+  readonly #onError: (error: unknown, event: LifecycleEvent) => void
+
+  constructor(onError: (error: unknown, event: LifecycleEvent) => void) {
+    this.#onError = onError
+  }
+
+  add(listener: LifecycleListener): void {
+    for (const event of EVENTS) if (typeof listener[event] === 'function') this[event] = [...this[event], listener]
+  }
+
+  remove(listener: LifecycleListener): void {
+    for (const event of EVENTS) if (this[event].includes(listener)) this[event] = this[event].filter((l) => l !== listener)
+  }
+
+  emit1<E extends LifecycleEvent>(event: E, a: HookArgs[E][0]): void {
+    for (const listener of this[event]) {
+      try {
+        ;(listener[event] as (a: unknown) => void).call(listener, a)
+      } catch (error) {
+        this.#onError(error, event)
+      }
+    }
+  }
+
+  emit2<E extends LifecycleEvent>(event: E, a: HookArgs[E][0], b: HookArgs[E][1]): void {
+    for (const listener of this[event]) {
+      try {
+        ;(listener[event] as (a: unknown, b: unknown) => void).call(listener, a, b)
+      } catch (error) {
+        this.#onError(error, event)
+      }
+    }
+  }
+
+  emit3<E extends LifecycleEvent>(event: E, a: HookArgs[E][0], b: HookArgs[E][1], c: HookArgs[E][2]): void {
+    for (const listener of this[event]) {
+      try {
+        ;(listener[event] as (a: unknown, b: unknown, c: unknown) => void).call(listener, a, b, c)
+      } catch (error) {
+        this.#onError(error, event)
+      }
+    }
+  }
+}
+
+const EVENTS: readonly LifecycleEvent[] = ['spawned', 'rejected', 'started', 'progress', 'aborted', 'leaked', 'settled']

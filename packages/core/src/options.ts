@@ -71,8 +71,8 @@ export interface SchedulerOptions {
    */
   historySize?: number
   /**
-   * `sampled` records the exact caller of `spawn` for the first spawns of each task name and then
-   * for one in 64, attributing the others to the name's latest sampled site; `always` captures every
+   * `sampled` records the exact caller of `spawn` for the first 8 spawns of each task name and then
+   * for one in 256, attributing the others to the name's latest sampled site; `always` captures every
    * spawn (about 2 µs each); `off` records nothing.
    * @default 'sampled'
    */

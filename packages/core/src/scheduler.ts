@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks'
 import { systemClock, type Clock } from './clock.js'
-import { DeadlineLanes } from './deadline-lanes.js'
+import { DeadlineTimer } from './deadline-timer.js'
 import {
   ClosingError,
   InvalidOptionError,
@@ -23,7 +23,7 @@ import {
   type TaskPage,
   type TaskSnapshot,
 } from './inspection.js'
-import type { LifecycleEvent, LifecycleListener } from './lifecycle.js'
+import { ListenerSet, type LifecycleEvent, type LifecycleListener } from './lifecycle.js'
 import {
   checkDuration,
   checkInteger,
@@ -35,6 +35,7 @@ import {
   type SpawnOptions,
 } from './options.js'
 import { priorityRank } from './priority.js'
+import { RunningSet } from './running-set.js'
 import { SpawnSites, type SiteRef } from './spawn-site.js'
 import {
   TaskRecord,
@@ -88,23 +89,25 @@ export class Scheduler implements TaskOwner {
   readonly #options: ResolvedOptions
   readonly #clock: Clock
   readonly #queue: TaskQueue
-  readonly #lanes: DeadlineLanes
+  readonly #timer: DeadlineTimer
   readonly #sites: SpawnSites
   readonly #history: HistoryRing
-  readonly #live = new Map<number, TaskRecord>()
+  /** Tasks holding a slot: running and aborting. With the queue, every live task. */
+  readonly #running = new RunningSet()
   readonly #keys = new Map<string, TaskRecord>()
-  #listeners: LifecycleListener[] = []
-  #progressListeners = 0
+  readonly #hooks: ListenerSet
   #concurrency: number
-  /** Tasks holding a slot: running + aborting. */
-  #slots = 0
   #aborting = 0
   #seq = 0
   #pumping = false
   #spawned = 0
   #leakedTotal = 0
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0 }
-  readonly #outcomes = zeroOutcomes()
+  #completed = 0
+  #failed = 0
+  #cancelled = 0
+  #timedOut = 0
+  #dropped = 0
   #closing: Promise<CloseReport> | undefined
   #idle: (() => void) | undefined
 
@@ -114,7 +117,8 @@ export class Scheduler implements TaskOwner {
     this.#clock = resolved.clock ?? systemClock
     this.#concurrency = resolved.concurrency
     this.#queue = new TaskQueue(resolved.agingInterval)
-    this.#lanes = new DeadlineLanes(this.#clock, (task) => this.#expire(task))
+    this.#timer = new DeadlineTimer(this.#clock, (now) => this.#sweep(now))
+    this.#hooks = new ListenerSet((error, event) => this.#listenerFailed(error, event))
     this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
     this.#history = new HistoryRing(resolved.historySize)
   }
@@ -148,7 +152,7 @@ export class Scheduler implements TaskOwner {
       }
     }
     const rank = priorityRank(o.priority)
-    const full = this.#queue.size >= this.#options.maxQueue && !(this.#slots < this.#concurrency && this.#queue.size === 0)
+    const full = this.#queue.size >= this.#options.maxQueue && !(this.#running.size < this.#concurrency && this.#queue.size === 0)
     if (full) this.#overflow(name, rank, o)
 
     const now = this.#clock.now()
@@ -157,27 +161,25 @@ export class Scheduler implements TaskOwner {
       ++this.#seq,
       name,
       fn,
-      o.priority,
       rank,
       o.timeout ?? this.#options.timeout,
       o.labels,
       o.meta,
       o.key,
-      this.#sites.capture(name),
+      this.#sites.capture(name, SPAWN),
       now,
     )
-    this.#live.set(task.seq, task)
     if (o.key !== undefined) this.#keys.set(o.key, task)
     this.#spawned++
-    if (this.#listeners.length !== 0) this.#emit('spawned', task)
-    if (this.#slots < this.#concurrency && this.#queue.size === 0) {
+    if (this.#hooks.spawned.length !== 0) this.#hooks.emit1('spawned', task)
+    if (this.#running.size < this.#concurrency && this.#queue.size === 0) {
       this.#start(task, now)
     } else {
       // Started later from another task's settlement: keep the caller's async context to run in.
       // (AsyncLocalStorage.snapshot() costs ~10 µs on Node 20; an AsyncResource ~0.1 µs.)
       task.restore = new AsyncResource('fastify-tasks.task')
       this.#queue.push(task)
-      this.#pump()
+      this.#pump(now)
     }
     return task as TaskHandle as TaskHandle<T>
   }
@@ -193,7 +195,7 @@ export class Scheduler implements TaskOwner {
     if (typeof predicate !== 'function') throw new InvalidOptionError('cancelWhere(predicate)', 'a function', predicate)
     checkCancelReason(reason)
     const selected: TaskRecord[] = []
-    for (const task of this.#live.values()) if (predicate(task)) selected.push(task)
+    for (const task of this.#liveTasks()) if (predicate(task)) selected.push(task)
     let count = 0
     for (const task of selected) if (this.cancelTask(task, reason)) count++
     return count
@@ -212,14 +214,12 @@ export class Scheduler implements TaskOwner {
     if (typeof listener !== 'object' || listener === null) {
       throw new InvalidOptionError('subscribe(listener)', 'an object of lifecycle hooks', listener)
     }
-    this.#listeners = [...this.#listeners, listener]
-    if (listener.progress !== undefined) this.#progressListeners++
+    this.#hooks.add(listener)
     let subscribed = true
     return () => {
       if (!subscribed) return
       subscribed = false
-      this.#listeners = this.#listeners.filter((l) => l !== listener)
-      if (listener.progress !== undefined) this.#progressListeners--
+      this.#hooks.remove(listener)
     }
   }
 
@@ -235,7 +235,7 @@ export class Scheduler implements TaskOwner {
 
   /** Live tasks (pending, running and aborting). */
   get size(): number {
-    return this.#live.size
+    return this.#queue.size + this.#running.size
   }
 
   /** `true` once `close()` was called: no task is admitted any more. */
@@ -248,24 +248,21 @@ export class Scheduler implements TaskOwner {
     const now = this.#clock.now()
     let stuck = 0
     let leaked = 0
-    if (this.#slots !== 0) {
-      for (const task of this.#live.values()) {
-        if (task.state === 'pending') continue
-        if (this.#isStuck(task, now)) stuck++
-        if (task.leaked) leaked++
-      }
+    for (const task of this.#running.tasks) {
+      if (this.#isStuck(task, now)) stuck++
+      if (task.leaked) leaked++
     }
     const o = this.#options
     return {
       live: {
         pending: this.#queue.size,
-        running: this.#slots - this.#aborting,
+        running: this.#running.size - this.#aborting,
         aborting: this.#aborting,
-        total: this.#live.size,
+        total: this.#queue.size + this.#running.size,
       },
       spawned: this.#spawned,
       rejected: { ...this.#rejected },
-      outcomes: { ...this.#outcomes },
+      outcomes: this.#outcomeCounts(),
       stuck,
       leaked: { live: leaked, total: this.#leakedTotal },
       limits: {
@@ -303,7 +300,7 @@ export class Scheduler implements TaskOwner {
       leaked: number
     }
     const coarse = new Map<string, Acc>()
-    for (const task of this.#live.values()) {
+    for (const task of this.#liveTasks()) {
       const key = `${task.name}\u0000${task.state}\u0000${idOf(task.siteRef)}\u0000${idOf(task.labels)}`
       const acc = coarse.get(key)
       const stuck = task.state === 'running' && this.#isStuck(task, now) ? 1 : 0
@@ -357,20 +354,20 @@ export class Scheduler implements TaskOwner {
       if (Number.isNaN(after)) throw new InvalidOptionError('list(query.cursor)', 'a cursor returned by a previous page', query.cursor)
     }
     const now = this.#clock.now()
-    const tasks: TaskSnapshot[] = []
-    let nextCursor: string | null = null
-    for (const task of this.#live.values()) {
+    const matching: TaskRecord[] = []
+    for (const task of this.#liveTasks()) {
       if (task.seq <= after) continue
       if (states !== undefined && !states.has(task.state)) continue
       if (query.name !== undefined && task.name !== query.name) continue
       if (olderThan > 0 && now - task.spawnedAt <= olderThan) continue
-      if (tasks.length === limit) {
-        nextCursor = tasks[tasks.length - 1]!.id
-        break
-      }
-      tasks.push(this.#snapshot(task, now))
+      matching.push(task)
     }
-    return { tasks, nextCursor }
+    matching.sort((a, b) => a.seq - b.seq)
+    const page = matching.length > limit ? matching.slice(0, limit) : matching
+    return {
+      tasks: page.map((task) => this.#snapshot(task, now)),
+      nextCursor: matching.length > limit ? page[page.length - 1]!.id : null,
+    }
   }
 
   /** Recently terminated tasks, newest first (at most `historySize`). */
@@ -401,8 +398,8 @@ export class Scheduler implements TaskOwner {
     if (task.owner !== this) return false
     if (task.state === 'pending') {
       this.#queue.remove(task)
-      task.abortReason = reason
-      if (this.#listeners.length !== 0) this.#emit('aborted', task, reason)
+      task.reason = reason
+      if (this.#hooks.aborted.length !== 0) this.#hooks.emit2('aborted', task, reason)
       this.#terminate(task, 'cancelled', this.#clock.now())
       return true
     }
@@ -417,7 +414,7 @@ export class Scheduler implements TaskOwner {
   progressTask(task: TaskRecord): void {
     if (task.state !== 'running' && task.state !== 'aborting') return
     task.lastProgressAt = this.#clock.now()
-    if (this.#progressListeners !== 0) this.#emit('progress', task)
+    if (this.#hooks.progress.length !== 0) this.#hooks.emit1('progress', task)
   }
 
   /** @internal */
@@ -429,7 +426,9 @@ export class Scheduler implements TaskOwner {
 
   #byId(id: string): TaskRecord | undefined {
     if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) return undefined
-    return this.#live.get(Number(id))
+    const seq = Number(id)
+    for (const task of this.#liveTasks()) if (task.seq === seq) return task
+    return undefined
   }
 
   #admit(admission: (r: { name: string; priority: ResolvedSpawnOptions['priority']; labels: ResolvedSpawnOptions['labels'] }) => boolean, name: string, o: ResolvedSpawnOptions): boolean {
@@ -443,8 +442,8 @@ export class Scheduler implements TaskOwner {
 
   #reject(error: AdmissionError, o: ResolvedSpawnOptions): never {
     this.#rejected[error.reason]++
-    if (this.#listeners.length !== 0) {
-      this.#emit('rejected', { name: error.task, priority: o.priority, labels: o.labels, error })
+    if (this.#hooks.rejected.length !== 0) {
+      this.#hooks.emit1('rejected', { name: error.task, priority: o.priority, labels: o.labels, error })
     }
     throw error
   }
@@ -462,7 +461,7 @@ export class Scheduler implements TaskOwner {
       this.#reject(new QueueFullError(name, this.#options.maxQueue, this.#options.retryAfter), o)
     }
     this.#queue.remove(victim)
-    victim.dropReason = 'overflow'
+    victim.reason = 'overflow'
     this.#terminate(victim, 'dropped', this.#clock.now())
   }
 
@@ -470,9 +469,12 @@ export class Scheduler implements TaskOwner {
     task.state = 'running'
     task.startedAt = now
     task.lastProgressAt = now
-    this.#slots++
-    if (task.timeout !== Infinity) this.#lanes.add(task, task.timeout, now)
-    if (this.#listeners.length !== 0) this.#emit('started', task, now - task.spawnedAt)
+    this.#running.add(task)
+    if (task.timeout !== Infinity) {
+      task.deadline = now + task.timeout
+      this.#timer.ensure(task.deadline, now)
+    }
+    if (this.#hooks.started.length !== 0) this.#hooks.emit2('started', task, now - task.spawnedAt)
     const fn = task.fn as (context: TaskRecord) => unknown
     const restore = task.restore
     task.fn = undefined
@@ -512,74 +514,102 @@ export class Scheduler implements TaskOwner {
   #ran(task: TaskRecord, ok: boolean, result: unknown): void {
     const state = task.state
     if (state !== 'running' && state !== 'aborting') return
-    this.#lanes.remove(task)
-    this.#slots--
+    this.#running.remove(task)
+    task.deadline = Infinity
     let outcome: Outcome
     if (state === 'aborting') {
       this.#aborting--
-      outcome = task.abortReason === 'timeout' ? 'timed_out' : 'cancelled'
+      outcome = task.reason === 'timeout' ? 'timed_out' : 'cancelled'
     } else {
       outcome = ok ? 'completed' : 'failed'
     }
     if (ok) task.value = result
     else task.error = result
-    this.#terminate(task, outcome, this.#clock.now())
-    this.#pump()
+    const now = this.#clock.now()
+    this.#terminate(task, outcome, now)
+    this.#pump(now)
   }
 
   #abort(task: TaskRecord, reason: AbortReason, now: number): void {
     task.state = 'aborting'
-    task.abortReason = reason
-    task.abortedAt = now
+    task.reason = reason
     this.#aborting++
-    this.#lanes.remove(task)
-    this.#lanes.add(task, this.#options.abortGrace, now)
-    if (this.#listeners.length !== 0) this.#emit('aborted', task, reason)
+    task.deadline = now + this.#options.abortGrace
+    this.#timer.ensure(task.deadline, now)
+    if (this.#hooks.aborted.length !== 0) this.#hooks.emit2('aborted', task, reason)
     if (task.controller !== undefined) task.controller.abort(new TaskAbortedError(task.name, reason))
   }
 
-  /** A deadline lane expired this task: a running one times out, an aborting one is flagged leaked. */
-  #expire(task: TaskRecord): void {
-    const now = this.#clock.now()
-    if (task.state === 'running') this.#abort(task, 'timeout', now)
-    else if (task.state === 'aborting') this.#flagLeaked(task)
+  /**
+   * The deadline timer fired: time out running tasks past their deadline, flag aborting ones past
+   * their grace as leaked. Returns the next deadline to wake up for.
+   */
+  #sweep(now: number): number {
+    const due: TaskRecord[] = []
+    for (const task of this.#running.tasks) if (task.deadline <= now) due.push(task)
+    for (const task of due) {
+      if (task.state === 'running') this.#abort(task, 'timeout', now)
+      else {
+        task.deadline = Infinity
+        this.#flagLeaked(task)
+      }
+    }
+    let next = Infinity
+    for (const task of this.#running.tasks) if (task.deadline < next) next = task.deadline
+    return next
   }
 
   #flagLeaked(task: TaskRecord): void {
     if (task.leaked) return
     task.leaked = true
     this.#leakedTotal++
-    if (this.#listeners.length !== 0) this.#emit('leaked', task)
+    if (this.#hooks.leaked.length !== 0) this.#hooks.emit1('leaked', task)
   }
 
   /** The one way into a terminal state; runs exactly once per task. */
   #terminate(task: TaskRecord, outcome: Outcome, now: number): void {
     task.state = outcome
-    task.endedAt = now
-    this.#live.delete(task.seq)
     if (task.key !== undefined && this.#keys.get(task.key) === task) this.#keys.delete(task.key)
-    this.#outcomes[outcome]++
-    this.#history.record(task)
-    const resolve = task.resolveSettled
-    if (resolve !== undefined || this.#listeners.length !== 0) {
-      const settlement = task.settlement()
-      if (resolve !== undefined) {
-        task.resolveSettled = undefined
-        resolve(settlement)
-      }
-      if (this.#listeners.length !== 0) {
-        this.#emit('settled', task, settlement, task.startedAt < 0 ? 0 : now - task.startedAt)
-      }
+    switch (outcome) {
+      case 'completed':
+        this.#completed++
+        break
+      case 'failed':
+        this.#failed++
+        break
+      case 'cancelled':
+        this.#cancelled++
+        break
+      case 'timed_out':
+        this.#timedOut++
+        break
+      case 'dropped':
+        this.#dropped++
+        break
     }
-    if (this.#idle !== undefined && this.#live.size === 0) this.#idle()
+    this.#history.record(task, now)
+    const waiter = task.waiter
+    const listeners = this.#hooks.settled.length !== 0
+    if (waiter !== undefined || listeners) {
+      const settlement = task.settlement()
+      if (waiter?.resolve !== undefined) {
+        waiter.resolve(settlement)
+        waiter.resolve = undefined
+      }
+      if (listeners) this.#hooks.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? 0 : now - task.startedAt)
+    }
+    if (this.#idle !== undefined && this.#queue.size === 0 && this.#running.size === 0) this.#idle()
   }
 
-  #pump(): void {
+  /** Starts waiting tasks while slots are free. `now` is the caller's reading of the clock, if fresh. */
+  #pump(now?: number): void {
     if (this.#pumping) return
     this.#pumping = true
     try {
-      while (this.#slots < this.#concurrency && this.#queue.size !== 0) {
-        const now = this.#clock.now()
+      let first = true
+      while (this.#running.size < this.#concurrency && this.#queue.size !== 0) {
+        if (!first || now === undefined) now = this.#clock.now()
+        first = false
         const next = this.#queue.peek(now)!
         this.#queue.remove(next)
         this.#start(next, now)
@@ -594,7 +624,7 @@ export class Scheduler implements TaskOwner {
   }
 
   #snapshot(task: TaskRecord, now: number): TaskSnapshot {
-    const started = task.startedAt >= 0
+    const started = task.state !== 'pending'
     return {
       id: task.id,
       name: task.name,
@@ -617,7 +647,7 @@ export class Scheduler implements TaskOwner {
 
   /** Waits until no task is live or `ms` has passed. */
   #waitIdle(ms: number): Promise<void> {
-    if (this.#live.size === 0 || ms === 0) return Promise.resolve()
+    if ((this.#queue.size === 0 && this.#running.size === 0) || ms === 0) return Promise.resolve()
     return new Promise<void>((resolve) => {
       let timer: unknown
       const done = (): void => {
@@ -632,7 +662,7 @@ export class Scheduler implements TaskOwner {
 
   async #drain(timeout: number): Promise<CloseReport> {
     const startedAt = this.#clock.now()
-    const before = { ...this.#outcomes }
+    const before = this.#outcomeCounts()
     await this.#waitIdle(timeout)
 
     const abandoned: TaskRecord[] = []
@@ -640,24 +670,25 @@ export class Scheduler implements TaskOwner {
     // What never started is dropped.
     for (const task of [...this.#queue]) {
       this.#queue.remove(task)
-      task.dropReason = 'shutdown'
+      task.reason = 'shutdown'
       task.abandoned = true
       abandoned.push(task)
       this.#terminate(task, 'dropped', now)
     }
     // What is still running is aborted.
-    for (const task of [...this.#live.values()]) {
+    for (const task of [...this.#running.tasks]) {
       task.abandoned = true
       abandoned.push(task)
       if (task.state === 'running') this.#abort(task, 'shutdown', now)
     }
     await this.#waitIdle(this.#options.abortGrace)
-    for (const task of this.#live.values()) this.#flagLeaked(task)
-    this.#lanes.stop()
+    for (const task of this.#running.tasks) this.#flagLeaked(task)
+    this.#timer.stop()
 
     const end = this.#clock.now()
+    const after = this.#outcomeCounts()
     const finished = zeroOutcomes()
-    for (const outcome of Object.keys(finished) as Outcome[]) finished[outcome] = this.#outcomes[outcome] - before[outcome]
+    for (const outcome of Object.keys(finished) as Outcome[]) finished[outcome] = after[outcome] - before[outcome]
     const groups = new Map<string, { name: string; site: string | null; count: number; dropped: number; aborted: number; unsettled: number; oldest: number }>()
     let dropped = 0
     let aborted = 0
@@ -672,7 +703,7 @@ export class Scheduler implements TaskOwner {
       }
       group.count++
       if (task.spawnedAt < group.oldest) group.oldest = task.spawnedAt
-      if (task.dropReason === 'shutdown') {
+      if (task.reason === 'shutdown' && task.state === 'dropped') {
         group.dropped++
         dropped++
       } else {
@@ -698,14 +729,19 @@ export class Scheduler implements TaskOwner {
     }
   }
 
-  #emit(event: LifecycleEvent, ...args: unknown[]): void {
-    for (const listener of this.#listeners) {
-      if (listener[event] === undefined) continue
-      try {
-        ;(listener[event] as (...a: unknown[]) => void).apply(listener, args)
-      } catch (error) {
-        this.#listenerFailed(error, event)
-      }
+  /** Every live task: waiting ones by priority level, then those holding a slot. */
+  *#liveTasks(): IterableIterator<TaskRecord> {
+    yield* this.#queue
+    yield* this.#running.tasks
+  }
+
+  #outcomeCounts(): Record<Outcome, number> {
+    return {
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      timed_out: this.#timedOut,
+      dropped: this.#dropped,
     }
   }
 
@@ -719,6 +755,10 @@ export class Scheduler implements TaskOwner {
     }
   }
 }
+
+/** `spawn` itself, as the stack marker above which spawn sites are captured. */
+// eslint-disable-next-line @typescript-eslint/unbound-method -- used as a stack marker, never called
+const SPAWN = Scheduler.prototype.spawn
 
 function checkCancelReason(reason: unknown): asserts reason is CancelReason {
   if (typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) {

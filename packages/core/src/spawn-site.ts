@@ -13,14 +13,18 @@ export interface SiteRef {
 /** Spawns of a name captured exactly before sampling starts. */
 const EXACT_SPAWNS = 8
 /** After that, one spawn in this many is captured (a power of two). */
-const SAMPLE_EVERY = 64
+const SAMPLE_EVERY = 256
 /** Distinct names remembered; past it the table starts over, keeping memory bounded. */
 const MAX_NAMES = 10_000
-/** Frames captured: enough to climb out of wrappers listed in `siteIgnore`. */
-const FRAMES = 12
+/** Frames captured above `spawn`: enough to climb out of a few wrappers listed in `siteIgnore`. */
+const FRAMES = 8
 
 /** This package's sources and build (a source-mapped build reports its frames under src/). */
 const OWN_DIRS = ['src/', 'dist/'].map((dir) => fileURLToPath(new URL(`../${dir}`, import.meta.url)))
+
+/** A function whose frame, and every frame inside it, a capture leaves out. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- it only serves as a stack marker
+type CapturedFrom = (...args: any[]) => unknown
 
 interface NameSites {
   count: number
@@ -41,19 +45,22 @@ export class SpawnSites {
     this.#ignore = ignore
   }
 
-  /** The site reference for a spawn of `name` happening now. */
-  capture(name: string): SiteRef | undefined {
+  /**
+   * The site reference for a spawn of `name` happening now. `above` is the function the caller
+   * called (`spawn`): it and the frames inside it are left out of the capture.
+   */
+  capture(name: string, above: CapturedFrom): SiteRef | undefined {
     if (this.mode === 'off') return undefined
-    if (this.mode === 'always') return captureStack()
+    if (this.mode === 'always') return captureStack(above)
     const entry = this.#byName.get(name)
     if (entry === undefined) {
       if (this.#byName.size >= MAX_NAMES) this.#byName.clear()
-      const latest = captureStack()
+      const latest = captureStack(above)
       this.#byName.set(name, { count: 1, latest })
       return latest
     }
     const count = ++entry.count
-    if (count <= EXACT_SPAWNS || (count & (SAMPLE_EVERY - 1)) === 0) entry.latest = captureStack()
+    if (count <= EXACT_SPAWNS || (count & (SAMPLE_EVERY - 1)) === 0) entry.latest = captureStack(above)
     return entry.latest
   }
 
@@ -67,11 +74,11 @@ export class SpawnSites {
   }
 }
 
-function captureStack(): SiteRef {
+function captureStack(above: CapturedFrom): SiteRef {
   const ref: SiteRef = {}
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = FRAMES
-  Error.captureStackTrace(ref)
+  Error.captureStackTrace(ref, above)
   Error.stackTraceLimit = limit
   return ref
 }

@@ -1,6 +1,6 @@
 import { PRIORITIES } from './priority.js'
-import type { TaskList, TaskRecord } from './task.js'
-import { append, createList, unlink } from './task-list.js'
+import type { TaskRecord } from './task.js'
+import { TaskList } from './task-list.js'
 
 /**
  * The waiting room: one FIFO per priority level, with aging. A waiting task's effective rank is its
@@ -8,7 +8,7 @@ import { append, createList, unlink } from './task-list.js'
  * higher-priority work. Only the four heads are compared: O(1) per dequeue.
  */
 export class TaskQueue {
-  readonly levels: TaskList[] = PRIORITIES.map(() => createList())
+  readonly levels: TaskList[] = PRIORITIES.map(() => new TaskList())
   size = 0
   agingInterval: number
 
@@ -17,12 +17,13 @@ export class TaskQueue {
   }
 
   push(task: TaskRecord): void {
-    append(this.levels[task.rank]!, task)
+    this.levels[task.rank]!.append(task)
     this.size++
   }
 
+  /** Removes a waiting task (one that was pushed and not yet removed). */
   remove(task: TaskRecord): void {
-    unlink(task)
+    this.levels[task.rank]!.remove(task)
     this.size--
   }
 
@@ -64,8 +65,6 @@ export class TaskQueue {
   }
 
   *[Symbol.iterator](): IterableIterator<TaskRecord> {
-    for (const level of this.levels) {
-      for (let task = level.head; task !== undefined; task = task.next) yield task
-    }
+    for (const level of this.levels) yield* level
   }
 }

@@ -1,7 +1,8 @@
 import type { AsyncResource } from 'node:async_hooks'
 import { TaskAbortedError, type AbortReason } from './errors.js'
-import type { Priority } from './priority.js'
+import { PRIORITIES, type Priority } from './priority.js'
 import type { SiteRef } from './spawn-site.js'
+import type { ListNode } from './task-list.js'
 
 /** Live states. */
 export type LiveState = 'pending' | 'running' | 'aborting'
@@ -74,22 +75,14 @@ export interface TaskOwner {
   siteOf(site: SiteRef): string | undefined
 }
 
-/** A list a task is linked into: a priority queue level or a deadline lane. */
-export interface TaskList {
-  head: TaskRecord | undefined
-  tail: TaskRecord | undefined
-  size: number
-}
-
 /**
  * The one object per task: handle, context and bookkeeping. Internal; users see it through the
  * {@link TaskHandle} and {@link TaskContext} interfaces.
  */
-export class TaskRecord implements TaskHandle, TaskContext {
-  readonly id: string
+export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   readonly seq: number
   readonly name: string
-  readonly priority: Priority
+  /** Index into PRIORITIES. */
   readonly rank: number
   readonly timeout: number
   readonly labels: Readonly<Record<string, string>> | undefined
@@ -103,12 +96,12 @@ export class TaskRecord implements TaskHandle, TaskContext {
   fn: TaskFunction | undefined
   /** Carries the spawn-time async context; set only for tasks that had to wait for a slot. */
   restore: AsyncResource | undefined = undefined
-  startedAt = -1
-  lastProgressAt = -1
-  abortedAt = -1
-  endedAt = -1
-  abortReason: AbortReason | undefined = undefined
-  dropReason: DropReason | undefined = undefined
+  // Times are doubles from the start (NaN = not yet): a field that starts as a small integer and
+  // later holds a fractional time changes its representation, deprecating the object's map.
+  startedAt = NaN
+  lastProgressAt = NaN
+  /** Why it was aborted (state pending→cancelled, running→aborting) or dropped. */
+  reason: AbortReason | DropReason | undefined = undefined
   leaked = false
   value: unknown = undefined
   error: unknown = undefined
@@ -116,13 +109,15 @@ export class TaskRecord implements TaskHandle, TaskContext {
   abandoned = false
 
   controller: AbortController | undefined = undefined
-  settledPromise: Promise<Settlement> | undefined = undefined
-  resolveSettled: ((settlement: Settlement) => void) | undefined = undefined
+  /** Made when someone asks for `settled`. */
+  waiter: { readonly promise: Promise<Settlement>; resolve: ((settlement: Settlement) => void) | undefined } | undefined = undefined
 
-  // Intrusive list links (queue level or deadline lane).
-  list: TaskList | undefined = undefined
-  prev: TaskRecord | undefined = undefined
-  next: TaskRecord | undefined = undefined
+  // Queue links, while pending.
+  prev: ListNode | undefined = undefined
+  next: ListNode | undefined = undefined
+  /** Index in the running set while holding a slot, else -1. */
+  slot = -1
+  /** When the timer must next look at this task: its deadline while running, the end of its abort grace while aborting. */
   deadline = Infinity
 
   constructor(
@@ -130,7 +125,6 @@ export class TaskRecord implements TaskHandle, TaskContext {
     seq: number,
     name: string,
     fn: TaskFunction,
-    priority: Priority,
     rank: number,
     timeout: number,
     labels: Readonly<Record<string, string>> | undefined,
@@ -141,10 +135,8 @@ export class TaskRecord implements TaskHandle, TaskContext {
   ) {
     this.owner = owner
     this.seq = seq
-    this.id = String(seq)
     this.name = name
     this.fn = fn
-    this.priority = priority
     this.rank = rank
     this.timeout = timeout
     this.labels = labels
@@ -154,10 +146,24 @@ export class TaskRecord implements TaskHandle, TaskContext {
     this.spawnedAt = now
   }
 
+  /** The id as a string, made on read (most tasks are never looked at). */
+  get id(): string {
+    return String(this.seq)
+  }
+
+  get priority(): Priority {
+    return PRIORITIES[this.rank]!
+  }
+
+  get abortReason(): AbortReason | undefined {
+    return this.state === 'dropped' ? undefined : (this.reason as AbortReason | undefined)
+  }
+
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController()
-      if (this.abortReason !== undefined) this.controller.abort(new TaskAbortedError(this.name, this.abortReason))
+      const reason = this.abortReason
+      if (reason !== undefined) this.controller.abort(new TaskAbortedError(this.name, reason))
     }
     return this.controller.signal
   }
@@ -167,14 +173,16 @@ export class TaskRecord implements TaskHandle, TaskContext {
   }
 
   get settled(): Promise<Settlement> {
-    if (this.settledPromise === undefined) {
-      this.settledPromise = isTerminal(this.state)
-        ? Promise.resolve(this.settlement())
-        : new Promise<Settlement>((resolve) => {
-            this.resolveSettled = resolve
-          })
+    if (this.waiter === undefined) {
+      if (isTerminal(this.state)) {
+        this.waiter = { promise: Promise.resolve(this.settlement()), resolve: undefined }
+      } else {
+        let resolve!: (settlement: Settlement) => void
+        const promise = new Promise<Settlement>((r) => (resolve = r))
+        this.waiter = { promise, resolve }
+      }
     }
-    return this.settledPromise
+    return this.waiter.promise
   }
 
   progress(): void {
@@ -199,7 +207,7 @@ export class TaskRecord implements TaskHandle, TaskContext {
         return this.error === undefined ? { outcome: 'cancelled', reason } : { outcome: 'cancelled', reason, error: this.error }
       }
       case 'dropped':
-        return { outcome: 'dropped', reason: this.dropReason ?? 'overflow' }
+        return { outcome: 'dropped', reason: (this.reason ?? 'overflow') as DropReason }
       default:
         throw new Error(`task ${this.id} has not settled (state ${this.state})`)
     }

@@ -1,0 +1,47 @@
+import type { Clock } from './clock.js'
+
+/**
+ * One timer for every deadline. It is armed for the earliest deadline it was told about; when it
+ * fires, `sweep` handles whatever is due and returns the next earliest deadline to re-arm for.
+ *
+ * Tasks with the same timeout start in order, so a new task's deadline is almost never earlier than
+ * the armed one: spawning does not touch the timer. A task that settles early leaves the timer alone;
+ * the stale wake-up just sweeps and re-arms (about once per timeout period).
+ */
+export class DeadlineTimer {
+  readonly #clock: Clock
+  readonly #sweep: (now: number) => number
+  #timer: unknown = undefined
+  #armedAt = Infinity
+
+  constructor(clock: Clock, sweep: (now: number) => number) {
+    this.#clock = clock
+    this.#sweep = sweep
+  }
+
+  /** Makes sure the timer fires no later than `at`. */
+  ensure(at: number, now: number): void {
+    if (at < this.#armedAt) this.#arm(at, now)
+  }
+
+  /** Clears the timer; `ensure` arms it again. */
+  stop(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#armedAt = Infinity
+  }
+
+  #arm(at: number, now: number): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#armedAt = at
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, at - now))
+  }
+
+  #fire(): void {
+    this.#timer = undefined
+    this.#armedAt = Infinity
+    const now = this.#clock.now()
+    const next = this.#sweep(now)
+    if (next < this.#armedAt) this.#arm(next, now)
+  }
+}
