@@ -16,7 +16,8 @@ export interface Clock {
 
 /**
  * The real clock: `performance.now()` and Node timers. Deadline timers are unref'ed, so the
- * scheduler never holds the process open; only an ongoing drain does.
+ * scheduler never holds the process open; the drain's timers (`close()` with a finite timeout, and
+ * the abort grace after it) do.
  */
 export const systemClock: Clock = {
   now: () => performance.now(),

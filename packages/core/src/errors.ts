@@ -43,10 +43,16 @@ export abstract class AdmissionError extends TasksError {
   readonly task: string
   /** Seconds a client should wait before trying again. */
   readonly retryAfter: number
+  /**
+   * Response headers for a server that lets this error escape a request handler (Fastify applies an
+   * error's `headers`): `Retry-After`.
+   */
+  readonly headers: { readonly 'retry-after': string }
   constructor(message: string, task: string, retryAfter: number) {
     super(message)
     this.task = task
     this.retryAfter = retryAfter
+    this.headers = { 'retry-after': String(Math.ceil(retryAfter)) }
   }
 }
 
@@ -56,7 +62,7 @@ export class QueueFullError extends AdmissionError {
   readonly code = 'FT_QUEUE_FULL'
   readonly reason = 'queue_full'
   constructor(task: string, maxQueue: number, retryAfter: number) {
-    super(`Task "${task}" was not admitted: the queue is full (maxQueue ${maxQueue})`, task, retryAfter)
+    super(`Task "${task}" was not admitted (queue_full): the queue is full (maxQueue ${maxQueue})`, task, retryAfter)
   }
 }
 
@@ -66,7 +72,7 @@ export class OverloadedError extends AdmissionError {
   readonly code = 'FT_OVERLOADED'
   readonly reason = 'overloaded'
   constructor(task: string, priority: string, retryAfter: number) {
-    super(`Task "${task}" (priority ${priority}) was not admitted: the process is overloaded`, task, retryAfter)
+    super(`Task "${task}" (priority ${priority}) was not admitted (overloaded): the process is overloaded`, task, retryAfter)
   }
 }
 
@@ -76,7 +82,7 @@ export class ClosingError extends AdmissionError {
   readonly code = 'FT_CLOSING'
   readonly reason = 'closing'
   constructor(task: string, retryAfter: number) {
-    super(`Task "${task}" was not admitted: the scheduler is closing`, task, retryAfter)
+    super(`Task "${task}" was not admitted (closing): the scheduler is closing`, task, retryAfter)
   }
 }
 

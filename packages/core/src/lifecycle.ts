@@ -16,7 +16,7 @@ export interface RejectedSpawn {
  * Listeners receive the live handle: read what you need during the call, do not keep it.
  */
 export interface LifecycleListener {
-  /** The task was admitted (it is `pending` or already `running`). */
+  /** The task was admitted. It is still `pending`; it starts right after if a slot is free. */
   spawned?(task: TaskHandle): void
   /** `spawn` refused a task; the error is thrown to the caller right after. */
   rejected?(spawn: RejectedSpawn): void

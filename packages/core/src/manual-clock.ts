@@ -46,6 +46,9 @@ export class ManualClock implements Clock {
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
   advance(ms: number): void {
+    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) {
+      throw new RangeError(`ManualClock.advance(ms): expected a finite number >= 0, received ${String(ms)}`)
+    }
     const target = this.#now + ms
     for (;;) {
       let next: PendingTimer | undefined

@@ -64,6 +64,7 @@ const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   onDuplicate: 'join',
   labels: undefined,
   meta: undefined,
+  data: undefined,
 })
 const CANCEL_REASONS = new Set<string>(['cancelled', 'shutdown', 'superseded', 'operator'])
 const LIVE_STATES = new Set<string>(['pending', 'running', 'aborting'])
@@ -143,17 +144,20 @@ export class Scheduler implements TaskOwner {
     if (admission !== undefined && !this.#admit(admission, name, o)) {
       this.#reject(new OverloadedError(name, o.priority, this.#options.retryAfter), o)
     }
+    let superseded: TaskRecord | undefined
     if (o.key !== undefined) {
       const existing = this.#keys.get(o.key)
-      if (existing !== undefined) {
+      if (existing !== undefined && existing.state !== 'aborting') {
         if (o.onDuplicate === 'join') return existing as TaskHandle as TaskHandle<T>
-        this.#keys.delete(o.key)
-        this.cancelTask(existing, 'superseded')
+        superseded = existing
       }
     }
     const rank = priorityRank(o.priority)
-    const full = this.#queue.size >= this.#options.maxQueue && !(this.#running.size < this.#concurrency && this.#queue.size === 0)
+    // A superseded task that is still waiting gives its queue place to this one.
+    const queued = this.#queue.size - (superseded?.state === 'pending' ? 1 : 0)
+    const full = queued >= this.#options.maxQueue && !(this.#running.size < this.#concurrency && queued === 0)
     if (full) this.#overflow(name, rank, o)
+    if (superseded !== undefined) this.cancelTask(superseded, 'superseded')
 
     const now = this.#clock.now()
     const task = new TaskRecord(
@@ -168,6 +172,7 @@ export class Scheduler implements TaskOwner {
       o.key,
       this.#sites.capture(name, SPAWN),
       now,
+      o.data,
     )
     if (o.key !== undefined) this.#keys.set(o.key, task)
     this.#spawned++
@@ -186,6 +191,7 @@ export class Scheduler implements TaskOwner {
 
   /** Cancels the live task with this id. Returns `false` if there is none or it was already aborted. */
   cancel(id: string, reason: CancelReason = 'cancelled'): boolean {
+    checkCancelReason(reason)
     const task = this.#byId(id)
     return task === undefined ? false : this.cancelTask(task, reason)
   }
@@ -335,12 +341,15 @@ export class Scheduler implements TaskOwner {
     for (const g of fine.values()) {
       out.push({ name: g.name, state: g.state, site: g.site, labels: g.labels, count: g.count, oldestAgeMs: now - g.oldest, stuck: g.stuck, leaked: g.leaked })
     }
-    return out.sort((a, b) => b.count - a.count || b.oldestAgeMs - a.oldestAgeMs)
+    return out.sort(byCountThenAgeThenName)
   }
 
   /** One page of live tasks matching `query`, in spawn order. */
   list(query: ListQuery = {}): TaskPage {
     if (typeof query !== 'object' || query === null) throw new InvalidOptionError('list(query)', 'an object', query)
+    if (query.state !== undefined && typeof query.state !== 'string' && !Array.isArray(query.state)) {
+      throw new InvalidOptionError('list(query.state)', "'pending', 'running', 'aborting' or an array of them", query.state)
+    }
     const states = query.state === undefined ? undefined : new Set<string>(typeof query.state === 'string' ? [query.state] : query.state)
     if (states !== undefined) {
       for (const s of states) if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
@@ -717,7 +726,7 @@ export class Scheduler implements TaskOwner {
     }
     const abandonedGroups: AbandonedGroup[] = [...groups.values()]
       .map((g) => ({ name: g.name, site: g.site, count: g.count, dropped: g.dropped, aborted: g.aborted, unsettled: g.unsettled, oldestAgeMs: now - g.oldest }))
-      .sort((a, b) => b.count - a.count || b.oldestAgeMs - a.oldestAgeMs)
+      .sort(byCountThenAgeThenName)
     return {
       clean: abandoned.length === 0,
       durationMs: end - startedAt,
@@ -764,6 +773,11 @@ function checkCancelReason(reason: unknown): asserts reason is CancelReason {
   if (typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) {
     throw new InvalidOptionError('cancel(reason)', "'cancelled', 'operator', 'superseded' or 'shutdown'", reason)
   }
+}
+
+/** Largest groups first; then oldest; then by name, so equal groups print in a stable order. */
+function byCountThenAgeThenName(a: { count: number; oldestAgeMs: number; name: string }, b: typeof a): number {
+  return b.count - a.count || b.oldestAgeMs - a.oldestAgeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 }
 
 function canonicalLabels(labels: Record<string, string>): string {

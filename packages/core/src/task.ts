@@ -6,7 +6,7 @@ import type { ListNode } from './task-list.js'
 
 /** Live states. */
 export type LiveState = 'pending' | 'running' | 'aborting'
-/** Terminal states; every task reaches exactly one, exactly once. */
+/** Terminal states. A task that settles reaches exactly one, exactly once; one whose function never settles stays `aborting` (flagged `leaked`). */
 export type Outcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'dropped'
 /** Every state a task can be in. */
 export type TaskState = LiveState | Outcome
@@ -32,8 +32,8 @@ export interface TaskContext {
    * which. Created on first access, so tasks that never read it do not pay for it.
    */
   readonly signal: AbortSignal
-  /** Marks the task as alive: resets its `stuck` clock. Cheap; call it as often as you like. */
-  progress(): void
+  /** Marks the task as alive: resets its `stuck` clock. Cheap; call it as often as you like. Safe to destructure. */
+  readonly progress: () => void
   readonly labels: Readonly<Record<string, string>> | undefined
   readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
 }
@@ -56,16 +56,18 @@ export interface TaskHandle<T = unknown> {
   readonly abortReason: AbortReason | undefined
   /** Flagged once an abort went unanswered for `abortGrace`. */
   readonly leaked: boolean
+  /** The `data` given to `spawn`: an opaque value for your own listeners. */
+  readonly data: unknown
   /** `file:line` of the code that called `spawn`, formatted on first read; `undefined` when off. */
   readonly site: string | undefined
   /** Resolves when the task reaches its terminal state. Never rejects. */
   readonly settled: Promise<Settlement<T>>
   /**
    * Asks the task to stop. A waiting task ends `cancelled` at once; a running one moves to `aborting`
-   * and its signal aborts. Returns `false` if the task had already been aborted or ended.
-   * @param reason who cancels; @default 'cancelled'
+   * and its signal aborts. Returns `false` if the task had already been aborted or ended. `reason`
+   * says who cancels (default `'cancelled'`). Safe to destructure.
    */
-  cancel(reason?: CancelReason): boolean
+  readonly cancel: (reason?: CancelReason) => boolean
 }
 
 /** What a task needs from the scheduler that owns it. */
@@ -91,6 +93,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   readonly siteRef: SiteRef | undefined
   readonly spawnedAt: number
   readonly owner: TaskOwner
+  readonly data: unknown
 
   state: TaskState = 'pending'
   fn: TaskFunction | undefined
@@ -132,6 +135,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     key: string | undefined,
     siteRef: SiteRef | undefined,
     now: number,
+    data: unknown,
   ) {
     this.owner = owner
     this.seq = seq
@@ -144,6 +148,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     this.key = key
     this.siteRef = siteRef
     this.spawnedAt = now
+    this.data = data
   }
 
   /** The id as a string, made on read (most tasks are never looked at). */
@@ -185,12 +190,17 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     return this.waiter.promise
   }
 
-  progress(): void {
-    this.owner.progressTask(this)
+  #progress: (() => void) | undefined = undefined
+  #cancel: ((reason?: CancelReason) => boolean) | undefined = undefined
+
+  /** Bound on first read, so `({ progress }) => …` works; tasks that never read it pay nothing. */
+  get progress(): () => void {
+    return (this.#progress ??= () => this.owner.progressTask(this))
   }
 
-  cancel(reason: CancelReason = 'cancelled'): boolean {
-    return this.owner.cancelTask(this, reason)
+  /** Bound on first read, like `progress`. */
+  get cancel(): (reason?: CancelReason) => boolean {
+    return (this.#cancel ??= (reason: CancelReason = 'cancelled') => this.owner.cancelTask(this, reason))
   }
 
   /** The settlement of a terminated task. */

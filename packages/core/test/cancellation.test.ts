@@ -54,6 +54,7 @@ describe('cancellation', () => {
     const handle = scheduler.spawn('job', untilAborted)
     assert.throws(() => handle.cancel('timeout' as CancelReason), (e: unknown) => e instanceof InvalidOptionError && /cancel\(reason\).*"timeout"/.test(e.message))
     assert.throws(() => scheduler.cancelWhere('x' as never), InvalidOptionError)
+    assert.throws(() => scheduler.cancel('999', 'bogus' as CancelReason), InvalidOptionError, 'checked even for an unknown id')
     handle.cancel()
   })
 

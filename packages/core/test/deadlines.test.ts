@@ -83,6 +83,12 @@ describe('deadlines, leaks and stuck tasks', () => {
     assert.equal(clock.pendingTimers, 0, 'no timer for a task without a deadline')
   })
 
+  it('the manual clock refuses to go backwards', () => {
+    const { clock } = manualScheduler()
+    assert.throws(() => clock.advance(-1), RangeError)
+    assert.throws(() => clock.advance(Number.NaN), RangeError)
+  })
+
   it('uses one shared timer for many deadlines', () => {
     const { scheduler, clock } = manualScheduler({ concurrency: 10_000, timeout: 1_000 })
     for (let i = 0; i < 5_000; i++) scheduler.spawn('many', hang)

@@ -6,14 +6,13 @@ import * as core from '../src/index.js'
 const { ERROR_CODES } = core
 
 describe('the error table', () => {
-  it('docs/reference/errors.md lists exactly the codes, classes and statuses of ERROR_CODES', async () => {
+  it('docs/reference/errors.md lists every code of ERROR_CODES with its class and status', async () => {
     const doc = await readFile(new URL('../../../docs/reference/errors.md', import.meta.url), 'utf8')
     const rows = [...doc.matchAll(/^\| `(FT_[A-Z_]+)` \| `(\w+)` \| (\d{3}) \|/gm)].map((m) => [m[1], m[2], Number(m[3])])
-    assert.deepEqual(
-      rows.map((r) => r[0]).sort(),
-      Object.keys(ERROR_CODES).sort(),
-    )
+    const documented = new Set(rows.map((r) => r[0]))
+    for (const code of Object.keys(ERROR_CODES)) assert.ok(documented.has(code), `${code} is documented`)
     for (const [code, className, status] of rows) {
+      if (!(code! in ERROR_CODES)) continue // another package's code: its own test checks it
       const entry = ERROR_CODES[code as keyof typeof ERROR_CODES]
       assert.equal(entry.statusCode, status, `${code} status`)
       const ErrorClass = (core as unknown as Record<string, unknown>)[className as string]

@@ -87,6 +87,7 @@ describe('inspection', () => {
     assert.throws(() => scheduler.list({ limit: 0 }), /list\(query\.limit\)/)
     assert.throws(() => scheduler.list({ limit: 5_000 }), /list\(query\.limit\).*1 to 1000/)
     assert.throws(() => scheduler.list({ state: 'done' as never }), /list\(query\.state\)/)
+    assert.throws(() => scheduler.list({ state: 5 as never }), InvalidOptionError)
     assert.throws(() => scheduler.list({ cursor: 'abc' }), /list\(query\.cursor\)/)
     assert.throws(() => scheduler.list({ olderThan: -1 }), InvalidOptionError)
     assert.throws(() => scheduler.history(0), /history\(limit\)/)

@@ -38,6 +38,25 @@ describe('keys', () => {
     assert.equal(replacement.state, 'pending')
   })
 
+  it('regression: a refused replace leaves the live task alone', () => {
+    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 0 })
+    const old = scheduler.spawn('job', untilAborted, { key: 'k' })
+    assert.throws(() => scheduler.spawn('job', () => 2, { key: 'k', onDuplicate: 'replace' }), /queue_full/)
+    assert.equal(old.state, 'running')
+    assert.equal(scheduler.spawn('job', () => 3, { key: 'k' }), old, 'it still holds its key')
+    old.cancel()
+  })
+
+  it('join does not return a task that is already aborting: it spawns a new one', () => {
+    const { scheduler } = manualScheduler()
+    const old = scheduler.spawn('job', untilAborted, { key: 'k' })
+    old.cancel()
+    const fresh = scheduler.spawn('job', untilAborted, { key: 'k' })
+    assert.notEqual(fresh, old)
+    assert.equal(scheduler.spawn('job', () => 1, { key: 'k' }), fresh)
+    fresh.cancel()
+  })
+
   it('a superseded task that is still aborting does not steal the key back', async () => {
     const { scheduler } = manualScheduler()
     const gate = deferred()

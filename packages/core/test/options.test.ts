@@ -35,6 +35,7 @@ describe('option validation', () => {
     ['timeout', NaN, 'timeout', /milliseconds/, /NaN/],
     ['abortGrace', Infinity, 'abortGrace', /finite/, /Infinity/],
     ['stuckAfter', null, 'stuckAfter', /milliseconds/, /null/],
+    ['agingInterval', 0, 'agingInterval', /> 0, or Infinity/, /^0 \(number\)$/],
     ['historySize', 2_000_000, 'historySize', /0 to 1000000/, /2000000/],
     ['spawnSite', true, 'spawnSite', /'sampled', 'always', 'off'/, /true \(boolean\)/],
     ['siteIgnore', 'dist', 'siteIgnore', /array of non-empty strings/, /"dist"/],
@@ -49,6 +50,10 @@ describe('option validation', () => {
       expectInvalid(() => new Scheduler(options as SchedulerOptions), option, expected, received)
     })
   }
+
+  it('DEFAULTS cannot be changed at run time', () => {
+    assert.ok(Object.isFrozen(DEFAULTS))
+  })
 
   it('rejects options that are not an object', () => {
     expectInvalid(() => new Scheduler(42 as never), 'options', /an object/, /42/)

@@ -40,6 +40,7 @@ describe('concurrency and the queue', () => {
         assert.equal(error.reason, 'queue_full')
         assert.equal(error.statusCode, 503)
         assert.equal(error.retryAfter, 3)
+        assert.deepEqual(error.headers, { 'retry-after': '3' })
         assert.equal(error.task, 'extra')
         assert.match(error.message, /"extra".*maxQueue 1/)
         return true

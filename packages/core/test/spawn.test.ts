@@ -21,6 +21,26 @@ describe('spawn', () => {
     assert.deepEqual(seen, [handle.id, 'ctx', false, 'function'])
   })
 
+  it('regression: progress and cancel work when destructured', async () => {
+    const { scheduler } = manualScheduler()
+    const handle = scheduler.spawn('destructure', ({ progress, signal }) => {
+      progress()
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))
+    })
+    const { cancel } = handle
+    assert.equal(cancel('operator'), true)
+    const settlement = await handle.settled
+    assert.equal(settlement.outcome === 'cancelled' && settlement.reason, 'operator')
+  })
+
+  it('carries an opaque data value for listeners, never shown in snapshots', () => {
+    const { scheduler } = manualScheduler()
+    const data = { logger: 'mine' }
+    const handle = scheduler.spawn('with-data', () => new Promise(() => {}), { data })
+    assert.equal(handle.data, data)
+    assert.doesNotMatch(JSON.stringify(scheduler.list()), /mine/)
+  })
+
   it('tracks a promise until it resolves', async () => {
     const { scheduler } = manualScheduler()
     const d = deferred<number>()
