@@ -1,0 +1,38 @@
+import type { CloseReport } from '@fastify-tasks/core'
+import type { FastifyBaseLogger } from 'fastify'
+import type { TaskScheduler } from './task-scheduler.js'
+
+/**
+ * The drain, run from the plugin's `onClose` hook: after in-flight requests have finished (Fastify
+ * closes the server first) and before plugins registered earlier close. Logs one line per abandoned
+ * group and a summary line.
+ */
+export async function drainOnClose(scheduler: TaskScheduler, log: FastifyBaseLogger): Promise<CloseReport> {
+  const report = await scheduler.close({ timeout: scheduler.drainTimeout })
+  for (const group of report.abandoned) {
+    log.warn(
+      {
+        task: group.name,
+        site: group.site,
+        count: group.count,
+        oldestAgeMs: Math.round(group.oldestAgeMs),
+        dropped: group.dropped,
+        aborted: group.aborted,
+        unsettled: group.unsettled,
+      },
+      'background tasks abandoned at shutdown',
+    )
+  }
+  const summary = {
+    clean: report.clean,
+    durationMs: Math.round(report.durationMs),
+    drainTimeoutMs: scheduler.drainTimeout,
+    finished: report.finished,
+    dropped: report.dropped,
+    aborted: report.aborted,
+    unsettled: report.unsettled,
+  }
+  if (report.clean) log.info(summary, 'background tasks drained')
+  else log.warn(summary, 'background tasks drained; some were abandoned')
+  return report
+}

@@ -1,0 +1,105 @@
+import { InvalidOptionError, type CloseReport } from '@fastify-tasks/core'
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance, FastifyListenOptions } from 'fastify'
+import { checkDrainTimeout } from './options.js'
+
+/** Exit codes of a process closed by {@link listenGracefully}. */
+export const EXIT_CODES = {
+  /** Closed, and every background task finished on its own. */
+  drained: 0,
+  /** Closing failed, timed out, or was forced by a second signal; or the process was closing after an error. */
+  failed: 1,
+  /** Closed, but some background tasks were abandoned (dropped, aborted or unsettled); they were logged by name. */
+  abandoned: 2,
+} as const
+
+/** Options of {@link listenGracefully}. */
+export interface GracefulOptions {
+  /** Passed to `app.listen`. @default { port: 3000, host: '127.0.0.1' } */
+  listen?: FastifyListenOptions
+  /**
+   * Drain budget in ms when an orchestrator asks the process to stop (SIGTERM, or any way other than
+   * SIGINT). @default the plugin's `drainTimeout`
+   */
+  drainTimeout?: number
+  /**
+   * Drain budget in ms on SIGINT: a person at a terminal wants it to stop soon.
+   * @default the smaller of 2 000 and `drainTimeout`
+   */
+  interruptDrainTimeout?: number
+  /**
+   * Milliseconds allowed for the rest of the close sequence (other plugins' `onClose` hooks) on top of
+   * the drain and the abort grace, before the process is killed.
+   * @default 2_000
+   */
+  closeMargin?: number
+}
+
+/** What {@link listenGracefully} resolves with. */
+export interface GracefulServer {
+  /** The address the server listens on, e.g. `http://127.0.0.1:3000`. */
+  readonly address: string
+  /**
+   * The kill deadline close-with-grace was given: drain budget + abort grace + close margin, in ms.
+   * An orchestrator's own grace period (Kubernetes' `terminationGracePeriodSeconds`) must exceed it.
+   */
+  readonly killAfterMs: number
+  /** Closes as a signal would (with the SIGTERM budget), then exits. */
+  close(): void
+}
+
+/**
+ * Listens, and closes gracefully on SIGTERM, SIGINT, an uncaught exception or an unhandled
+ * rejection, using close-with-grace: intake stops, in-flight requests finish, background tasks
+ * drain within the budget for that signal, the rest are aborted and reported by name, and the
+ * process exits with a code that says whether everything drained ({@link EXIT_CODES}). A second
+ * signal forces the exit. The plugin itself never installs signal handlers; call this from your
+ * entrypoint (`server.ts`), after building the app.
+ */
+export async function listenGracefully(app: FastifyInstance, options: GracefulOptions = {}): Promise<GracefulServer> {
+  if (!app.hasDecorator('tasks')) {
+    throw new InvalidOptionError('listenGracefully(app)', 'a Fastify instance with fastify-tasks registered', app)
+  }
+  const drainTimeout = options.drainTimeout === undefined ? app.tasks.drainTimeout : checkDrainTimeout('listenGracefully(options.drainTimeout)', options.drainTimeout)
+  const interruptDrainTimeout =
+    options.interruptDrainTimeout === undefined
+      ? Math.min(2_000, drainTimeout)
+      : checkDrainTimeout('listenGracefully(options.interruptDrainTimeout)', options.interruptDrainTimeout)
+  const closeMargin = options.closeMargin === undefined ? 2_000 : checkDrainTimeout('listenGracefully(options.closeMargin)', options.closeMargin)
+  const exit = (code: number): never => process.exit(code)
+  const abortGrace = app.tasks.summary().limits.abortGrace
+  const killAfterMs = Math.max(drainTimeout, interruptDrainTimeout) + abortGrace + closeMargin
+
+  const address = await app.listen(options.listen ?? { port: 3000, host: '127.0.0.1' })
+
+  const grace = closeWithGrace(
+    {
+      delay: killAfterMs,
+      logger: false,
+      onSecondSignal(signal) {
+        app.log.error({ signal }, 'second signal while closing: exiting now')
+        exit(EXIT_CODES.failed)
+      },
+      onTimeout(delay) {
+        app.log.error({ killAfterMs: delay }, 'close did not finish in time: exiting now')
+        exit(EXIT_CODES.failed)
+      },
+    },
+    async ({ signal, err, manual }) => {
+      const budget = signal === 'SIGINT' ? interruptDrainTimeout : drainTimeout
+      if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
+      app.log.info({ signal: signal ?? (manual === true ? 'manual' : 'error'), drainTimeoutMs: budget, killAfterMs }, 'closing')
+      app.tasks.drainTimeout = budget
+      await app.close()
+      const report: CloseReport = await app.tasks.close()
+      // close-with-grace exits with 0 once this resolves (1 after an error): say more when tasks were lost.
+      if (err === undefined && !report.clean) exit(EXIT_CODES.abandoned)
+    },
+  )
+
+  return {
+    address,
+    killAfterMs,
+    close: () => grace.close(),
+  }
+}

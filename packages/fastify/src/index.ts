@@ -1,0 +1,40 @@
+/**
+ * fastify-tasks: safe, visible and drainable background tasks for Fastify.
+ * @packageDocumentation
+ */
+import { fastifyTasks } from './plugin.js'
+
+export default fastifyTasks
+export { fastifyTasks }
+export { type FastifyTasksOptions } from './options.js'
+export { TaskScheduler, type FastifySpawnOptions } from './task-scheduler.js'
+export { RequestTasks, UNMATCHED_ROUTE } from './request-tasks.js'
+export type { FastifyTaskContext, FastifyTaskFunction } from './task-context.js'
+export { listenGracefully, EXIT_CODES, type GracefulOptions, type GracefulServer } from './graceful.js'
+export { AlreadyRegisteredError, PLUGIN_ERROR_CODES } from './errors.js'
+// The scheduler's vocabulary, so apps need one import.
+export {
+  AdmissionError,
+  ClosingError,
+  InvalidOptionError,
+  OverloadedError,
+  QueueFullError,
+  TaskAbortedError,
+  TasksError,
+  ERROR_CODES,
+  type AbortReason,
+  type CancelReason,
+  type CloseReport,
+  type HistoryEntry,
+  type LifecycleListener,
+  type Outcome,
+  type Priority,
+  type RejectReason,
+  type SchedulerSummary,
+  type Settlement,
+  type TaskGroup,
+  type TaskHandle,
+  type TaskPage,
+  type TaskSnapshot,
+  type TaskState,
+} from '@fastify-tasks/core'

@@ -1,0 +1,64 @@
+import type { TaskHandle } from '@fastify-tasks/core'
+import type { FastifyRequest } from 'fastify'
+import type { FastifyTaskFunction } from './task-context.js'
+import type { FastifySpawnOptions, TaskScheduler } from './task-scheduler.js'
+
+/** Labels shared by every task of one route, made once per route. */
+export type RouteLabels = Readonly<{ method: string; route: string }>
+
+/** Route labels cached per method and route template (bounded by the app's route table). */
+export class RouteLabelCache {
+  readonly #byKey = new Map<string, RouteLabels>()
+
+  get(method: string, route: string): RouteLabels {
+    const key = `${method} ${route}`
+    let labels = this.#byKey.get(key)
+    if (labels === undefined) {
+      labels = Object.freeze({ method, route })
+      this.#byKey.set(key, labels)
+    }
+    return labels
+  }
+}
+
+/** The route template of a request; the 404 handler has none. */
+export const UNMATCHED_ROUTE = '(unmatched)'
+
+/**
+ * `request.tasks`: spawns tasks on behalf of one request. A new one is made on each access of
+ * `request.tasks` (cheap; never shared between requests).
+ *
+ * A task spawned here records the request id, method and route template (`meta.requestId`, labels
+ * `method` and `route`, which group it in `/debug/tasks`), runs in the request's async context, and
+ * logs through a child of `request.log`. It outlives the response: a client disconnect does not
+ * cancel it.
+ */
+export class RequestTasks {
+  readonly #scheduler: TaskScheduler
+  readonly #request: FastifyRequest
+  readonly #labels: RouteLabelCache
+
+  /** @internal made by the `request.tasks` getter */
+  constructor(scheduler: TaskScheduler, request: FastifyRequest, labels: RouteLabelCache) {
+    this.#scheduler = scheduler
+    this.#request = request
+    this.#labels = labels
+  }
+
+  /**
+   * Spawns a background task for this request. Throws an `AdmissionError` (HTTP 503 with
+   * `Retry-After` if it escapes the handler) when the task is refused.
+   */
+  spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
+    const request = this.#request
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE
+    const routeLabels = this.#labels.get(request.method, route)
+    const meta = { requestId: request.id, method: request.method, route }
+    const labels = options?.labels
+    return this.#scheduler.spawnWithLog(request.log, name, fn, {
+      ...options,
+      labels: labels === undefined ? routeLabels : { ...routeLabels, ...labels },
+      meta: options?.meta === undefined ? meta : { ...meta, ...options.meta },
+    })
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { describe, it } from 'node:test'
+import { createInterface } from 'node:readline'
+import { EXIT_CODES } from '../src/index.js'
+import type { LogLine } from './helpers.js'
+
+const FIXTURE = new URL('./fixtures/graceful-server.ts', import.meta.url)
+
+interface Server {
+  child: ChildProcess
+  address: string
+  logs: LogLine[]
+  exited: Promise<{ code: number | null; at: number }>
+}
+
+/** Starts the fixture server (127.0.0.1, port 0) and waits until it listens; gives up after 20 s. */
+async function startServer(env: Record<string, number>): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE.pathname], {
+    env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const logs: LogLine[] = []
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, at: performance.now() }))
+  const lines = createInterface({ input: child.stdout })
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start within 20 s')), 20_000)
+    lines.on('line', (line) => {
+      let parsed: LogLine
+      try {
+        parsed = JSON.parse(line) as LogLine
+      } catch {
+        return
+      }
+      logs.push(parsed)
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(parsed.msg)
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+    void exited.then(() => reject(new Error('server exited before listening')))
+  })
+  return { child, address, logs, exited }
+}
+
+async function spawnTask(server: Server, name: string, ms: number, obey = true): Promise<void> {
+  const response = await fetch(`${server.address}/tasks?name=${name}&ms=${ms}&obey=${obey ? 1 : 0}`, { method: 'POST' })
+  assert.equal(response.status, 202)
+}
+
+/** Waits for exit, killing the child if it is still alive after `ms` so no process is left behind. */
+async function exitWithin(server: Server, ms: number): Promise<{ code: number | null; at: number }> {
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), ms)
+  try {
+    return await server.exited
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const done = (server: Server): string[] => server.logs.filter((l) => l.msg === 'task done').map((l) => String(l['task'])).sort()
+const abandoned = (server: Server): [unknown, unknown, unknown, unknown][] =>
+  server.logs.filter((l) => l.msg === 'background tasks abandoned at shutdown').map((l) => [l['task'], l['count'], l['aborted'], l['unsettled']])
+
+describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
+  it('on SIGTERM finishes what can finish, aborts the rest, reports them by name and exits 2 within the budget', async () => {
+    const env = { DRAIN_MS: 1_000, GRACE_MS: 300, INTERRUPT_MS: 200 }
+    const server = await startServer(env)
+    await spawnTask(server, 'quick', 100)
+    await spawnTask(server, 'quick', 100)
+    await spawnTask(server, 'medium', 500)
+    for (let i = 0; i < 3; i++) await spawnTask(server, 'long', 30_000)
+    await spawnTask(server, 'stubborn', 30_000, false)
+    const signalledAt = performance.now()
+    server.child.kill('SIGTERM')
+    const { code, at } = await exitWithin(server, 15_000)
+    const elapsed = at - signalledAt
+    assert.equal(code, EXIT_CODES.abandoned)
+    assert.deepEqual(done(server), ['medium', 'quick', 'quick'])
+    assert.deepEqual(abandoned(server), [
+      ['long', 3, 3, 0],
+      ['stubborn', 1, 1, 1],
+    ])
+    const summary = server.logs.find((l) => l.msg.startsWith('background tasks drained'))!
+    assert.equal(summary['clean'], false)
+    assert.equal(summary['aborted'], 4)
+    // Drain budget + abort grace, plus a margin for process teardown on a busy machine.
+    assert.ok(elapsed >= env.DRAIN_MS, `exited after ${elapsed.toFixed(0)} ms, before the drain budget`)
+    assert.ok(elapsed < env.DRAIN_MS + env.GRACE_MS + 1_500, `exited after ${elapsed.toFixed(0)} ms`)
+  })
+
+  it('on SIGINT uses the shorter interactive budget', async () => {
+    const env = { DRAIN_MS: 5_000, GRACE_MS: 200, INTERRUPT_MS: 200 }
+    const server = await startServer(env)
+    await spawnTask(server, 'medium', 1_500)
+    const signalledAt = performance.now()
+    server.child.kill('SIGINT')
+    const { code, at } = await exitWithin(server, 15_000)
+    assert.equal(code, EXIT_CODES.abandoned)
+    assert.deepEqual(abandoned(server), [['medium', 1, 1, 0]])
+    assert.ok(at - signalledAt < env.INTERRUPT_MS + env.GRACE_MS + 1_500, `exited after ${(at - signalledAt).toFixed(0)} ms`)
+  })
+
+  it('exits 0 when everything drained, and a second signal forces the exit', async () => {
+    const clean = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 200, INTERRUPT_MS: 200 })
+    await spawnTask(clean, 'quick', 100)
+    clean.child.kill('SIGTERM')
+    assert.equal((await exitWithin(clean, 15_000)).code, EXIT_CODES.drained)
+    assert.deepEqual(done(clean), ['quick'])
+
+    const forced = await startServer({ DRAIN_MS: 10_000, GRACE_MS: 200, INTERRUPT_MS: 200 })
+    await spawnTask(forced, 'long', 30_000)
+    forced.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const secondAt = performance.now()
+    forced.child.kill('SIGTERM')
+    const { code, at } = await exitWithin(forced, 15_000)
+    assert.equal(code, EXIT_CODES.failed)
+    assert.ok(at - secondAt < 1_500, `second signal took ${(at - secondAt).toFixed(0)} ms to exit`)
+    assert.ok(forced.logs.some((l) => l.msg.includes('second signal')))
+  })
+})
