@@ -286,18 +286,8 @@ export class Scheduler implements TaskOwner {
   /** Live tasks grouped by name, state, spawn site and labels; largest groups first. */
   groups(): TaskGroup[] {
     const now = this.#clock.now()
-    // Pass 1: group by identity of site and labels objects (cheap per task).
-    const ids = new WeakMap<object, number>()
-    let nextId = 1
-    const idOf = (value: object | undefined): number => {
-      if (value === undefined) return 0
-      let id = ids.get(value)
-      if (id === undefined) {
-        id = nextId++
-        ids.set(value, id)
-      }
-      return id
-    }
+    // Pass 1: group by name, state and the identity of the site and labels objects: nested maps,
+    // no string built per task (100 000 live tasks take a few ms).
     interface Acc {
       task: TaskRecord
       count: number
@@ -305,14 +295,23 @@ export class Scheduler implements TaskOwner {
       stuck: number
       leaked: number
     }
-    const coarse = new Map<string, Acc>()
-    for (const task of this.#liveTasks()) {
-      const key = `${task.name}\u0000${task.state}\u0000${idOf(task.siteRef)}\u0000${idOf(task.labels)}`
-      const acc = coarse.get(key)
+    type BySite = Map<SiteRef | undefined, Map<object | undefined, Acc>>
+    const byName = new Map<string, Map<string, BySite>>()
+    const coarse: Acc[] = []
+    const visit = (task: TaskRecord): void => {
+      let byState = byName.get(task.name)
+      if (byState === undefined) byName.set(task.name, (byState = new Map<string, BySite>()))
+      let bySite = byState.get(task.state)
+      if (bySite === undefined) byState.set(task.state, (bySite = new Map() as BySite))
+      let byLabels = bySite.get(task.siteRef)
+      if (byLabels === undefined) bySite.set(task.siteRef, (byLabels = new Map<object | undefined, Acc>()))
       const stuck = task.state === 'running' && this.#isStuck(task, now) ? 1 : 0
       const leaked = task.leaked ? 1 : 0
+      const acc = byLabels.get(task.labels)
       if (acc === undefined) {
-        coarse.set(key, { task, count: 1, oldest: task.spawnedAt, stuck, leaked })
+        const created = { task, count: 1, oldest: task.spawnedAt, stuck, leaked }
+        byLabels.set(task.labels, created)
+        coarse.push(created)
       } else {
         acc.count++
         acc.stuck += stuck
@@ -320,9 +319,14 @@ export class Scheduler implements TaskOwner {
         if (task.spawnedAt < acc.oldest) acc.oldest = task.spawnedAt
       }
     }
+    for (const level of this.#queue.levels) {
+      const sentinel = level.sentinel
+      for (let node = sentinel.next!; node !== sentinel; node = node.next!) visit(node as TaskRecord)
+    }
+    for (const task of this.#running.tasks) visit(task)
     // Pass 2: merge groups whose sites and labels are equal by value.
     const fine = new Map<string, { name: string; state: LiveState; site: string | null; labels: Record<string, string> | null; count: number; oldest: number; stuck: number; leaked: number }>()
-    for (const acc of coarse.values()) {
+    for (const acc of coarse) {
       const task = acc.task
       const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
       const labels = task.labels === undefined ? null : { ...task.labels }

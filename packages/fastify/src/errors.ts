@@ -6,6 +6,10 @@ import createError from '@fastify/error'
  */
 export const PLUGIN_ERROR_CODES = {
   FT_ALREADY_REGISTERED: { statusCode: 500, meaning: 'fastify-tasks was registered twice on one Fastify instance.' },
+  FT_DEBUG_FORBIDDEN: { statusCode: 403, meaning: 'A debug route was asked for by a peer that is not on the loopback interface.' },
+  FT_DEBUG_UNAUTHORIZED: { statusCode: 401, meaning: 'A debug route protected by a token was asked for without the right bearer token.' },
+  FT_TASK_NOT_FOUND: { statusCode: 404, meaning: 'No live task has the id given to a debug route.' },
+  FT_TASK_NOT_CANCELLABLE: { statusCode: 409, meaning: 'The task given to a debug route was already aborting.' },
 } as const satisfies Record<string, { statusCode: number; meaning: string }>
 
 /** fastify-tasks was registered twice on the same instance (child contexts share the parent's). */
@@ -13,4 +17,32 @@ export const AlreadyRegisteredError = createError(
   'FT_ALREADY_REGISTERED',
   'fastify-tasks is already registered on this Fastify instance (or a parent of it); register it once, at the root',
   PLUGIN_ERROR_CODES.FT_ALREADY_REGISTERED.statusCode,
+)
+
+/** A debug route refused a peer that is not on the loopback interface (judged by the socket, never by headers). */
+export const DebugForbiddenError = createError(
+  'FT_DEBUG_FORBIDDEN',
+  'The task debug routes answer loopback peers only (this peer is %s); give the debugRoutes plugin a token or a guard to open them up',
+  PLUGIN_ERROR_CODES.FT_DEBUG_FORBIDDEN.statusCode,
+)
+
+/** A debug route protected by a token was asked for without the right bearer token. */
+export const DebugUnauthorizedError = createError(
+  'FT_DEBUG_UNAUTHORIZED',
+  'The task debug routes need an Authorization: Bearer token',
+  PLUGIN_ERROR_CODES.FT_DEBUG_UNAUTHORIZED.statusCode,
+)
+
+/** No live task has this id. */
+export const TaskNotFoundError = createError(
+  'FT_TASK_NOT_FOUND',
+  'No live task has id %s',
+  PLUGIN_ERROR_CODES.FT_TASK_NOT_FOUND.statusCode,
+)
+
+/** The task was already aborting. */
+export const TaskNotCancellableError = createError(
+  'FT_TASK_NOT_CANCELLABLE',
+  'Task %s is already aborting',
+  PLUGIN_ERROR_CODES.FT_TASK_NOT_CANCELLABLE.statusCode,
 )

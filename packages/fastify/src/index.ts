@@ -11,7 +11,19 @@ export { TaskScheduler, type FastifySpawnOptions } from './task-scheduler.js'
 export { RequestTasks, UNMATCHED_ROUTE } from './request-tasks.js'
 export type { FastifyTaskContext, FastifyTaskFunction } from './task-context.js'
 export { listenGracefully, EXIT_CODES, type GracefulOptions, type GracefulServer } from './graceful.js'
-export { AlreadyRegisteredError, PLUGIN_ERROR_CODES } from './errors.js'
+export { debugRoutes, type DebugRoutesOptions } from './debug-routes.js'
+export type { DebugGuard } from './debug-guard.js'
+export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug-report.js'
+export { EventLoopMonitor, type EventLoopOptions, type EventLoopSnapshot } from './event-loop-monitor.js'
+export type { MemorySnapshot } from './process-info.js'
+export {
+  AlreadyRegisteredError,
+  DebugForbiddenError,
+  DebugUnauthorizedError,
+  PLUGIN_ERROR_CODES,
+  TaskNotCancellableError,
+  TaskNotFoundError,
+} from './errors.js'
 // The scheduler's vocabulary, so apps need one import.
 export {
   AdmissionError,

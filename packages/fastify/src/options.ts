@@ -1,6 +1,8 @@
 import { InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
+import type { DebugRoutesOptions } from './debug-routes.js'
+import type { EventLoopOptions } from './event-loop-monitor.js'
 
-/** Options of the fastify-tasks plugin: every scheduler option, plus the drain on close. */
+/** Options of the fastify-tasks plugin: every scheduler option, plus the plugin's own. */
 export interface FastifyTasksOptions extends SchedulerOptions {
   /**
    * Milliseconds the drain on close lets queued and running tasks finish before aborting the rest
@@ -8,6 +10,14 @@ export interface FastifyTasksOptions extends SchedulerOptions {
    * @default 10_000
    */
   drainTimeout?: number
+  /**
+   * The `/debug/tasks` routes (see `debugRoutes`): their options, or `false` to leave them out (then
+   * register `debugRoutes` yourself, under a prefix or behind your own hooks).
+   * @default {} (loopback peers only, no cancellation)
+   */
+  debug?: DebugRoutesOptions | false
+  /** How event-loop health is measured and when the process counts as overloaded. */
+  eventLoop?: EventLoopOptions
 }
 
 export const DEFAULT_DRAIN_TIMEOUT = 10_000
@@ -20,20 +30,36 @@ export function checkDrainTimeout(option: string, value: unknown): number {
   throw new InvalidOptionError(option, 'milliseconds as a finite number >= 0', value)
 }
 
-/** Splits plugin options into the scheduler's and the plugin's own. */
-export function splitOptions(options: unknown): { scheduler: SchedulerOptions; drainTimeout: number } {
-  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT }
+/** Plugin options split between the scheduler and the plugin's own parts. */
+export interface SplitOptions {
+  scheduler: SchedulerOptions
+  drainTimeout: number
+  debug: DebugRoutesOptions | false
+  eventLoop: EventLoopOptions
+}
+
+/** Splits plugin options into the scheduler's and the plugin's own, validating the latter. */
+export function splitOptions(options: unknown): SplitOptions {
+  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, debug: {}, eventLoop: {} }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError('options', 'an object', options)
   }
   const scheduler: Record<string, unknown> = {}
   let drainTimeout = DEFAULT_DRAIN_TIMEOUT
+  let debug: DebugRoutesOptions | false = {}
+  let eventLoop: EventLoopOptions = {}
   for (const [key, value] of Object.entries(options)) {
-    if (key === 'drainTimeout') {
-      if (value !== undefined) drainTimeout = checkDrainTimeout('drainTimeout', value)
-    } else if (!REGISTER_KEYS.has(key)) {
-      scheduler[key] = value
-    }
+    if (value === undefined) continue
+    if (key === 'drainTimeout') drainTimeout = checkDrainTimeout('drainTimeout', value)
+    else if (key === 'debug') {
+      if (value !== false && (typeof value !== 'object' || value === null)) {
+        throw new InvalidOptionError('debug', 'an object of debug route options, or false', value)
+      }
+      debug = value as DebugRoutesOptions | false
+    } else if (key === 'eventLoop') {
+      if (typeof value !== 'object' || value === null) throw new InvalidOptionError('eventLoop', 'an object', value)
+      eventLoop = value as EventLoopOptions
+    } else if (!REGISTER_KEYS.has(key)) scheduler[key] = value
   }
-  return { scheduler: scheduler, drainTimeout }
+  return { scheduler, drainTimeout, debug, eventLoop }
 }

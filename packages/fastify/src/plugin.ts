@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { debugRoutes } from './debug-routes.js'
 import { drainOnClose } from './drain.js'
+import { EventLoopMonitor } from './event-loop-monitor.js'
 import { AlreadyRegisteredError } from './errors.js'
 import { splitOptions, type FastifyTasksOptions } from './options.js'
 import { RequestTasks, RouteLabelCache } from './request-tasks.js'
@@ -24,11 +26,13 @@ const OWN_FRAMES = ['src/', 'dist/'].map((dir) => fileURLToPath(new URL(`../${di
 
 const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyInstance, options) => {
   if (fastify.hasDecorator('tasks') || fastify.hasRequestDecorator('tasks')) throw new AlreadyRegisteredError()
-  const { scheduler: schedulerOptions, drainTimeout } = splitOptions(options)
+  const { scheduler: schedulerOptions, drainTimeout, debug, eventLoop: eventLoopOptions } = splitOptions(options)
+  const eventLoop = new EventLoopMonitor(eventLoopOptions)
   const scheduler = new TaskScheduler(
     { ...schedulerOptions, siteIgnore: [...OWN_FRAMES, ...(schedulerOptions.siteIgnore ?? [])] },
     fastify.log,
     drainTimeout,
+    eventLoop,
   )
   const labels = new RouteLabelCache()
   const stopLogging = logTaskProblems(scheduler, fastify.log)
@@ -39,13 +43,16 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
       return new RequestTasks(scheduler, this, labels)
     },
   })
+  eventLoop.start()
   fastify.addHook('onClose', async (instance) => {
     try {
       await drainOnClose(scheduler, instance.log)
     } finally {
       stopLogging()
+      eventLoop.stop()
     }
   })
+  if (debug !== false) await fastify.register(debugRoutes, debug)
 }
 
 /**

@@ -1,5 +1,6 @@
 import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
+import type { EventLoopMonitor } from './event-loop-monitor.js'
 import { checkDrainTimeout } from './options.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
 
@@ -13,12 +14,15 @@ export type FastifySpawnOptions = Omit<SpawnOptions, 'data'>
 export class TaskScheduler extends Scheduler {
   readonly #log: FastifyBaseLogger
   #drainTimeout: number
+  /** Event-loop delay and utilization per window, and the overload signal derived from them. */
+  readonly eventLoop: EventLoopMonitor
 
   /** @internal made by the plugin */
-  constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number) {
+  constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number, eventLoop: EventLoopMonitor) {
     super(options)
     this.#log = log
     this.#drainTimeout = drainTimeout
+    this.eventLoop = eventLoop
   }
 
   /**

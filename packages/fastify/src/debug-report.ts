@@ -1,0 +1,179 @@
+import type { HistoryEntry, LiveState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
+import type { EventLoopSnapshot } from './event-loop-monitor.js'
+import { activeResources, memorySnapshot, type MemorySnapshot } from './process-info.js'
+import type { TaskScheduler } from './task-scheduler.js'
+
+/** Longest task name, label or site echoed in a debug response (hostile names stay bounded). */
+export const MAX_TEXT = 200
+
+const clip = (value: string): string => (value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT - 1)}…` : value)
+
+function clipRecord<V extends string | number | boolean>(record: Readonly<Record<string, V>> | null): Record<string, V> | null {
+  if (record === null) return null
+  const out: Record<string, V> = {}
+  let kept = 0
+  for (const [key, value] of Object.entries(record)) {
+    if (kept++ === 20) break
+    out[clip(key)] = (typeof value === 'string' ? clip(value) : value) as V
+  }
+  return out
+}
+
+/** `GET /orders/:id` from a task's labels (request tasks carry method and route), else `null`. */
+function routeOf(labels: Readonly<Record<string, string>> | null): string | null {
+  const route = labels?.['route']
+  if (route === undefined) return null
+  const method = labels?.['method']
+  return clip(method === undefined ? route : `${method} ${route}`)
+}
+
+
+/** One group of live tasks in the default view. */
+export interface GroupRow {
+  readonly name: string
+  readonly state: LiveState
+  readonly route: string | null
+  readonly site: string | null
+  readonly count: number
+  readonly oldestAgeMs: number
+  readonly stuck: number
+  readonly leaked: number
+  readonly labels: Record<string, string> | null
+}
+
+/** `GET /debug/tasks`: the one-screen view. */
+export interface GroupsReport {
+  readonly view: 'groups'
+  readonly summary: SchedulerSummary
+  readonly eventLoop: EventLoopSnapshot
+  readonly memory: MemorySnapshot
+  /** What Node itself has open, by type (`Timeout`, `TCPSocketWrap`…), largest first. */
+  readonly handles: Record<string, number>
+  /** Largest first, at most `maxGroups`. */
+  readonly groups: readonly GroupRow[]
+  /** Groups left out by the cap. */
+  readonly groupsOmitted: number
+}
+
+/** One live task in `?view=tasks`. */
+export interface TaskRow {
+  readonly id: string
+  readonly name: string
+  readonly state: LiveState
+  readonly priority: TaskSnapshot['priority']
+  readonly ageMs: number
+  readonly sinceProgressMs: number | null
+  readonly deadlineInMs: number | null
+  readonly abortReason: TaskSnapshot['abortReason']
+  readonly stuck: boolean
+  readonly leaked: boolean
+  readonly requestId: string | number | boolean | null
+  readonly route: string | null
+  readonly site: string | null
+  readonly labels: Record<string, string> | null
+  readonly meta: Record<string, string | number | boolean> | null
+}
+
+/** `?view=tasks`: one page of live tasks. */
+export interface TasksReport {
+  readonly view: 'tasks'
+  readonly tasks: readonly TaskRow[]
+  readonly nextCursor: string | null
+}
+
+/** One terminated task in `?view=history`. */
+export interface HistoryRow {
+  readonly id: string
+  readonly name: string
+  readonly outcome: HistoryEntry['outcome']
+  /** Who cancelled (`operator`, `cancelled`, `superseded`, `shutdown`), `timeout`, or why it was dropped. */
+  readonly reason: HistoryEntry['reason']
+  readonly durationMs: number
+  readonly queueWaitMs: number
+  readonly endedAgoMs: number
+  readonly error: string | null
+  readonly leaked: boolean
+  readonly requestId: string | number | boolean | null
+  readonly route: string | null
+  readonly site: string | null
+}
+
+/** `?view=history`: recently terminated tasks, newest first. */
+export interface HistoryReport {
+  readonly view: 'history'
+  readonly history: readonly HistoryRow[]
+}
+
+export function groupsReport(scheduler: TaskScheduler, maxGroups: number): GroupsReport {
+  const all: readonly TaskGroup[] = scheduler.groups()
+  const groups = all.slice(0, maxGroups).map(
+    (g): GroupRow => ({
+      name: clip(g.name),
+      state: g.state,
+      route: routeOf(g.labels),
+      site: g.site === null ? null : clip(g.site),
+      count: g.count,
+      oldestAgeMs: Math.round(g.oldestAgeMs),
+      stuck: g.stuck,
+      leaked: g.leaked,
+      labels: clipRecord(g.labels),
+    }),
+  )
+  return {
+    view: 'groups',
+    summary: scheduler.summary(),
+    eventLoop: scheduler.eventLoop.snapshot(),
+    memory: memorySnapshot(),
+    handles: activeResources(),
+    groups,
+    groupsOmitted: all.length - groups.length,
+  }
+}
+
+export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: string | null }): TasksReport {
+  return {
+    view: 'tasks',
+    tasks: page.tasks.map(
+      (t): TaskRow => ({
+        id: t.id,
+        name: clip(t.name),
+        state: t.state,
+        priority: t.priority,
+        ageMs: Math.round(t.ageMs),
+        sinceProgressMs: t.sinceProgressMs === null ? null : Math.round(t.sinceProgressMs),
+        deadlineInMs: t.deadlineInMs === null ? null : Math.round(t.deadlineInMs),
+        abortReason: t.abortReason,
+        stuck: t.stuck,
+        leaked: t.leaked,
+        requestId: t.meta?.['requestId'] ?? null,
+        route: routeOf(t.labels),
+        site: t.site === null ? null : clip(t.site),
+        labels: clipRecord(t.labels),
+        meta: clipRecord(t.meta),
+      }),
+    ),
+    nextCursor: page.nextCursor,
+  }
+}
+
+export function historyReport(entries: readonly HistoryEntry[]): HistoryReport {
+  return {
+    view: 'history',
+    history: entries.map(
+      (h): HistoryRow => ({
+        id: h.id,
+        name: clip(h.name),
+        outcome: h.outcome,
+        reason: h.reason,
+        durationMs: Math.round(h.durationMs),
+        queueWaitMs: Math.round(h.queueWaitMs),
+        endedAgoMs: Math.round(h.endedAgoMs),
+        error: h.error,
+        leaked: h.leaked,
+        requestId: h.meta?.['requestId'] ?? null,
+        route: routeOf(h.labels),
+        site: h.site === null ? null : clip(h.site),
+      }),
+    ),
+  }
+}

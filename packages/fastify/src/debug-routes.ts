@@ -1,0 +1,162 @@
+import { InvalidOptionError, MAX_LIST_LIMIT, type LiveState } from '@fastify-tasks/core'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { bearerToken, loopbackOnly, type DebugGuard } from './debug-guard.js'
+import { groupsReport, historyReport, tasksReport } from './debug-report.js'
+import { groupsText, historyText, tasksText } from './debug-text.js'
+import { TaskNotCancellableError, TaskNotFoundError } from './errors.js'
+
+/** Options of the `/debug/tasks` route plugin. */
+export interface DebugRoutesOptions {
+  /**
+   * Path of the routes, under the plugin's prefix.
+   * @default '/debug/tasks'
+   */
+  path?: string
+  /**
+   * Adds `DELETE {path}/:id` and `DELETE {path}?name=…`, which cancel with reason `operator`.
+   * Without it those routes do not exist (404).
+   * @default false
+   */
+  cancel?: boolean
+  /**
+   * Requires `Authorization: Bearer <token>` instead of a loopback peer. Give `token` or `guard`,
+   * not both.
+   */
+  token?: string
+  /**
+   * Your own `onRequest` check instead of the loopback rule: throw (or reply) to refuse. Give `token`
+   * or `guard`, not both.
+   */
+  guard?: DebugGuard
+  /**
+   * Most groups in one response (largest first); the rest are counted in `groupsOmitted`.
+   * @default 200
+   */
+  maxGroups?: number
+}
+
+const STATE_LIST = '^(pending|running|aborting)(,(pending|running|aborting))*$'
+
+interface ListQuerystring {
+  view?: 'groups' | 'tasks' | 'history'
+  format?: 'json' | 'text'
+  state?: string
+  name?: string
+  olderThan?: number
+  limit?: number
+  cursor?: string
+}
+
+const querystring = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    view: { type: 'string', enum: ['groups', 'tasks', 'history'] },
+    format: { type: 'string', enum: ['json', 'text'] },
+    state: { type: 'string', pattern: STATE_LIST, maxLength: 40 },
+    name: { type: 'string', minLength: 1, maxLength: 1_000 },
+    olderThan: { type: 'integer', minimum: 0, maximum: 1e12 },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT },
+    cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
+  },
+} as const
+
+function checkOptions(options: DebugRoutesOptions): Required<Pick<DebugRoutesOptions, 'path' | 'cancel' | 'maxGroups'>> & { guard: DebugGuard } {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('debug', 'an object', options)
+  const { path = '/debug/tasks', cancel = false, token, guard, maxGroups = 200 } = options
+  if (typeof path !== 'string' || !path.startsWith('/') || path.endsWith('/')) {
+    throw new InvalidOptionError('debug.path', "a path starting with '/' and not ending with '/'", path)
+  }
+  if (typeof cancel !== 'boolean') throw new InvalidOptionError('debug.cancel', 'a boolean', cancel)
+  if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
+    throw new InvalidOptionError('debug.token', 'a string of at least 16 characters', token)
+  }
+  if (guard !== undefined && typeof guard !== 'function') throw new InvalidOptionError('debug.guard', 'a function (request, reply)', guard)
+  if (token !== undefined && guard !== undefined) throw new InvalidOptionError('debug.guard', 'no guard when a token is given (one or the other)', guard)
+  if (typeof maxGroups !== 'number' || !Number.isInteger(maxGroups) || maxGroups < 1 || maxGroups > 10_000) {
+    throw new InvalidOptionError('debug.maxGroups', 'an integer from 1 to 10000', maxGroups)
+  }
+  return { path, cancel, maxGroups, guard: guard ?? (token !== undefined ? bearerToken(token) : loopbackOnly) }
+}
+
+/**
+ * `GET /debug/tasks`: what is alive, grouped, in one screen (`?format=text` for a terminal),
+ * `?view=tasks` one row per live task, `?view=history` recently terminated ones; optionally
+ * `DELETE` to cancel. Encapsulated: mount it under a prefix or behind your own hooks. Answers
+ * loopback peers only unless given a `token` or a `guard`. Needs fastify-tasks registered on a
+ * parent (the default export registers this plugin for you unless `debug: false`).
+ */
+export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastify: FastifyInstance, rawOptions) => {
+  const options = checkOptions(rawOptions)
+  if (!fastify.hasDecorator('tasks')) {
+    throw new InvalidOptionError('debugRoutes', 'fastify-tasks registered on this instance or a parent first', 'none')
+  }
+  const scheduler = fastify.tasks
+  const guard = options.guard
+  fastify.addHook('onRequest', async (request, reply) => {
+    await guard(request, reply)
+  })
+
+  fastify.get<{ Querystring: ListQuerystring }>(options.path, { schema: { querystring } }, async (request, reply) => {
+    const q = request.query
+    const text = q.format === 'text'
+    void reply.header('cache-control', 'no-store')
+    if (text) void reply.type('text/plain; charset=utf-8')
+    switch (q.view ?? 'groups') {
+      case 'groups': {
+        const report = groupsReport(scheduler, options.maxGroups)
+        return text ? groupsText(report) : report
+      }
+      case 'tasks': {
+        const state = q.state === undefined ? undefined : (q.state.split(',') as LiveState[])
+        const report = tasksReport(
+          scheduler.list({
+            ...(state === undefined ? {} : { state }),
+            ...(q.name === undefined ? {} : { name: q.name }),
+            ...(q.olderThan === undefined ? {} : { olderThan: q.olderThan }),
+            ...(q.limit === undefined ? {} : { limit: q.limit }),
+            ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+          }),
+        )
+        return text ? tasksText(report) : report
+      }
+      case 'history': {
+        const report = historyReport(scheduler.history(q.limit ?? 100))
+        return text ? historyText(report) : report
+      }
+    }
+  })
+
+  if (!options.cancel) return
+
+  fastify.delete<{ Params: { id: string } }>(
+    `${options.path}/:id`,
+    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } } },
+    async (request) => {
+      const { id } = request.params
+      const task = scheduler.get(id)
+      if (task === undefined) throw new TaskNotFoundError(id)
+      if (!task.cancel('operator')) throw new TaskNotCancellableError(id)
+      return { cancelled: 1, id, name: task.name, state: task.state }
+    },
+  )
+
+  fastify.delete<{ Querystring: { name: string } }>(
+    options.path,
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: { type: 'string', minLength: 1, maxLength: 1_000 } },
+        },
+      },
+    },
+    async (request) => {
+      const { name } = request.query
+      const cancelled = scheduler.cancelWhere((task) => task.name === name, 'operator')
+      return { cancelled, name }
+    },
+  )
+}

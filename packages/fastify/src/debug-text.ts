@@ -1,0 +1,86 @@
+import type { GroupsReport, HistoryReport, TasksReport } from './debug-report.js'
+import { bytes, duration, printable, textTable } from './text-table.js'
+
+const percent = (ratio: number): string => `${Math.round(ratio * 100)}%`
+
+/** The default view as a terminal screen: totals, event loop, memory, handles, then the groups. */
+export function groupsText(report: GroupsReport): string {
+  const { summary: s, eventLoop: e, memory: m } = report
+  const handles = Object.entries(report.handles)
+    .map(([type, count]) => `${printable(type, 40)} ${count}`)
+    .join(' · ')
+  const lines = [
+    `tasks: ${s.live.total} live (pending ${s.live.pending}, running ${s.live.running}, aborting ${s.live.aborting})` +
+      ` · stuck ${s.stuck} · leaked ${s.leaked.live} · concurrency ${s.limits.concurrency} · queue ${s.live.pending}/${s.limits.maxQueue}` +
+      (s.closing ? ' · CLOSING' : ''),
+    `since start: spawned ${s.spawned} · completed ${s.outcomes.completed} · failed ${s.outcomes.failed}` +
+      ` · timed out ${s.outcomes.timed_out} · cancelled ${s.outcomes.cancelled} · dropped ${s.outcomes.dropped}` +
+      ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing}`,
+    `event loop: delay p50 ${e.delayMs.p50}ms p99 ${e.delayMs.p99}ms max ${e.delayMs.max}ms · utilization ${percent(e.utilization)}` +
+      ` · overloaded ${e.overloaded ? 'YES' : 'no'}`,
+    `memory: rss ${bytes(m.rssBytes)} · heap ${bytes(m.heapUsedBytes)} / ${bytes(m.heapTotalBytes)} · external ${bytes(m.externalBytes)}`,
+    `handles: ${handles === '' ? 'none' : handles}`,
+    '',
+  ]
+  if (report.groups.length === 0) lines.push('no live tasks')
+  else {
+    lines.push(
+      textTable(
+        [
+          { header: 'COUNT', value: (g) => g.count, right: true },
+          { header: 'STATE', value: (g) => g.state },
+          { header: 'OLDEST', value: (g) => duration(g.oldestAgeMs), right: true },
+          { header: 'STUCK', value: (g) => g.stuck, right: true },
+          { header: 'LEAKED', value: (g) => g.leaked, right: true },
+          { header: 'TASK', value: (g) => g.name, max: 40 },
+          { header: 'ROUTE', value: (g) => g.route, max: 40 },
+          { header: 'SITE', value: (g) => g.site, max: 80 },
+        ],
+        report.groups,
+      ),
+    )
+  }
+  if (report.groupsOmitted > 0) lines.push(`… and ${report.groupsOmitted} smaller groups`)
+  return `${lines.join('\n')}\n`
+}
+
+/** `?view=tasks` as a table, one live task per line. */
+export function tasksText(report: TasksReport): string {
+  const table = textTable(
+    [
+      { header: 'ID', value: (t) => t.id, right: true },
+      { header: 'STATE', value: (t) => t.state },
+      { header: 'PRIO', value: (t) => t.priority },
+      { header: 'AGE', value: (t) => duration(t.ageMs), right: true },
+      { header: 'IDLE', value: (t) => duration(t.sinceProgressMs), right: true },
+      { header: 'DEADLINE', value: (t) => duration(t.deadlineInMs), right: true },
+      { header: 'ABORT', value: (t) => t.abortReason },
+      { header: 'FLAGS', value: (t) => [t.stuck ? 'stuck' : '', t.leaked ? 'leaked' : ''].filter(Boolean).join(',') || '-' },
+      { header: 'TASK', value: (t) => t.name, max: 40 },
+      { header: 'REQUEST', value: (t) => t.requestId, max: 24 },
+      { header: 'ROUTE', value: (t) => t.route, max: 40 },
+      { header: 'SITE', value: (t) => t.site, max: 80 },
+    ],
+    report.tasks,
+  )
+  const more = report.nextCursor === null ? '' : `\nmore: ?view=tasks&cursor=${report.nextCursor}`
+  return `${report.tasks.length === 0 ? 'no live tasks match' : table}${more}\n`
+}
+
+/** `?view=history` as a table, newest first. */
+export function historyText(report: HistoryReport): string {
+  if (report.history.length === 0) return 'no terminated tasks yet\n'
+  return `${textTable(
+    [
+      { header: 'ID', value: (h) => h.id, right: true },
+      { header: 'OUTCOME', value: (h) => h.outcome },
+      { header: 'BY', value: (h) => h.reason },
+      { header: 'DURATION', value: (h) => duration(h.durationMs), right: true },
+      { header: 'ENDED', value: (h) => `${duration(h.endedAgoMs)} ago`, right: true },
+      { header: 'TASK', value: (h) => h.name, max: 40 },
+      { header: 'ROUTE', value: (h) => h.route, max: 40 },
+      { header: 'ERROR', value: (h) => h.error, max: 80 },
+    ],
+    report.history,
+  )}\n`
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import Fastify, { type FastifyRequest } from 'fastify'
+import fastifyTasks, { debugRoutes, type GroupsReport, type HistoryReport, type TasksReport } from '../src/index.js'
+import { buildApp } from './helpers.js'
+
+const hang = (): Promise<never> => new Promise<never>(() => {})
+
+async function leakyApp(options: Parameters<typeof buildApp>[0] = {}): Promise<Awaited<ReturnType<typeof buildApp>>> {
+  const built = await buildApp({ spawnSite: 'always', timeout: Infinity, ...options })
+  built.app.get('/leak', async (request) => {
+    request.tasks.spawn('call-hung-partner', hang)
+    return 'ok'
+  })
+  return built
+}
+
+async function closeNow(app: Awaited<ReturnType<typeof buildApp>>['app']): Promise<void> {
+  app.tasks.drainTimeout = 0
+  const closing = app.close()
+  app.tasks.cancelWhere(() => true, 'operator')
+  await closing.catch(() => {})
+}
+
+describe('GET /debug/tasks', () => {
+  it('groups live tasks by name, state, route and spawn site, with counts and the oldest age', async () => {
+    const { app } = await leakyApp()
+    for (let i = 0; i < 7; i++) await app.inject('/leak')
+    app.tasks.spawn('refresh-cache', hang)
+    const response = await app.inject('/debug/tasks')
+    assert.equal(response.statusCode, 200)
+    assert.match(String(response.headers['content-type']), /application\/json/)
+    assert.equal(response.headers['cache-control'], 'no-store')
+    const report = response.json<GroupsReport>()
+    assert.equal(report.view, 'groups')
+    assert.equal(report.summary.live.running, 8)
+    assert.deepEqual(
+      report.groups.map((g) => [g.name, g.state, g.route, g.count]),
+      [
+        ['call-hung-partner', 'running', 'GET /leak', 7],
+        ['refresh-cache', 'running', null, 1],
+      ],
+    )
+    assert.match(report.groups[0]!.site!, /debug-routes\.test\.ts:\d+$/)
+    assert.equal(typeof report.groups[0]!.oldestAgeMs, 'number')
+    assert.equal(typeof report.eventLoop.delayMs.p99, 'number')
+    assert.equal(typeof report.eventLoop.overloaded, 'boolean')
+    assert.ok(report.memory.heapUsedBytes > 0)
+    assert.equal(typeof report.handles, 'object')
+    await closeNow(app)
+  })
+
+  it('caps the number of groups and counts the rest', async () => {
+    const { app } = await buildApp({ debug: { maxGroups: 2 }, timeout: Infinity })
+    for (const name of ['a', 'b', 'c', 'd']) app.tasks.spawn(name, hang)
+    const report = (await app.inject('/debug/tasks')).json<GroupsReport>()
+    assert.equal(report.groups.length, 2)
+    assert.equal(report.groupsOmitted, 2)
+    await closeNow(app)
+  })
+
+  it('?view=tasks lists live tasks with request id, route, flags and deadline; filters and paginates', async () => {
+    const { app } = await leakyApp()
+    for (let i = 0; i < 5; i++) await app.inject('/leak')
+    app.tasks.spawn('other', hang, { timeout: 60_000 })
+    const page1 = (await app.inject('/debug/tasks?view=tasks&name=call-hung-partner&limit=3')).json<TasksReport>()
+    assert.equal(page1.tasks.length, 3)
+    assert.ok(page1.nextCursor !== null)
+    const page2 = (await app.inject(`/debug/tasks?view=tasks&name=call-hung-partner&limit=3&cursor=${page1.nextCursor}`)).json<TasksReport>()
+    assert.equal(page2.tasks.length, 2)
+    assert.equal(page2.nextCursor, null)
+    const row = page1.tasks[0]!
+    assert.equal(row.route, 'GET /leak')
+    assert.match(String(row.requestId), /^req-/)
+    assert.equal(row.state, 'running')
+    assert.equal(row.deadlineInMs, null)
+    assert.equal(row.stuck, false)
+    const other = (await app.inject('/debug/tasks?view=tasks&name=other')).json<TasksReport>().tasks[0]!
+    assert.ok(other.deadlineInMs! > 59_000)
+    assert.equal((await app.inject('/debug/tasks?view=tasks&state=pending')).json<TasksReport>().tasks.length, 0)
+    assert.equal((await app.inject('/debug/tasks?view=tasks&state=running,aborting')).json<TasksReport>().tasks.length, 6)
+    assert.equal((await app.inject('/debug/tasks?view=tasks&olderThan=3600000')).json<TasksReport>().tasks.length, 0)
+    await closeNow(app)
+  })
+
+  it('?view=history shows outcomes, durations, truncated errors and who cancelled', async () => {
+    const { app } = await buildApp({ debug: { cancel: true } })
+    await app.tasks.spawn('fails', () => Promise.reject(new Error('x'.repeat(500)))).settled
+    const victim = app.tasks.spawn('victim', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))))
+    await app.inject({ method: 'DELETE', url: `/debug/tasks/${victim.id}` })
+    await victim.settled
+    const { history } = (await app.inject('/debug/tasks?view=history')).json<HistoryReport>()
+    assert.deepEqual(
+      history.map((h) => [h.name, h.outcome, h.reason]),
+      [
+        ['victim', 'cancelled', 'operator'],
+        ['fails', 'failed', null],
+      ],
+    )
+    assert.ok(history[1]!.error!.length <= 200)
+    await app.close()
+  })
+
+  it('?format=text renders aligned tables a terminal can show, escaping hostile names', async () => {
+    const { app } = await leakyApp()
+    await app.inject('/leak')
+    app.tasks.spawn('evil\nname\u001b[31m', hang)
+    const response = await app.inject('/debug/tasks?format=text')
+    assert.match(String(response.headers['content-type']), /text\/plain/)
+    const text = response.body
+    assert.match(text, /^tasks: 2 live \(pending 0, running 2, aborting 0\)/)
+    assert.match(text, /event loop: delay p50 /)
+    assert.match(text, /COUNT\s+STATE\s+OLDEST\s+STUCK\s+LEAKED\s+TASK\s+ROUTE\s+SITE/)
+    assert.match(text, /\n\s+1\s+running\s+\S+\s+0\s+0\s+call-hung-partner\s+GET \/leak\s+\S*debug-routes\.test\.ts:\d+/)
+    assert.ok(text.includes('evil\\nname\\u001b[31m'), 'control characters are escaped')
+    assert.ok(!text.includes('\u001b'), 'no raw escape character reaches the terminal')
+    const tasks = (await app.inject('/debug/tasks?view=tasks&format=text')).body
+    assert.match(tasks.split('\n')[0]!, /^ID\s+STATE\s+PRIO\s+AGE\s+IDLE\s+DEADLINE\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/)
+    assert.equal((await app.inject('/debug/tasks?view=history&format=text')).body, 'no terminated tasks yet\n')
+    await closeNow(app)
+  })
+
+  it('answers 400 naming the parameter for every bad query value', async () => {
+    const { app } = await buildApp()
+    const cases: [string, RegExp][] = [
+      ['view=nope', /querystring\/view/],
+      ['format=xml', /querystring\/format/],
+      ['state=done', /querystring\/state/],
+      ['state=running,', /querystring\/state/],
+      ['limit=0', /querystring\/limit/],
+      ['limit=1001', /querystring\/limit/],
+      ['limit=abc', /querystring\/limit/],
+      ['limit=1.5', /querystring\/limit/],
+      ['olderThan=-5', /querystring\/olderThan/],
+      ['cursor=abc', /querystring\/cursor/],
+      ['cursor=1%20OR%201=1', /querystring\/cursor/],
+      [`name=${'x'.repeat(2_000)}`, /querystring\/name/],
+    ]
+    for (const [query, message] of cases) {
+      const response = await app.inject(`/debug/tasks?${query}`)
+      assert.equal(response.statusCode, 400, query)
+      assert.match(response.json<{ message: string }>().message, message, query)
+    }
+    await app.close()
+  })
+})
+
+describe('who may use the debug routes', () => {
+  it('refuses non-loopback peers, even with X-Forwarded-For or Forwarded claiming loopback and trustProxy on', async () => {
+    const app = Fastify({ trustProxy: true })
+    await app.register(fastifyTasks, { debug: { cancel: true } })
+    for (const headers of [{}, { 'x-forwarded-for': '127.0.0.1' }, { forwarded: 'for=127.0.0.1' }, { 'x-real-ip': '127.0.0.1' }]) {
+      const response = await app.inject({ url: '/debug/tasks', remoteAddress: '203.0.113.9', headers })
+      assert.equal(response.statusCode, 403, JSON.stringify(headers))
+      assert.equal(response.json<{ code: string }>().code, 'FT_DEBUG_FORBIDDEN')
+    }
+    const del = await app.inject({ method: 'DELETE', url: '/debug/tasks?name=x', remoteAddress: '10.0.0.8' })
+    assert.equal(del.statusCode, 403)
+    for (const remoteAddress of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+      assert.equal((await app.inject({ url: '/debug/tasks', remoteAddress })).statusCode, 200, remoteAddress)
+    }
+    await app.close()
+  })
+
+  it('a bearer token replaces the loopback rule', async () => {
+    const token = 'a-long-enough-secret-token'
+    const { app } = await buildApp({ debug: { token } })
+    const missing = await app.inject('/debug/tasks')
+    assert.equal(missing.statusCode, 401)
+    assert.equal(missing.headers['www-authenticate'], 'Bearer realm="fastify-tasks"')
+    assert.equal((await app.inject({ url: '/debug/tasks', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
+    const remote = await app.inject({ url: '/debug/tasks', remoteAddress: '203.0.113.9', headers: { authorization: `Bearer ${token}` } })
+    assert.equal(remote.statusCode, 200)
+    await app.close()
+  })
+
+  it('a guard of your own replaces the loopback rule; routes mount under a prefix', async () => {
+    const app = Fastify()
+    await app.register(fastifyTasks, { debug: false })
+    await app.register(debugRoutes, {
+      prefix: '/admin',
+      guard: (request: FastifyRequest) => {
+        if (request.headers['x-role'] !== 'ops') throw Object.assign(new Error('ops only'), { statusCode: 403 })
+      },
+    })
+    assert.equal((await app.inject('/debug/tasks')).statusCode, 404)
+    assert.equal((await app.inject('/admin/debug/tasks')).statusCode, 403)
+    assert.equal((await app.inject({ url: '/admin/debug/tasks', remoteAddress: '203.0.113.9', headers: { 'x-role': 'ops' } })).statusCode, 200)
+    await app.close()
+  })
+
+  it('cancellation routes do not exist unless enabled', async () => {
+    const { app } = await leakyApp()
+    await app.inject('/leak')
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/1' })).statusCode, 404)
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks?name=call-hung-partner' })).statusCode, 404)
+    assert.equal(app.tasks.summary().live.running, 1)
+    await closeNow(app)
+  })
+
+  it('DELETE by id and by name cancel with reason operator; unknown ids and aborting tasks are refused', async () => {
+    const { app } = await leakyApp({ debug: { cancel: true } })
+    for (let i = 0; i < 3; i++) await app.inject('/leak')
+    const one = await app.inject({ method: 'DELETE', url: '/debug/tasks/1' })
+    assert.equal(one.statusCode, 200)
+    assert.deepEqual(one.json(), { cancelled: 1, id: '1', name: 'call-hung-partner', state: 'aborting' })
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/1' })).statusCode, 409)
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/999' })).statusCode, 404)
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/abc' })).statusCode, 400)
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks' })).statusCode, 400)
+    assert.deepEqual((await app.inject({ method: 'DELETE', url: '/debug/tasks?name=call-hung-partner' })).json(), { cancelled: 2, name: 'call-hung-partner' })
+    assert.equal(app.tasks.summary().live.aborting, 3)
+    await closeNow(app)
+  })
+
+  it('rejects bad debug options at registration, naming them', async () => {
+    for (const [debug, option] of [
+      [{ path: 'debug' }, 'debug.path'],
+      [{ cancel: 'yes' }, 'debug.cancel'],
+      [{ token: 'short' }, 'debug.token'],
+      [{ maxGroups: 0 }, 'debug.maxGroups'],
+      ['on', 'debug'],
+    ] as const) {
+      const app = Fastify()
+      await assert.rejects(
+        async () => {
+          await app.register(fastifyTasks, { debug } as never)
+          await app.ready()
+        },
+        (error: unknown) => (error as { option?: string }).option === option,
+        String(option),
+      )
+      await app.close()
+    }
+  })
+})
