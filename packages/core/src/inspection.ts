@@ -15,6 +15,8 @@ export interface SchedulerSummary {
   readonly outcomes: Readonly<Record<Outcome, number>>
   /** Running tasks with no progress for `stuckAfter`. */
   readonly stuck: number
+  /** Time since the oldest running (not aborting) task started, in ms; `null` when none runs. */
+  readonly oldestRunningAgeMs: number | null
   /** `live`: aborted tasks still unsettled past `abortGrace` now; `total`: every task ever flagged. */
   readonly leaked: { readonly live: number; readonly total: number }
   readonly limits: {

@@ -28,8 +28,8 @@ export interface LifecycleListener {
   aborted?(task: TaskHandle, reason: AbortReason): void
   /** An aborted task did not settle within `abortGrace`. */
   leaked?(task: TaskHandle): void
-  /** The task reached its terminal state. `durationMs` is its running time (0 if it never ran). */
-  settled?(task: TaskHandle, settlement: Settlement, durationMs: number): void
+  /** The task reached its terminal state. `durationMs` is its running time, `null` if it never ran. */
+  settled?(task: TaskHandle, settlement: Settlement, durationMs: number | null): void
 }
 
 /** The name of a lifecycle hook, as passed to `onListenerError`. */

@@ -72,7 +72,8 @@ export interface SchedulerOptions {
   historySize?: number
   /**
    * `sampled` records the exact caller of `spawn` for the first 8 spawns of each task name and then
-   * for one in 256, attributing the others to the name's latest sampled site; `always` captures every
+   * for one in 256 (at most one a second per name), attributing the others to the name's latest
+   * sampled site; `always` captures every
    * spawn (measured at 4–8 µs and ~400 B more per task); `off` records nothing.
    * @default 'sampled'
    */
@@ -208,8 +209,10 @@ function checkPlainObject(option: string, value: unknown): Record<string, unknow
 }
 
 function checkUnknownKeys(where: string, value: Record<string, unknown>, known: Set<string>): void {
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue
+  // Object.keys, not for…in: it hits V8's enum cache (for…in was the slowest line of spawn).
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
     if (!known.has(key)) {
       throw new InvalidOptionError(`${where}.${key}`, `one of the known options (${[...known].join(', ')})`, value[key])
     }
@@ -287,15 +290,19 @@ export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
   }
   if (labels !== undefined) {
     const l = checkPlainObject('spawn(options.labels)', labels)
-    for (const k in l) {
-      if (Object.hasOwn(l, k) && typeof l[k] !== 'string') throw new InvalidOptionError(`spawn(options.labels.${k})`, 'a string', l[k])
+    const keys = Object.keys(l)
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
+      if (typeof l[k] !== 'string') throw new InvalidOptionError(`spawn(options.labels.${k})`, 'a string', l[k])
     }
   }
   if (meta !== undefined) {
     const m = checkPlainObject('spawn(options.meta)', meta)
-    for (const k in m) {
+    const keys = Object.keys(m)
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
       const v = m[k]
-      if (Object.hasOwn(m, k) && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
         throw new InvalidOptionError(`spawn(options.meta.${k})`, 'a string, number or boolean', v)
       }
     }

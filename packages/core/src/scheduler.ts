@@ -170,7 +170,7 @@ export class Scheduler implements TaskOwner {
       o.labels,
       o.meta,
       o.key,
-      this.#sites.capture(name, SPAWN),
+      this.#sites.capture(name, SPAWN, now),
       now,
       o.data,
     )
@@ -254,9 +254,11 @@ export class Scheduler implements TaskOwner {
     const now = this.#clock.now()
     let stuck = 0
     let leaked = 0
+    let oldestStart = Infinity
     for (const task of this.#running.tasks) {
       if (this.#isStuck(task, now)) stuck++
       if (task.leaked) leaked++
+      if (task.state === 'running' && task.startedAt < oldestStart) oldestStart = task.startedAt
     }
     const o = this.#options
     return {
@@ -270,6 +272,7 @@ export class Scheduler implements TaskOwner {
       rejected: { ...this.#rejected },
       outcomes: this.#outcomeCounts(),
       stuck,
+      oldestRunningAgeMs: oldestStart === Infinity ? null : now - oldestStart,
       leaked: { live: leaked, total: this.#leakedTotal },
       limits: {
         concurrency: this.#concurrency,
@@ -609,7 +612,7 @@ export class Scheduler implements TaskOwner {
         waiter.resolve(settlement)
         waiter.resolve = undefined
       }
-      if (listeners) this.#hooks.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? 0 : now - task.startedAt)
+      if (listeners) this.#hooks.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? null : now - task.startedAt)
     }
     if (this.#idle !== undefined && this.#queue.size === 0 && this.#running.size === 0) this.#idle()
   }

@@ -12,8 +12,10 @@ export interface SiteRef {
 
 /** Spawns of a name captured exactly before sampling starts. */
 const EXACT_SPAWNS = 8
-/** After that, one spawn in this many is captured (a power of two). */
+/** After that, one spawn in this many is captured (a power of two)… */
 const SAMPLE_EVERY = 256
+/** …and at most one per name per this many ms: a capture deep in a request handler costs tens of µs. */
+const SAMPLE_SPACING_MS = 1_000
 /** Distinct names remembered; past it the table starts over, keeping memory bounded. */
 const MAX_NAMES = 10_000
 /** Frames captured above `spawn`: enough to climb out of a few wrappers listed in `siteIgnore`. */
@@ -29,6 +31,7 @@ type CapturedFrom = (...args: any[]) => unknown
 interface NameSites {
   count: number
   latest: SiteRef
+  latestAt: number
 }
 
 /**
@@ -49,18 +52,21 @@ export class SpawnSites {
    * The site reference for a spawn of `name` happening now. `above` is the function the caller
    * called (`spawn`): it and the frames inside it are left out of the capture.
    */
-  capture(name: string, above: CapturedFrom): SiteRef | undefined {
+  capture(name: string, above: CapturedFrom, now: number): SiteRef | undefined {
     if (this.mode === 'off') return undefined
     if (this.mode === 'always') return captureStack(above)
     const entry = this.#byName.get(name)
     if (entry === undefined) {
       if (this.#byName.size >= MAX_NAMES) this.#byName.clear()
       const latest = captureStack(above)
-      this.#byName.set(name, { count: 1, latest })
+      this.#byName.set(name, { count: 1, latest, latestAt: now })
       return latest
     }
     const count = ++entry.count
-    if (count <= EXACT_SPAWNS || (count & (SAMPLE_EVERY - 1)) === 0) entry.latest = captureStack(above)
+    if (count <= EXACT_SPAWNS || ((count & (SAMPLE_EVERY - 1)) === 0 && now - entry.latestAt >= SAMPLE_SPACING_MS)) {
+      entry.latest = captureStack(above)
+      entry.latestAt = now
+    }
     return entry.latest
   }
 

@@ -18,6 +18,7 @@ describe('inspection', () => {
     assert.equal(summary.spawned, 5)
     assert.deepEqual(summary.rejected, { queue_full: 1, overloaded: 0, closing: 0 })
     assert.deepEqual(summary.outcomes, { completed: 1, failed: 1, cancelled: 0, timed_out: 0, dropped: 0 })
+    assert.equal(summary.oldestRunningAgeMs, 0)
     assert.equal(summary.limits.concurrency, 2)
     assert.equal(summary.limits.maxQueue, 1)
     assert.equal(summary.closing, false)

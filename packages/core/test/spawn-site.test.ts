@@ -31,19 +31,22 @@ describe('spawn site', () => {
     assert.equal(scheduler.groups()[0]!.site, null)
   })
 
-  it('sampled mode is exact for the first 8 spawns of a name, then samples one in 256', () => {
-    const { scheduler } = manualScheduler({ concurrency: 1_000 })
+  it('sampled mode is exact for the first 8 spawns of a name, then samples one in 256, at most once a second', () => {
+    const { scheduler, clock } = manualScheduler({ concurrency: 2_000 })
     const fromA = (): ReturnType<typeof scheduler.spawn> => scheduler.spawn('job', hang)
     const fromB = (): ReturnType<typeof scheduler.spawn> => scheduler.spawn('job', hang)
     const a = Array.from({ length: 8 }, fromA)
-    const b = Array.from({ length: 248 }, fromB) // spawns 9..256 of "job"
+    const b = Array.from({ length: 248 }, fromB) // spawns 9..256 of "job", all at time 0
     const siteA = a[0]!.site
     assert.ok(a.every((h) => h.site === siteA))
-    // Spawns 9..255 were not captured: attributed to the latest sample, A.
-    assert.ok(b.slice(0, 247).every((h) => h.site === siteA))
-    // Spawn 256 is sampled: B.
-    assert.notEqual(b[247]!.site, siteA)
-    assert.match(b[247]!.site!, /spawn-site\.test\.ts:\d+$/)
+    // Spawns 9..256 were not captured (the 256th came less than a second after the last capture).
+    assert.ok(b.every((h) => h.site === siteA))
+    clock.advance(1_000)
+    const later = Array.from({ length: 256 }, fromB) // spawns 257..512
+    // Spawn 512 is sampled: B.
+    assert.ok(later.slice(0, 255).every((h) => h.site === siteA))
+    assert.notEqual(later[255]!.site, siteA)
+    assert.match(later[255]!.site!, /spawn-site\.test\.ts:\d+$/)
     // A different name is exact from its first spawn.
     const [other, line] = [scheduler.spawn('other-job', hang), callerLine()]
     assert.ok(other.site!.endsWith(`:${line}`))
