@@ -8,7 +8,8 @@ import type { TaskScheduler } from './task-scheduler.js'
  * group and a summary line.
  */
 export async function drainOnClose(scheduler: TaskScheduler, log: FastifyBaseLogger): Promise<CloseReport> {
-  const report = await scheduler.close({ timeout: scheduler.drainTimeout })
+  const drainTimeout = scheduler.drainTimeout
+  const report = await scheduler.close({ timeout: drainTimeout })
   for (const group of report.abandoned) {
     log.warn(
       {
@@ -26,7 +27,7 @@ export async function drainOnClose(scheduler: TaskScheduler, log: FastifyBaseLog
   const summary = {
     clean: report.clean,
     durationMs: Math.round(report.durationMs),
-    drainTimeoutMs: scheduler.drainTimeout,
+    drainTimeoutMs: drainTimeout,
     finished: report.finished,
     dropped: report.dropped,
     aborted: report.aborted,

@@ -70,6 +70,11 @@ export class EventLoopMonitor {
     this.maxUtilization = checkRange('eventLoop.maxUtilization', options.maxUtilization ?? 0.98, 0.01, 1, 'a ratio')
   }
 
+  /** `true` between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.#histogram !== undefined
+  }
+
   /** Starts measuring. Idempotent. */
   start(): void {
     if (this.#histogram !== undefined) return

@@ -88,9 +88,20 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
     async ({ signal, err, manual }) => {
       const budget = signal === 'SIGINT' ? interruptDrainTimeout : drainTimeout
       if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
-      app.log.info({ signal: signal ?? (manual === true ? 'manual' : 'error'), drainTimeoutMs: budget, killAfterMs }, 'closing')
-      app.tasks.drainTimeout = budget
-      await app.close()
+      const reason = signal ?? (manual === true ? 'manual' : err !== undefined ? 'error' : 'event loop empty')
+      if (app.tasks.closing) {
+        // The app was closed some other way (app.close() called directly): report how that went.
+        app.log.info({ reason }, 'already closed')
+      } else {
+        app.log.info({ signal: reason, drainTimeoutMs: budget, killAfterMs }, 'closing')
+        app.tasks.drainTimeout = budget
+        try {
+          await app.close()
+        } catch (error) {
+          app.log.error({ err: error }, 'close failed')
+          exit(EXIT_CODES.failed)
+        }
+      }
       const report: CloseReport = await app.tasks.close()
       // close-with-grace exits with 0 once this resolves (1 after an error): say more when tasks were lost.
       if (err === undefined && !report.clean) exit(EXIT_CODES.abandoned)

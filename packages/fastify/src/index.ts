@@ -16,8 +16,18 @@ export type { DebugGuard } from './debug-guard.js'
 export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug-report.js'
 export { EventLoopMonitor, type EventLoopOptions, type EventLoopSnapshot } from './event-loop-monitor.js'
 export type { MemorySnapshot } from './process-info.js'
+export { metricsRoute, type MetricsRouteOptions } from './metrics-route.js'
+export {
+  TaskMetrics,
+  DEFAULT_DURATION_BUCKETS,
+  DEFAULT_HTTP_BUCKETS,
+  DEFAULT_QUEUE_WAIT_BUCKETS,
+  type MetricsOptions,
+} from './task-metrics.js'
+export { OTHER_TASKS } from './task-name-labels.js'
 export {
   AlreadyRegisteredError,
+  DecoratorTakenError,
   DebugForbiddenError,
   DebugUnauthorizedError,
   PLUGIN_ERROR_CODES,

@@ -1,6 +1,7 @@
 import { InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
 import type { DebugRoutesOptions } from './debug-routes.js'
 import type { EventLoopOptions } from './event-loop-monitor.js'
+import type { MetricsOptions } from './task-metrics.js'
 
 /** Options of the fastify-tasks plugin: every scheduler option, plus the plugin's own. */
 export interface FastifyTasksOptions extends SchedulerOptions {
@@ -18,6 +19,11 @@ export interface FastifyTasksOptions extends SchedulerOptions {
   debug?: DebugRoutesOptions | false
   /** How event-loop health is measured and when the process counts as overloaded. */
   eventLoop?: EventLoopOptions
+  /**
+   * Prometheus metrics and the `/metrics` route: their options, or `false` for none.
+   * @default {} (own registry, route at /metrics)
+   */
+  metrics?: MetricsOptions | false
 }
 
 export const DEFAULT_DRAIN_TIMEOUT = 10_000
@@ -36,11 +42,12 @@ export interface SplitOptions {
   drainTimeout: number
   debug: DebugRoutesOptions | false
   eventLoop: EventLoopOptions
+  metrics: MetricsOptions | false
 }
 
 /** Splits plugin options into the scheduler's and the plugin's own, validating the latter. */
 export function splitOptions(options: unknown): SplitOptions {
-  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, debug: {}, eventLoop: {} }
+  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, debug: {}, eventLoop: {}, metrics: {} }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError('options', 'an object', options)
   }
@@ -48,6 +55,7 @@ export function splitOptions(options: unknown): SplitOptions {
   let drainTimeout = DEFAULT_DRAIN_TIMEOUT
   let debug: DebugRoutesOptions | false = {}
   let eventLoop: EventLoopOptions = {}
+  let metrics: MetricsOptions | false = {}
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue
     if (key === 'drainTimeout') drainTimeout = checkDrainTimeout('drainTimeout', value)
@@ -59,7 +67,12 @@ export function splitOptions(options: unknown): SplitOptions {
     } else if (key === 'eventLoop') {
       if (typeof value !== 'object' || value === null) throw new InvalidOptionError('eventLoop', 'an object', value)
       eventLoop = value as EventLoopOptions
+    } else if (key === 'metrics') {
+      if (value !== false && (typeof value !== 'object' || value === null)) {
+        throw new InvalidOptionError('metrics', 'an object of metrics options, or false', value)
+      }
+      metrics = value as MetricsOptions | false
     } else if (!REGISTER_KEYS.has(key)) scheduler[key] = value
   }
-  return { scheduler, drainTimeout, debug, eventLoop }
+  return { scheduler, drainTimeout, debug, eventLoop, metrics }
 }

@@ -4,16 +4,18 @@ import fp from 'fastify-plugin'
 import { debugRoutes } from './debug-routes.js'
 import { drainOnClose } from './drain.js'
 import { EventLoopMonitor } from './event-loop-monitor.js'
-import { AlreadyRegisteredError } from './errors.js'
+import { metricsRoute } from './metrics-route.js'
+import { resolveMetricsOptions, TaskMetrics } from './task-metrics.js'
+import { AlreadyRegisteredError, DecoratorTakenError } from './errors.js'
 import { splitOptions, type FastifyTasksOptions } from './options.js'
-import { RequestTasks, RouteLabelCache } from './request-tasks.js'
+import { RequestTasks, RouteLabelCache, UNMATCHED_ROUTE } from './request-tasks.js'
 import { logTaskProblems } from './task-logging.js'
 import { TaskScheduler } from './task-scheduler.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The background-task scheduler of this app (fastify-tasks). */
-    tasks: TaskScheduler
+    readonly tasks: TaskScheduler
   }
   interface FastifyRequest {
     /** Spawns background tasks on behalf of this request (fastify-tasks). */
@@ -24,18 +26,35 @@ declare module 'fastify' {
 /** This package's frames are wrappers around `spawn`, never a task's spawn site. */
 const OWN_FRAMES = ['src/', 'dist/'].map((dir) => fileURLToPath(new URL(`../${dir}`, import.meta.url)))
 
+/** The user's siteIgnore plus this package's frames; anything but an array is left for the scheduler to reject. */
+function withOwnFrames(siteIgnore: unknown): readonly string[] {
+  if (siteIgnore === undefined) return OWN_FRAMES
+  if (!Array.isArray(siteIgnore)) return siteIgnore as readonly string[]
+  return [...OWN_FRAMES, ...(siteIgnore as string[])]
+}
+
 const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyInstance, options) => {
-  if (fastify.hasDecorator('tasks') || fastify.hasRequestDecorator('tasks')) throw new AlreadyRegisteredError()
-  const { scheduler: schedulerOptions, drainTimeout, debug, eventLoop: eventLoopOptions } = splitOptions(options)
+  if (fastify.hasDecorator('tasks') || fastify.hasRequestDecorator('tasks')) {
+    const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof TaskScheduler
+    throw ours ? new AlreadyRegisteredError() : new DecoratorTakenError()
+  }
+  const { scheduler: schedulerOptions, drainTimeout, debug, eventLoop: eventLoopOptions, metrics: metricsOptions } = splitOptions(options)
+  const metricsConfig = metricsOptions === false ? undefined : resolveMetricsOptions(metricsOptions)
   const eventLoop = new EventLoopMonitor(eventLoopOptions)
   const scheduler = new TaskScheduler(
-    { ...schedulerOptions, siteIgnore: [...OWN_FRAMES, ...(schedulerOptions.siteIgnore ?? [])] },
+    {
+      ...schedulerOptions,
+      // A bad siteIgnore is passed on as it is, for the scheduler to reject by name.
+      siteIgnore: withOwnFrames(schedulerOptions.siteIgnore),
+    },
     fastify.log,
     drainTimeout,
     eventLoop,
   )
   const labels = new RouteLabelCache()
   const stopLogging = logTaskProblems(scheduler, fastify.log)
+  const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, metricsConfig)
+  scheduler.metrics = metrics
 
   fastify.decorate('tasks', scheduler)
   fastify.decorateRequest('tasks', {
@@ -43,16 +62,25 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
       return new RequestTasks(scheduler, this, labels)
     },
   })
+  if (metrics !== undefined && metricsConfig?.http === true) {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      metrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000)
+      done()
+    })
+  }
   eventLoop.start()
   fastify.addHook('onClose', async (instance) => {
     try {
-      await drainOnClose(scheduler, instance.log)
+      const report = await drainOnClose(scheduler, instance.log)
+      metrics?.recordAbandoned(report)
     } finally {
       stopLogging()
+      metrics?.close()
       eventLoop.stop()
     }
   })
   if (debug !== false) await fastify.register(debugRoutes, debug)
+  if (metricsConfig?.route === true) await fastify.register(metricsRoute, { path: metricsConfig.path, registry: metricsConfig.registry })
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { TaskHandle } from '@fastify-tasks/core'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyTaskFunction } from './task-context.js'
-import type { FastifySpawnOptions, TaskScheduler } from './task-scheduler.js'
+import { checkSpawnOptions, type FastifySpawnOptions, type TaskScheduler } from './task-scheduler.js'
 
 /** Labels shared by every task of one route, made once per route. */
 export type RouteLabels = Readonly<{ method: string; route: string }>
@@ -54,11 +54,17 @@ export class RequestTasks {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE
     const routeLabels = this.#labels.get(request.method, route)
     const meta = { requestId: request.id, method: request.method, route }
-    const labels = options?.labels
-    return this.#scheduler.spawnWithLog(request.log, name, fn, {
+    const log = request.log
+    if (options === undefined) {
+      // The common case, without a single copy.
+      return this.#scheduler.spawnWithLog(log, name, fn, { labels: routeLabels, meta, data: log })
+    }
+    checkSpawnOptions(options)
+    return this.#scheduler.spawnWithLog(log, name, fn, {
       ...options,
-      labels: labels === undefined ? routeLabels : { ...routeLabels, ...labels },
-      meta: options?.meta === undefined ? meta : { ...meta, ...options.meta },
+      labels: options.labels === undefined ? routeLabels : { ...routeLabels, ...options.labels },
+      meta: options.meta === undefined ? meta : { ...meta, ...options.meta },
+      data: log,
     })
   }
 }

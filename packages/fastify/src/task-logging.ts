@@ -16,7 +16,7 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
     settled(task, settlement, durationMs) {
       if (settlement.outcome !== 'failed') return
       loggerOf(task, fallback).error(
-        { err: settlement.error, taskId: task.id, task: task.name, site: task.site, durationMs: Math.round(durationMs) },
+        { err: settlement.error, taskId: task.id, task: task.name, site: task.site, durationMs: durationMs === null ? null : Math.round(durationMs) },
         'background task failed',
       )
     },
@@ -28,6 +28,8 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
       )
     },
     leaked(task) {
+      // At shutdown the drain logs leaked tasks per group; one line each would flood the log.
+      if (scheduler.closing) return
       loggerOf(task, fallback).error(
         { taskId: task.id, task: task.name, site: task.site, abortReason: task.abortReason },
         'background task ignores its abort signal (leaked): it still holds a concurrency slot',

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
 import { checkDrainTimeout } from './options.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
+import type { TaskMetrics } from './task-metrics.js'
 
 /** Options of `spawn` in fastify-tasks (`data` is the plugin's own: it carries the task's logger). */
 export type FastifySpawnOptions = Omit<SpawnOptions, 'data'>
@@ -16,6 +17,8 @@ export class TaskScheduler extends Scheduler {
   #drainTimeout: number
   /** Event-loop delay and utilization per window, and the overload signal derived from them. */
   readonly eventLoop: EventLoopMonitor
+  /** The Prometheus metrics, unless the plugin was registered with `metrics: false`. */
+  metrics: TaskMetrics | undefined = undefined
 
   /** @internal made by the plugin */
   constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number, eventLoop: EventLoopMonitor) {
@@ -39,18 +42,25 @@ export class TaskScheduler extends Scheduler {
 
   /** Spawns a task outside any request. Its `log` is a child of `app.log`. */
   override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
-    return this.spawnWithLog(this.#log, name, fn, options)
+    checkSpawnOptions(options)
+    return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log })
   }
 
-  /** @internal Spawns with `log` as the parent of the task's logger (used by `request.tasks`). */
-  spawnWithLog<T>(log: FastifyBaseLogger, name: string, fn: FastifyTaskFunction<T>, options: FastifySpawnOptions | undefined): TaskHandle<T> {
+  /**
+   * @internal Spawns with `options.data` (a logger) as the parent of the task's logger. The caller
+   * has checked `options` with {@link checkSpawnOptions} and built it afresh (it is not copied).
+   */
+  spawnWithLog<T>(log: FastifyBaseLogger, name: string, fn: FastifyTaskFunction<T>, options: SpawnOptions): TaskHandle<T> {
     if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new InvalidOptionError('spawn(options)', 'an object', options)
-    }
-    if (options !== undefined && 'data' in options) {
-      throw new InvalidOptionError('spawn(options.data)', 'no value: fastify-tasks uses it for the task logger', (options as SpawnOptions).data)
-    }
-    return super.spawn(name, (context) => fn(new LoggingTaskContext(context, log)), { ...options, data: log })
+    return super.spawn(name, (context) => fn(new LoggingTaskContext(context, log)), options)
+  }
+}
+
+/** @internal What fastify-tasks adds to the scheduler's own checks of spawn options. */
+export function checkSpawnOptions(options: unknown): asserts options is FastifySpawnOptions | undefined {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('spawn(options)', 'an object', options)
+  if ('data' in options) {
+    throw new InvalidOptionError('spawn(options.data)', 'no value: fastify-tasks uses it for the task logger', (options as SpawnOptions).data)
   }
 }

@@ -61,8 +61,12 @@ async function exitWithin(server: Server, ms: number): Promise<{ code: number | 
 }
 
 const done = (server: Server): string[] => server.logs.filter((l) => l.msg === 'task done').map((l) => String(l['task'])).sort()
+/** The abandoned-group lines, by task name (lines written in the same millisecond can reach the pipe out of order). */
 const abandoned = (server: Server): [unknown, unknown, unknown, unknown][] =>
-  server.logs.filter((l) => l.msg === 'background tasks abandoned at shutdown').map((l) => [l['task'], l['count'], l['aborted'], l['unsettled']])
+  server.logs
+    .filter((l) => l.msg === 'background tasks abandoned at shutdown')
+    .map((l): [unknown, unknown, unknown, unknown] => [l['task'], l['count'], l['aborted'], l['unsettled']])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])))
 
 describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
   it('on SIGTERM finishes what can finish, aborts the rest, reports them by name and exits 2 within the budget', async () => {

@@ -19,6 +19,8 @@ describe('registration', () => {
       [{ drainTimeout: -1 }, 'drainTimeout'],
       [{ overflow: 'nope' }, 'overflow'],
       [{ concurrencyy: 5 }, 'options.concurrencyy'],
+      [{ siteIgnore: 'dist' }, 'siteIgnore'],
+      [{ siteIgnore: 5 }, 'siteIgnore'],
     ] as const) {
       const bad = Fastify()
       await assert.rejects(
@@ -40,6 +42,19 @@ describe('registration', () => {
         await app.register(fastifyTasks)
       },
       (error: unknown) => error instanceof AlreadyRegisteredError && (error as { code?: string }).code === 'FT_ALREADY_REGISTERED',
+    )
+    await app.close()
+  })
+
+  it('refuses, naming the clash, when another plugin took the tasks decorator', async () => {
+    const app = Fastify()
+    app.decorate('tasks', { mine: true } as never)
+    await assert.rejects(
+      async () => {
+        await app.register(fastifyTasks)
+        await app.ready()
+      },
+      (error: unknown) => (error as { code?: string }).code === 'FT_DECORATOR_TAKEN',
     )
     await app.close()
   })

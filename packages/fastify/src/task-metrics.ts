@@ -1,0 +1,357 @@
+import type { CloseReport, Outcome, RejectReason } from '@fastify-tasks/core'
+import { InvalidOptionError } from '@fastify-tasks/core'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
+import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
+import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
+import type { TaskScheduler } from './task-scheduler.js'
+
+/** Options of the metrics (collection, and the `/metrics` route the default export registers). */
+export interface MetricsOptions {
+  /**
+   * Path of the route, under the plugin's prefix.
+   * @default '/metrics'
+   */
+  path?: string
+  /**
+   * `false` collects metrics but registers no route: mount `metricsRoute` yourself (under a prefix,
+   * behind your own hooks), or serve `app.tasks.metrics.registry` your way.
+   * @default true
+   */
+  route?: boolean
+  /** The prom-client registry to register in; your own metrics then appear too. @default a new one per app */
+  registry?: Registry
+  /**
+   * Prefix of every fastify-tasks metric name. Two apps sharing one registry need different ones.
+   * @default 'fastify_tasks_'
+   */
+  prefix?: string
+  /**
+   * Distinct task names kept as `task` label values; later names share the value `__other__`.
+   * @default 100
+   */
+  maxTaskNames?: number
+  /** Buckets of the task duration histogram, in seconds. @default 5 ms to 10 min */
+  durationBuckets?: readonly number[]
+  /** Buckets of the queue-wait histogram, in seconds. @default 1 ms to 5 min */
+  queueWaitBuckets?: readonly number[]
+  /** Buckets of the HTTP request duration histogram, in seconds. @default 5 ms to 10 s */
+  httpBuckets?: readonly number[]
+  /**
+   * `false` leaves out the HTTP request duration histogram.
+   * @default true
+   */
+  http?: boolean
+  /**
+   * Node's process metrics (CPU, memory, heap, GC, event-loop lag…). Skipped if the registry already
+   * has them. `false` leaves them out.
+   * @default true
+   */
+  processMetrics?: boolean
+}
+
+export const DEFAULT_DURATION_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600])
+export const DEFAULT_QUEUE_WAIT_BUCKETS = Object.freeze([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300])
+export const DEFAULT_HTTP_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+
+const OUTCOMES: readonly Outcome[] = ['completed', 'failed', 'cancelled', 'timed_out', 'dropped']
+const REJECT_REASONS: readonly RejectReason[] = ['queue_full', 'overloaded', 'closing']
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+
+/**
+ * Counts of one task name since the last scrape (flushed into the counters at scrape time), and its
+ * histogram series, looked up once per name.
+ */
+class PendingCounts {
+  spawned = 0
+  leaked = 0
+  abandoned = 0
+  readonly finished = [0, 0, 0, 0, 0]
+  readonly rejected = [0, 0, 0]
+  readonly queueWait: HistogramSeries
+  /** By outcome index, made on first use. */
+  readonly duration: (HistogramSeries | undefined)[] = [undefined, undefined, undefined, undefined, undefined]
+
+  constructor(queueWait: HistogramSeries) {
+    this.queueWait = queueWait
+  }
+}
+
+/** Resolved, validated metrics options. */
+export interface ResolvedMetricsOptions {
+  path: string
+  route: boolean
+  registry: Registry
+  ownRegistry: boolean
+  prefix: string
+  maxTaskNames: number
+  durationBuckets: number[]
+  queueWaitBuckets: number[]
+  httpBuckets: number[]
+  http: boolean
+  processMetrics: boolean
+}
+
+function checkBuckets(option: string, value: unknown, fallback: readonly number[]): number[] {
+  if (value === undefined) return [...fallback]
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= (value[i - 1] as number)))
+  ) {
+    throw new InvalidOptionError(option, 'a non-empty array of increasing positive numbers (seconds)', value)
+  }
+  return [...(value as number[])]
+}
+
+/** Validates metrics options, naming any bad one. */
+export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('metrics', 'an object of metrics options, or false', options)
+  const { path = '/metrics', route = true, registry, prefix = 'fastify_tasks_', maxTaskNames = 100, http = true, processMetrics = true } = options
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('metrics.path', "a path starting with '/'", path)
+  if (typeof route !== 'boolean') throw new InvalidOptionError('metrics.route', 'a boolean', route)
+  if (registry !== undefined && !(registry instanceof Registry)) throw new InvalidOptionError('metrics.registry', 'a prom-client Registry', registry)
+  if (typeof prefix !== 'string' || (prefix !== '' && !NAME.test(prefix))) {
+    throw new InvalidOptionError('metrics.prefix', 'a Prometheus metric name prefix (letters, digits, _ and :, not starting with a digit)', prefix)
+  }
+  if (typeof maxTaskNames !== 'number' || !Number.isInteger(maxTaskNames) || maxTaskNames < 1 || maxTaskNames > 10_000) {
+    throw new InvalidOptionError('metrics.maxTaskNames', 'an integer from 1 to 10000', maxTaskNames)
+  }
+  if (typeof http !== 'boolean') throw new InvalidOptionError('metrics.http', 'a boolean', http)
+  if (typeof processMetrics !== 'boolean') throw new InvalidOptionError('metrics.processMetrics', 'a boolean', processMetrics)
+  return {
+    path,
+    route,
+    registry: registry ?? new Registry(),
+    ownRegistry: registry === undefined,
+    prefix,
+    maxTaskNames,
+    durationBuckets: checkBuckets('metrics.durationBuckets', options.durationBuckets, DEFAULT_DURATION_BUCKETS),
+    queueWaitBuckets: checkBuckets('metrics.queueWaitBuckets', options.queueWaitBuckets, DEFAULT_QUEUE_WAIT_BUCKETS),
+    httpBuckets: checkBuckets('metrics.httpBuckets', options.httpBuckets, DEFAULT_HTTP_BUCKETS),
+    http,
+    processMetrics,
+  }
+}
+
+/**
+ * The Prometheus metrics of one app's scheduler. Counts are kept in plain per-name fields on the hot
+ * path and flushed into prom-client counters at scrape time; gauges are read from the scheduler at
+ * scrape time; only the two task histograms (and the HTTP one) are observed as things happen.
+ */
+export class TaskMetrics {
+  /** The registry the metrics live in. */
+  readonly registry: Registry
+  readonly #options: ResolvedMetricsOptions
+  readonly #names: TaskNameLabels
+  #folded = 0
+  readonly #pending = new Map<string, PendingCounts>()
+  readonly #registered: string[] = []
+  readonly #unsubscribe: () => void
+  readonly #process: ProcessMetrics | undefined
+  readonly #duration: FastHistogram
+  readonly #queueWait: FastHistogram
+  readonly #http: FastHistogram | undefined
+  /** HTTP series by `method route status`, bounded by the route table. */
+  readonly #httpSeries = new Map<string, HistogramSeries>()
+
+  constructor(scheduler: TaskScheduler, options: ResolvedMetricsOptions) {
+    this.#options = options
+    this.registry = options.registry
+    this.#names = new TaskNameLabels(options.maxTaskNames)
+    const p = options.prefix
+    const registers = [this.registry]
+    const track = <M extends { name?: string }>(metric: M, name: string): M => {
+      this.#registered.push(name)
+      return metric
+    }
+    const register = <M>(name: string, make: () => M): M => {
+      if (this.registry.getSingleMetric(name) !== undefined) {
+        this.#removeAll()
+        throw new InvalidOptionError(
+          'metrics.prefix',
+          `a prefix no other app uses in this registry (metric "${name}" is already registered)`,
+          p,
+        )
+      }
+      return track(make() as M & { name?: string }, name)
+    }
+    const pending = this.#pending
+    const flush = (counter: Counter<string>, read: (counts: PendingCounts) => [Record<string, string>, number][]): void => {
+      for (const [task, counts] of pending) {
+        for (const [labels, delta] of read(counts)) if (delta > 0) counter.inc({ task, ...labels }, delta)
+      }
+    }
+    const afterFlush = (): void => {
+      for (const counts of pending.values()) {
+        counts.spawned = 0
+        counts.leaked = 0
+        counts.abandoned = 0
+        counts.finished.fill(0)
+        counts.rejected.fill(0)
+      }
+    }
+
+    // Counters: flushed from the per-name counts at scrape time. Every counter's collect flushes
+    // all of them (a flush zeroes what it moved), so whichever is read first brings all up to date.
+    const collect = { collect: (): void => flushAll() }
+    const spawned = register(`${p}spawned_total`, () => new Counter({ name: `${p}spawned_total`, help: 'Tasks admitted, by task name.', labelNames: ['task'], registers, ...collect }))
+    const rejected = register(`${p}rejected_total`, () => new Counter({ name: `${p}rejected_total`, help: 'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing).', labelNames: ['task', 'reason'], registers, ...collect }))
+    const finished = register(`${p}finished_total`, () => new Counter({ name: `${p}finished_total`, help: 'Tasks that reached a terminal state, by task name and outcome (completed, failed, cancelled, timed_out, dropped).', labelNames: ['task', 'outcome'], registers, ...collect }))
+    const leaked = register(`${p}leaked_total`, () => new Counter({ name: `${p}leaked_total`, help: 'Tasks flagged leaked: still unsettled abortGrace after their abort.', labelNames: ['task'], registers, ...collect }))
+    const abandoned = register(`${p}abandoned_total`, () => new Counter({ name: `${p}abandoned_total`, help: 'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.', labelNames: ['task'], registers, ...collect }))
+    function flushAll(): void {
+      flush(spawned, (c) => [[{}, c.spawned]])
+      flush(rejected, (c) => REJECT_REASONS.map((reason, i) => [{ reason }, c.rejected[i]!]))
+      flush(finished, (c) => OUTCOMES.map((outcome, i) => [{ outcome }, c.finished[i]!]))
+      flush(leaked, (c) => [[{}, c.leaked]])
+      flush(abandoned, (c) => [[{}, c.abandoned]])
+      afterFlush()
+    }
+
+    // Gauges, read at scrape time.
+    const gauge = (name: string, help: string, read: () => number): void => {
+      register(`${p}${name}`, () => new Gauge({
+        name: `${p}${name}`,
+        help,
+        registers,
+        collect() {
+          this.set(read())
+        },
+      }))
+    }
+    register(`${p}live`, () => new Gauge({
+      name: `${p}live`,
+      help: 'Live tasks by state (pending, running, aborting).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const { live } = scheduler.summary()
+        this.set({ state: 'pending' }, live.pending)
+        this.set({ state: 'running' }, live.running)
+        this.set({ state: 'aborting' }, live.aborting)
+      },
+    }))
+    gauge('stuck', 'Running tasks with no progress for stuckAfter.', () => scheduler.summary().stuck)
+    gauge('concurrency_limit', 'Tasks allowed to run at once (the effective limit).', () => scheduler.concurrency)
+    gauge('queue_capacity', 'Tasks allowed to wait for a slot (maxQueue).', () => scheduler.summary().limits.maxQueue)
+    gauge('oldest_running_start_time_seconds', 'Unix time at which the oldest running task started (now when none runs), so time() - this is its age.', () => {
+      const age = scheduler.summary().oldestRunningAgeMs ?? 0
+      return (Date.now() - age) / 1000
+    })
+    gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
+    gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (scheduler.eventLoop.snapshot().overloaded ? 1 : 0))
+    gauge('event_loop_utilization_ratio', 'Share of the last measurement window the event loop was busy (0-1).', () => scheduler.eventLoop.snapshot().utilization)
+
+    const registry = this.registry
+    this.#duration = register(`${p}duration_seconds`, () => new FastHistogram({
+      name: `${p}duration_seconds`,
+      help: 'Running time of tasks that ran, by task name and outcome.',
+      labelNames: ['task', 'outcome'],
+      buckets: options.durationBuckets,
+      registry,
+    }))
+    this.#queueWait = register(`${p}queue_wait_seconds`, () => new FastHistogram({
+      name: `${p}queue_wait_seconds`,
+      help: 'Time tasks waited for a concurrency slot, by task name.',
+      labelNames: ['task'],
+      buckets: options.queueWaitBuckets,
+      registry,
+    }))
+    this.#http = options.http
+      ? register(`${p}http_request_duration_seconds`, () => new FastHistogram({
+          name: `${p}http_request_duration_seconds`,
+          help: 'HTTP request duration by method, route template and status code.',
+          labelNames: ['method', 'route', 'status_code'],
+          buckets: options.httpBuckets,
+          registry,
+        }))
+      : undefined
+
+    this.#process =
+      options.processMetrics && this.registry.getSingleMetric(PROCESS_MARKER_METRIC) === undefined
+        ? this.#trackProcessMetrics(() => new ProcessMetrics(this.registry, scheduler.eventLoop))
+        : undefined
+
+    this.#unsubscribe = scheduler.subscribe({
+      spawned: (task) => {
+        const label = this.#names.label(task.name)
+        if (label === OTHER_TASKS) this.#folded++
+        this.#countsOf(label).spawned++
+      },
+      rejected: (spawn) => {
+        this.#counts(spawn.name).rejected[REJECT_REASONS.indexOf(spawn.error.reason)]!++
+      },
+      started: (task, queueWaitMs) => {
+        this.#counts(task.name).queueWait.observe(queueWaitMs / 1000)
+      },
+      settled: (task, settlement, durationMs) => {
+        const counts = this.#counts(task.name)
+        const index = OUTCOMES.indexOf(settlement.outcome)
+        counts.finished[index]!++
+        if (durationMs !== null) {
+          const series = (counts.duration[index] ??= this.#duration.series([this.#names.label(task.name), settlement.outcome]))
+          series.observe(durationMs / 1000)
+        }
+      },
+      leaked: (task) => {
+        this.#counts(task.name).leaked++
+      },
+    })
+  }
+
+  /** Records an HTTP request (called from the plugin's `onResponse` hook). */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    const http = this.#http
+    if (http === undefined) return
+    const key = `${method} ${statusCode} ${route}`
+    let series = this.#httpSeries.get(key)
+    if (series === undefined) {
+      series = http.series([method, route, String(statusCode)])
+      this.#httpSeries.set(key, series)
+    }
+    series.observe(seconds)
+  }
+
+  /** Counts what the drain abandoned, by task name. */
+  recordAbandoned(report: CloseReport): void {
+    for (const group of report.abandoned) this.#counts(group.name).abandoned += group.count
+  }
+
+  /** Spawns whose name was folded into the `__other__` label value. */
+  get foldedTaskNames(): number {
+    return this.#folded
+  }
+
+  /** Stops listening, stops the GC observer, and removes these metrics from a shared registry. */
+  close(): void {
+    this.#unsubscribe()
+    this.#process?.stop()
+    if (!this.#options.ownRegistry) this.#removeAll()
+  }
+
+  #counts(name: string): PendingCounts {
+    return this.#countsOf(this.#names.label(name))
+  }
+
+  #countsOf(label: string): PendingCounts {
+    let counts = this.#pending.get(label)
+    if (counts === undefined) {
+      counts = new PendingCounts(this.#queueWait.series([label]))
+      this.#pending.set(label, counts)
+    }
+    return counts
+  }
+
+  #trackProcessMetrics(make: () => ProcessMetrics): ProcessMetrics {
+    const before = new Set(this.registry.getMetricsAsArray().map((m) => m.name))
+    const metrics = make()
+    for (const m of this.registry.getMetricsAsArray()) if (!before.has(m.name)) this.#registered.push(m.name)
+    return metrics
+  }
+
+  #removeAll(): void {
+    for (const name of this.#registered) this.registry.removeSingleMetric(name)
+    this.#registered.length = 0
+  }
+}

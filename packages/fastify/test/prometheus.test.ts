@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import { describe, it } from 'node:test'
+import Fastify from 'fastify'
+import fastifyTasks from '../src/index.js'
+import { buildApp } from './helpers.js'
+import { promtool, startPrometheus } from './prometheus.js'
+
+describe('Prometheus compatibility', { timeout: 120_000 }, () => {
+  it('the exposition passes promtool check metrics, hostile task names included', async () => {
+    const { app } = await buildApp({ timeout: Infinity, abortGrace: 10 })
+    app.get('/orders/:id', async (request) => {
+      request.tasks.spawn('send-mail', () => 1)
+      return 'ok'
+    })
+    await app.inject('/orders/1')
+    for (const name of ['quote"s', 'new\nline', 'back\\slash', 'unicode ✓ タスク', 'x'.repeat(5_000), '{label="injection"} 1']) {
+      await app.tasks.spawn(name, () => Promise.reject(new Error('boom'))).settled
+    }
+    app.tasks.spawn('hangs', () => new Promise(() => {}))
+    const body = (await app.inject('/metrics')).body
+    const { status, output } = promtool(['check', 'metrics'], body)
+    assert.equal(output.trim(), '', output)
+    assert.equal(status, 0)
+    app.tasks.drainTimeout = 0
+    app.tasks.cancelWhere(() => true)
+    await app.close()
+  })
+
+  it('the example alerting rules pass promtool check rules', () => {
+    const rules = fileURLToPath(new URL('../../../docs/reference/alert-rules.yml', import.meta.url))
+    const { status, output } = promtool(['check', 'rules', rules])
+    assert.equal(status, 0, output)
+    assert.match(output, /SUCCESS: \d+ rules found/)
+  })
+
+  it('a real Prometheus scrapes the app and stores counts that match the tasks it ran', async () => {
+    const app = Fastify()
+    await app.register(fastifyTasks, { timeout: Infinity })
+    app.post('/orders', async (request, reply) => {
+      request.tasks.spawn('send-confirmation', () => 'sent')
+      request.tasks.spawn('post-analytics', () => Promise.reject(new Error('partner 502')))
+      return reply.code(202).send()
+    })
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const prometheus = await startPrometheus(new URL(address).host)
+    try {
+      for (let i = 0; i < 7; i++) await app.inject({ method: 'POST', url: '/orders' })
+      const expected = new Map([
+        ['send-confirmation/completed', 7],
+        ['post-analytics/failed', 7],
+      ])
+      let seen = new Map<string, number>()
+      const deadline = Date.now() + 60_000
+      while (Date.now() < deadline) {
+        const result = await prometheus.query('fastify_tasks_finished_total')
+        seen = new Map(result.map((r) => [`${r.metric['task']}/${r.metric['outcome']}`, Number(r.value[1])]))
+        if ([...expected].every(([k, v]) => seen.get(k) === v)) break
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      assert.deepEqual(seen, expected)
+      const spawned = await prometheus.query('sum by (task) (fastify_tasks_spawned_total)')
+      assert.deepEqual(Object.fromEntries(spawned.map((r) => [r.metric['task'], Number(r.value[1])])), { 'send-confirmation': 7, 'post-analytics': 7 })
+      const http = await prometheus.query('fastify_tasks_http_request_duration_seconds_count{route="/orders"}')
+      assert.equal(Number(http[0]?.value[1]), 7)
+      const up = await prometheus.query('up{job="fastify-tasks-test"}')
+      assert.equal(up[0]?.value[1], '1')
+    } finally {
+      await prometheus.stop()
+      await app.close()
+    }
+  })
+})
