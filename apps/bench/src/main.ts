@@ -1,13 +1,22 @@
 /**
  * Runs the benchmarks and prints their tables. Usage: `pnpm bench` from the repository root
- * (`node --expose-gc --import tsx src/main.ts` here).
+ * (`node --expose-gc --import tsx src/main.ts` here); `--only <spawn|heap|http>[,…]` runs some parts.
  */
 import { cpus } from 'node:os'
 import { ablationCost, ABLATIONS } from './ablations.js'
 import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
 import { assertGcExposed } from './gc.js'
-import { measureHeapPerTask, PENDING_SETUPS } from './heap-per-task.js'
-import { COMPLETION_METHODS, measureSpawnCost, type SpawnCostByContender, type SpawnCostStats } from './spawn-cost.js'
+import { measureHeapPerTask, PENDING_SETUPS, type HeapPerTaskResult } from './heap-per-task.js'
+import { measureHttpThroughput, type HttpThroughputResult } from './http-throughput.js'
+import { HTTP_BASELINE, HTTP_VARIANTS, HTTP_VARIANT_LABELS, HTTP_VARIANT_SETUPS } from './http-variants.js'
+import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
+import {
+  COMPLETION_METHODS,
+  measureSpawnCost,
+  type SpawnCostByContender,
+  type SpawnCostResult,
+  type SpawnCostStats,
+} from './spawn-cost.js'
 import { SPAWN_PATTERNS } from './spawn-patterns.js'
 import { formatTable } from './table.js'
 import { checkTargets } from './targets.js'
@@ -19,7 +28,19 @@ const ROUNDS = 7
 const WARMUP = 2
 const HEAP_TASKS = 100_000
 const HEAP_ROUNDS = 3
+const HTTP_ROUNDS = 5
+const HTTP_CONNECTIONS = 50
+const HTTP_PIPELINING = 1
+const HTTP_WARMUP_SECONDS = 1
+const HTTP_DURATION_SECONDS = 4
 
+let parts: ReadonlySet<PartId>
+try {
+  parts = parseParts(process.argv.slice(2))
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(2)
+}
 assertGcExposed()
 
 const print = (text = ''): void => {
@@ -33,89 +54,178 @@ const signed = (value: number): string => {
   return Number(magnitude) === 0 ? magnitude : `${value < 0 ? '−' : '+'}${magnitude}`
 }
 
-print(`@fastify-tasks/core benchmarks — Node ${process.version} (V8 ${process.versions.v8}), ${cpus().length} CPUs`)
+print(`fastify-tasks benchmarks — Node ${process.version} (V8 ${process.versions.v8}), ${cpus().length} CPUs`)
+print(`Parts: ${PARTS.filter((part) => parts.has(part)).map((part) => PART_LABELS[part]).join(', ')}`)
 print('Numbers are medians on a noisy shared machine: compare contenders within one run, not across runs.')
 print()
 
 const measured = ROUNDS - WARMUP
-process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
-const spawn = await measureSpawnCost({
-  tasks: SPAWN_TASKS,
-  concurrency: CONCURRENCY,
-  rounds: ROUNDS,
-  warmup: WARMUP,
-  onRound: () => process.stdout.write('.'),
-})
-print(' done')
-process.stdout.write(`heap per pending task: ${HEAP_ROUNDS} rounds `)
-const heap = await measureHeapPerTask({ tasks: HEAP_TASKS, rounds: HEAP_ROUNDS })
-print(' done')
+let spawn: SpawnCostResult | undefined
+let heap: HeapPerTaskResult | undefined
+let http: HttpThroughputResult | undefined
+if (parts.has('spawn')) {
+  process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
+  spawn = await measureSpawnCost({
+    tasks: SPAWN_TASKS,
+    concurrency: CONCURRENCY,
+    rounds: ROUNDS,
+    warmup: WARMUP,
+    onRound: () => process.stdout.write('.'),
+  })
+  print(' done')
+}
+if (parts.has('heap')) {
+  process.stdout.write(`heap per pending task: ${HEAP_ROUNDS} rounds `)
+  heap = await measureHeapPerTask({ tasks: HEAP_TASKS, rounds: HEAP_ROUNDS })
+  print(' done')
+}
+if (parts.has('http')) {
+  process.stdout.write(`HTTP throughput: ${HTTP_ROUNDS} rounds × ${HTTP_VARIANTS.length} variants, order rotated each round `)
+  http = await measureHttpThroughput({
+    rounds: HTTP_ROUNDS,
+    connections: HTTP_CONNECTIONS,
+    pipelining: HTTP_PIPELINING,
+    warmupSeconds: HTTP_WARMUP_SECONDS,
+    durationSeconds: HTTP_DURATION_SECONDS,
+    onMeasurement: () => process.stdout.write('.'),
+  })
+  print(' done')
+}
 print()
 
-print(`1. Spawn-to-settle cost, µs per task: median of ${measured} measured rounds (min–max)`)
-print(`   ${SPAWN_TASKS.toLocaleString('en-US')} tasks per batch, concurrency ${CONCURRENCY} (the Set floor is unbounded);`)
-print(`   every Scheduler row has maxQueue ${SPAWN_TASKS.toLocaleString('en-US')} and changes at most one default`)
-for (const [index, pattern] of SPAWN_PATTERNS.entries()) {
-  const costs = (kind: TaskKindId): SpawnCostByContender => spawn[pattern.id][kind]
+function printSpawnCost(spawn: SpawnCostResult): void {
+  print(`1. Spawn-to-settle cost, µs per task: median of ${measured} measured rounds (min–max)`)
+  print(`   ${SPAWN_TASKS.toLocaleString('en-US')} tasks per batch, concurrency ${CONCURRENCY} (the Set floor is unbounded);`)
+  print(`   every Scheduler row has maxQueue ${SPAWN_TASKS.toLocaleString('en-US')} and changes at most one default`)
+  for (const [index, pattern] of SPAWN_PATTERNS.entries()) {
+    const costs = (kind: TaskKindId): SpawnCostByContender => spawn[pattern.id][kind]
+    print()
+    print(`1${String.fromCharCode(97 + index)}. ${pattern.label}: ${pattern.description}`)
+    print()
+    print(
+      formatTable(
+        [
+          { header: 'contender' },
+          ...TASK_KINDS.flatMap((kind) => [
+            { header: `${kind.label} µs`, align: 'right' as const },
+            { header: 'min–max', align: 'right' as const },
+          ]),
+        ],
+        CONTENDERS.map((id) => [
+          CONTENDER_LABELS[id],
+          ...TASK_KINDS.flatMap((kind) => [us(costs(kind.id)[id].median), spread(costs(kind.id)[id])]),
+        ]),
+      ),
+    )
+    print()
+    print(`   Per-task cost of each default (${pattern.label}), µs: difference of the medians above. A difference`)
+    print('   smaller than the min–max spread of its two rows is noise, and may then be negative.')
+    print()
+    print(
+      formatTable(
+        [{ header: 'feature' }, ...TASK_KINDS.map((kind) => ({ header: `${kind.label} µs`, align: 'right' as const }))],
+        ABLATIONS.map((ablation) => [
+          ablation.feature,
+          ...TASK_KINDS.map((kind) => signed(ablationCost(ablation, (variant) => costs(kind.id)[variant].median))),
+        ]),
+      ).replace(/^/gm, '   '),
+    )
+  }
   print()
-  print(`1${String.fromCharCode(97 + index)}. ${pattern.label}: ${pattern.description}`)
+  print('   Batch completion is detected with:')
+  for (const id of CONTENDERS) {
+    if (isAblation(id)) continue
+    print(`   - ${id === 'ours' ? 'Scheduler (every row)' : CONTENDER_LABELS[id]}: ${COMPLETION_METHODS[id]}`)
+  }
+  print()
+}
+
+function printHeapPerTask(heap: HeapPerTaskResult): void {
+  print(`2. Heap per live pending task: median of ${HEAP_ROUNDS} rounds of ${HEAP_TASKS.toLocaleString('en-US')} tasks`)
   print()
   print(
     formatTable(
-      [
-        { header: 'contender' },
-        ...TASK_KINDS.flatMap((kind) => [
-          { header: `${kind.label} µs`, align: 'right' as const },
-          { header: 'min–max', align: 'right' as const },
-        ]),
-      ],
+      [{ header: 'contender' }, { header: 'bytes/task', align: 'right' }, { header: 'how tasks are kept pending' }],
       CONTENDERS.map((id) => [
         CONTENDER_LABELS[id],
-        ...TASK_KINDS.flatMap((kind) => [us(costs(kind.id)[id].median), spread(costs(kind.id)[id])]),
+        String(Math.round(heap[id])),
+        isAblation(id) ? `as ${CONTENDER_LABELS.ours}` : PENDING_SETUPS[id],
       ]),
     ),
   )
   print()
-  print(`   Per-task cost of each default (${pattern.label}), µs: difference of the medians above. A difference`)
-  print('   smaller than the min–max spread of its two rows is noise, and may then be negative.')
+}
+
+const ms = (value: number): string => value.toFixed(2)
+const share = (value: number): string => `${(value * 100).toFixed(1)} %`
+
+function printHttpThroughput(http: HttpThroughputResult): void {
+  print(`3. HTTP throughput of a Fastify hello world: median of ${HTTP_ROUNDS} rounds (min–max)`)
+  print(`   autocannon, ${HTTP_CONNECTIONS} connections, pipelining ${HTTP_PIPELINING}: ${HTTP_WARMUP_SECONDS} s warm-up (discarded), then`)
+  print(`   ${HTTP_DURATION_SECONDS} s measured. Server and load generator in two child processes on 127.0.0.1, a new`)
+  print('   server for every measurement; each round measures every variant once, order rotated.')
   print()
   print(
     formatTable(
-      [{ header: 'feature' }, ...TASK_KINDS.map((kind) => ({ header: `${kind.label} µs`, align: 'right' as const }))],
-      ABLATIONS.map((ablation) => [
-        ablation.feature,
-        ...TASK_KINDS.map((kind) => signed(ablationCost(ablation, (variant) => costs(kind.id)[variant].median))),
+      [
+        { header: 'variant' },
+        { header: 'req/s', align: 'right' },
+        { header: 'min–max', align: 'right' },
+        { header: 'vs plain', align: 'right' },
+        { header: 'p50 ms', align: 'right' },
+        { header: 'p99 ms', align: 'right' },
+      ],
+      HTTP_VARIANTS.map((id) => [
+        HTTP_VARIANT_LABELS[id],
+        Math.round(http[id].rps).toLocaleString('en-US'),
+        `${Math.round(http[id].rpsMin).toLocaleString('en-US')}–${Math.round(http[id].rpsMax).toLocaleString('en-US')}`,
+        share(http[id].ratioToBaseline),
+        ms(http[id].p50Ms),
+        ms(http[id].p99Ms),
+      ]),
+    ),
+  )
+  print()
+  print('   vs plain: median of the per-round ratios (req/s ÷ plain Fastify’s req/s in the same round).')
+  print('   p50/p99: median over the rounds of each run’s latency percentiles (10 µs buckets).')
+  print()
+  print('   Server CPU time (user + system) over the measured window ÷ 2xx responses, µs per request.')
+  print('   added: median of the per-round differences from plain Fastify. busy: share of one core used')
+  print('   during the window; a server well under 100 % busy was held back (load generator, other load).')
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'variant' },
+        { header: 'server µs/req', align: 'right' },
+        { header: 'added µs/req', align: 'right' },
+        { header: 'server busy', align: 'right' },
+        { header: 'load gen busy', align: 'right' },
+      ],
+      HTTP_VARIANTS.map((id) => [
+        HTTP_VARIANT_LABELS[id],
+        us(http[id].serverCpuUs),
+        id === HTTP_BASELINE ? '' : signed(http[id].addedCpuUs),
+        share(http[id].serverBusy),
+        share(http[id].loaderBusy),
       ]),
     ).replace(/^/gm, '   '),
   )
+  print()
+  print('   Servers:')
+  for (const id of HTTP_VARIANTS) print(`   - ${HTTP_VARIANT_LABELS[id]}: ${HTTP_VARIANT_SETUPS[id]}`)
+  print()
 }
-print()
-print('   Batch completion is detected with:')
-for (const id of CONTENDERS) {
-  if (isAblation(id)) continue
-  print(`   - ${id === 'ours' ? 'Scheduler (every row)' : CONTENDER_LABELS[id]}: ${COMPLETION_METHODS[id]}`)
-}
-print()
 
-print(`2. Heap per live pending task: median of ${HEAP_ROUNDS} rounds of ${HEAP_TASKS.toLocaleString('en-US')} tasks`)
-print()
-print(
-  formatTable(
-    [{ header: 'contender' }, { header: 'bytes/task', align: 'right' }, { header: 'how tasks are kept pending' }],
-    CONTENDERS.map((id) => [
-      CONTENDER_LABELS[id],
-      String(Math.round(heap[id])),
-      isAblation(id) ? `as ${CONTENDER_LABELS.ours}` : PENDING_SETUPS[id],
-    ]),
-  ),
-)
-print()
+if (spawn !== undefined) printSpawnCost(spawn)
+if (heap !== undefined) printHeapPerTask(heap)
+if (http !== undefined) printHttpThroughput(http)
 
-print('3. Targets')
+print('4. Targets')
 print()
 print(
   formatTable(
     [{ header: 'target' }, { header: 'workload' }, { header: 'measured', align: 'right' }, { header: 'result' }],
-    checkTargets(spawn, heap).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
+    checkTargets({ spawn, heap, http }).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
   ),
 )

@@ -10,6 +10,7 @@ import { VARIANT_OPTIONS } from './ablations.js'
 import { byContender, CONTENDERS, type ContenderId, type SchedulerVariantId } from './contenders.js'
 import { collectGarbage } from './gc.js'
 import { median } from './median.js'
+import { rotate } from './rotate.js'
 import { SPAWN_PATTERNS, type SpawnPatternId } from './spawn-patterns.js'
 import { TASK_KINDS, type Task, type TaskKindId } from './task-kinds.js'
 
@@ -150,11 +151,6 @@ const TRIALS: Readonly<Record<ContenderId, (options: SpawnCostOptions) => Trial>
   oursSitesOff: (options) => schedulerTrial('oursSitesOff', options),
   oursNoDeadline: (options) => schedulerTrial('oursNoDeadline', options),
   oursSitesAlways: (options) => schedulerTrial('oursSitesAlways', options),
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const shift = by % items.length
-  return [...items.slice(shift), ...items.slice(0, shift)]
 }
 
 export async function measureSpawnCost(options: SpawnCostOptions): Promise<SpawnCostResult> {
