@@ -7,7 +7,7 @@ import { AdmissionError, Scheduler } from '@fastify-tasks/core'
 
 const tasks = new Scheduler({ concurrency: 4, maxQueue: 6, timeout: 1_000, abortGrace: 300 })
 tasks.subscribe({
-  settled: (task, settlement, ms) => console.log(`  settled  ${task.name.padEnd(18)} ${settlement.outcome.padEnd(9)} after ${ms.toFixed(0)} ms`),
+  settled: (task, settlement, ms) => console.log(`  settled  ${task.name.padEnd(18)} ${settlement.outcome.padEnd(9)} ${ms === null ? 'without running' : `after ${ms.toFixed(0)} ms`}`),
   leaked: (task) => console.log(`  leaked   ${task.name} ignores its abort signal`),
 })
 
