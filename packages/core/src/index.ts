@@ -18,6 +18,7 @@ export {
   DEFAULTS,
   type AdmissionCheck,
   type AdmissionRequest,
+  type StartGate,
   type OverflowPolicy,
   type SchedulerOptions,
   type SpawnOptions,

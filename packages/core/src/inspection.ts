@@ -9,6 +9,8 @@ export interface SchedulerSummary {
   readonly live: { readonly pending: number; readonly running: number; readonly aborting: number; readonly total: number }
   /** Tasks admitted since the scheduler was created. */
   readonly spawned: number
+  /** Of those, how many the admission check deferred (queued while overloaded). */
+  readonly deferred: number
   /** Spawns refused, by reason. */
   readonly rejected: Readonly<Record<RejectReason, number>>
   /** Terminated tasks, by outcome. */

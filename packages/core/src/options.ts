@@ -17,10 +17,17 @@ export interface AdmissionRequest {
 }
 
 /**
- * Asked before every spawn; answer `false` to refuse the task with reason `overloaded`.
+ * Asked before every spawn: `true` admits the task, `false` refuses it with reason `overloaded`, and
+ * `'defer'` admits it into the queue even if a slot is free (it starts once `startGate` lets it).
  * Keep it cheap: it runs on the hot path.
  */
-export type AdmissionCheck = (request: AdmissionRequest) => boolean
+export type AdmissionCheck = (request: AdmissionRequest) => boolean | 'defer'
+
+/**
+ * Asked before a waiting task starts: `false` keeps it (and everything ranked after it) waiting until
+ * `scheduler.resume()` is called. Used to hold deferred work while the process is overloaded.
+ */
+export type StartGate = (priority: Priority) => boolean
 
 /** Options of a {@link Scheduler}. Every one is validated; a wrong one throws `InvalidOptionError`. */
 export interface SchedulerOptions {
@@ -90,8 +97,10 @@ export interface SchedulerOptions {
    * @default 1
    */
   retryAfter?: number
-  /** Asked before each spawn; `false` refuses the task with reason `overloaded`. */
+  /** Asked before each spawn; `false` refuses the task with reason `overloaded`, `'defer'` queues it. */
   admission?: AdmissionCheck
+  /** Asked before a waiting task starts; `false` holds the queue until `resume()`. */
+  startGate?: StartGate
   /** Source of time and timers. @default systemClock */
   clock?: Clock
   /**
@@ -149,7 +158,7 @@ const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop-oldest', '
 const SPAWN_SITE_MODES: readonly SpawnSiteMode[] = ['sampled', 'always', 'off']
 const SCHEDULER_KEYS = new Set<string>([
   'concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'stuckAfter', 'agingInterval',
-  'historySize', 'spawnSite', 'siteIgnore', 'retryAfter', 'admission', 'clock', 'onListenerError',
+  'historySize', 'spawnSite', 'siteIgnore', 'retryAfter', 'admission', 'startGate', 'clock', 'onListenerError',
 ])
 const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
 
@@ -167,6 +176,7 @@ export interface ResolvedOptions {
   siteIgnore: readonly string[]
   retryAfter: number
   admission: AdmissionCheck | undefined
+  startGate: StartGate | undefined
   onListenerError: ((error: unknown, event: LifecycleEvent | 'admission') => void) | undefined
 }
 
@@ -233,6 +243,10 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
   if (admission !== undefined && typeof admission !== 'function') {
     throw new InvalidOptionError('admission', 'a function (request) => boolean', admission)
   }
+  const startGate = get('startGate')
+  if (startGate !== undefined && typeof startGate !== 'function') {
+    throw new InvalidOptionError('startGate', 'a function (priority) => boolean', startGate)
+  }
   const onListenerError = get('onListenerError')
   if (onListenerError !== undefined && typeof onListenerError !== 'function') {
     throw new InvalidOptionError('onListenerError', 'a function (error, event) => void', onListenerError)
@@ -264,6 +278,7 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
     siteIgnore: Object.freeze([...(siteIgnore as string[])]),
     retryAfter,
     admission: admission as AdmissionCheck | undefined,
+    startGate: startGate as StartGate | undefined,
     onListenerError: onListenerError as ResolvedOptions['onListenerError'],
     clock: clock as Clock | undefined,
   }

@@ -31,6 +31,7 @@ import {
   resolveSpawnOptions,
   type ResolvedOptions,
   type ResolvedSpawnOptions,
+  type AdmissionCheck,
   type SchedulerOptions,
   type SpawnOptions,
 } from './options.js'
@@ -102,6 +103,7 @@ export class Scheduler implements TaskOwner {
   #seq = 0
   #pumping = false
   #spawned = 0
+  #deferred = 0
   #leakedTotal = 0
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0 }
   #completed = 0
@@ -141,8 +143,11 @@ export class Scheduler implements TaskOwner {
 
     if (this.#closing !== undefined) this.#reject(new ClosingError(name, this.#options.retryAfter), o)
     const admission = this.#options.admission
-    if (admission !== undefined && !this.#admit(admission, name, o)) {
-      this.#reject(new OverloadedError(name, o.priority, this.#options.retryAfter), o)
+    let defer = false
+    if (admission !== undefined) {
+      const verdict = this.#admit(admission, name, o)
+      if (verdict === false) this.#reject(new OverloadedError(name, o.priority, this.#options.retryAfter), o)
+      defer = verdict === 'defer'
     }
     let superseded: TaskRecord | undefined
     if (o.key !== undefined) {
@@ -177,7 +182,8 @@ export class Scheduler implements TaskOwner {
     if (o.key !== undefined) this.#keys.set(o.key, task)
     this.#spawned++
     if (this.#hooks.spawned.length !== 0) this.#hooks.emit1('spawned', task)
-    if (this.#running.size < this.#concurrency && this.#queue.size === 0) {
+    if (defer) this.#deferred++
+    if (!defer && this.#running.size < this.#concurrency && this.#queue.size === 0 && this.#mayStart(task)) {
       this.#start(task, now)
     } else {
       // Started later from another task's settlement: keep the caller's async context to run in.
@@ -239,6 +245,11 @@ export class Scheduler implements TaskOwner {
     this.#pump()
   }
 
+  /** Starts waiting tasks the start gate now lets through (call it when the gate's answer changes). */
+  resume(): void {
+    this.#pump()
+  }
+
   /** Live tasks (pending, running and aborting). */
   get size(): number {
     return this.#queue.size + this.#running.size
@@ -269,6 +280,7 @@ export class Scheduler implements TaskOwner {
         total: this.#queue.size + this.#running.size,
       },
       spawned: this.#spawned,
+      deferred: this.#deferred,
       rejected: { ...this.#rejected },
       outcomes: this.#outcomeCounts(),
       stuck,
@@ -447,9 +459,10 @@ export class Scheduler implements TaskOwner {
     return undefined
   }
 
-  #admit(admission: (r: { name: string; priority: ResolvedSpawnOptions['priority']; labels: ResolvedSpawnOptions['labels'] }) => boolean, name: string, o: ResolvedSpawnOptions): boolean {
+  #admit(admission: AdmissionCheck, name: string, o: ResolvedSpawnOptions): boolean | 'defer' {
     try {
-      return admission({ name, priority: o.priority, labels: o.labels }) !== false
+      const verdict = admission({ name, priority: o.priority, labels: o.labels })
+      return verdict === 'defer' ? 'defer' : verdict !== false
     } catch (error) {
       this.#listenerFailed(error, 'admission')
       return true
@@ -627,11 +640,24 @@ export class Scheduler implements TaskOwner {
         if (!first || now === undefined) now = this.#clock.now()
         first = false
         const next = this.#queue.peek(now)!
+        if (!this.#mayStart(next)) break
         this.#queue.remove(next)
         this.#start(next, now)
       }
     } finally {
       this.#pumping = false
+    }
+  }
+
+  /** The start gate's verdict (a throwing gate lets the task start). */
+  #mayStart(task: TaskRecord): boolean {
+    const gate = this.#options.startGate
+    if (gate === undefined) return true
+    try {
+      return gate(task.priority) !== false
+    } catch (error) {
+      this.#listenerFailed(error, 'admission')
+      return true
     }
   }
 

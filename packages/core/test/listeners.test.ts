@@ -108,3 +108,27 @@ describe('lifecycle listeners', () => {
     assert.deepEqual(seen, ['one'])
   })
 })
+
+describe('deferring under overload', () => {
+  it("admission 'defer' queues a task even with free slots; the start gate holds it until resume()", async () => {
+    let overloaded = true
+    const { scheduler } = manualScheduler({
+      admission: ({ priority }) => (overloaded && priority === 'low' ? 'defer' : true),
+      startGate: (priority) => !(overloaded && priority === 'low'),
+    })
+    const low = scheduler.spawn('reindex', () => 'done', { priority: 'low' })
+    const critical = scheduler.spawn('charge', () => 'charged', { priority: 'critical' })
+    assert.equal(low.state, 'pending')
+    assert.equal(critical.state, 'completed')
+    assert.equal(scheduler.summary().deferred, 1)
+    scheduler.resume()
+    assert.equal(low.state, 'pending', 'still held while overloaded')
+    overloaded = false
+    scheduler.resume()
+    assert.deepEqual(await low.settled, { outcome: 'completed', value: 'done' })
+  })
+
+  it('rejects bad startGate values, naming the option', () => {
+    assert.throws(() => manualScheduler({ startGate: 'no' as never }), /Invalid startGate/)
+  })
+})

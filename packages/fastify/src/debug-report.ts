@@ -1,4 +1,5 @@
 import type { HistoryEntry, LiveState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
+import type { BackpressureState } from './backpressure.js'
 import type { EventLoopSnapshot } from './event-loop-monitor.js'
 import { activeResources, memorySnapshot, type MemorySnapshot } from './process-info.js'
 import type { TaskScheduler } from './task-scheduler.js'
@@ -46,6 +47,8 @@ export interface GroupsReport {
   readonly view: 'groups'
   readonly summary: SchedulerSummary
   readonly eventLoop: EventLoopSnapshot
+  /** Shedding, deferring and the effective concurrency; `null` with `backpressure: false`. */
+  readonly backpressure: BackpressureState | null
   readonly memory: MemorySnapshot
   /** What Node itself has open, by type (`Timeout`, `TCPSocketWrap`…), largest first. */
   readonly handles: Record<string, number>
@@ -123,6 +126,7 @@ export function groupsReport(scheduler: TaskScheduler, maxGroups: number): Group
     view: 'groups',
     summary: scheduler.summary(),
     eventLoop: scheduler.eventLoop.snapshot(),
+    backpressure: scheduler.backpressure?.state() ?? null,
     memory: memorySnapshot(),
     handles: activeResources(),
     groups,

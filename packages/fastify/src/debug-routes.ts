@@ -1,5 +1,6 @@
 import { InvalidOptionError, MAX_LIST_LIMIT, type LiveState } from '@fastify-tasks/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { ESSENTIAL_ROUTE } from './backpressure.js'
 import { bearerToken, loopbackOnly, type DebugGuard } from './debug-guard.js'
 import { groupsReport, historyReport, tasksReport } from './debug-report.js'
 import { groupsText, historyText, tasksText } from './debug-text.js'
@@ -97,7 +98,7 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
     await guard(request, reply)
   })
 
-  fastify.get<{ Querystring: ListQuerystring }>(options.path, { schema: { querystring } }, async (request, reply) => {
+  fastify.get<{ Querystring: ListQuerystring }>(options.path, { schema: { querystring }, config: { ...ESSENTIAL_ROUTE } }, async (request, reply) => {
     const q = request.query
     const text = q.format === 'text'
     void reply.header('cache-control', 'no-store')
@@ -131,7 +132,7 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
 
   fastify.delete<{ Params: { id: string } }>(
     `${options.path}/:id`,
-    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } } },
+    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } }, config: { ...ESSENTIAL_ROUTE } },
     async (request) => {
       const { id } = request.params
       const task = scheduler.get(id)
@@ -144,6 +145,7 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
   fastify.delete<{ Querystring: { name: string } }>(
     options.path,
     {
+      config: { ...ESSENTIAL_ROUTE },
       schema: {
         querystring: {
           type: 'object',

@@ -17,7 +17,14 @@ export function groupsText(report: GroupsReport): string {
       ` · timed out ${s.outcomes.timed_out} · cancelled ${s.outcomes.cancelled} · dropped ${s.outcomes.dropped}` +
       ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing}`,
     `event loop: delay p50 ${e.delayMs.p50}ms p99 ${e.delayMs.p99}ms max ${e.delayMs.max}ms · utilization ${percent(e.utilization)}` +
-      ` · overloaded ${e.overloaded ? 'YES' : 'no'}`,
+      ` · overloaded ${e.overloaded ? `YES (${e.overloadSignal ?? '?'})` : 'no'}`,
+    ...(report.backpressure === null
+      ? []
+      : [
+          `backpressure: concurrency ${report.backpressure.concurrency.effective}/${report.backpressure.concurrency.max}` +
+            `${report.backpressure.concurrency.adaptive ? ' (adaptive)' : ''} · sheds below ${report.backpressure.admitWhenOverloaded} (${report.backpressure.onOverload})` +
+            ` · shed spawns ${s.rejected.overloaded} · deferred ${s.deferred} · shed requests ${report.backpressure.requestsShed}`,
+        ]),
     `memory: rss ${bytes(m.rssBytes)} · heap ${bytes(m.heapUsedBytes)} / ${bytes(m.heapTotalBytes)} · external ${bytes(m.externalBytes)}`,
     `handles: ${handles === '' ? 'none' : handles}`,
     '',

@@ -7,6 +7,7 @@ import createError from '@fastify/error'
 export const PLUGIN_ERROR_CODES = {
   FT_ALREADY_REGISTERED: { statusCode: 500, meaning: 'fastify-tasks was registered twice on one Fastify instance.' },
   FT_DECORATOR_TAKEN: { statusCode: 500, meaning: 'Another plugin already decorated the app or its requests with `tasks`.' },
+  FT_OVERLOADED_REQUEST: { statusCode: 503, meaning: 'A request arrived while the event loop was overloaded and its route is not marked essential.' },
   FT_DEBUG_FORBIDDEN: { statusCode: 403, meaning: 'A debug route was asked for by a peer that is not on the loopback interface.' },
   FT_DEBUG_UNAUTHORIZED: { statusCode: 401, meaning: 'A debug route protected by a token was asked for without the right bearer token.' },
   FT_TASK_NOT_FOUND: { statusCode: 404, meaning: 'No live task has the id given to a debug route.' },
@@ -25,6 +26,13 @@ export const DecoratorTakenError = createError(
   'FT_DECORATOR_TAKEN',
   'fastify-tasks decorates the app and its requests with "tasks", but another plugin already added a "tasks" decorator',
   PLUGIN_ERROR_CODES.FT_DECORATOR_TAKEN.statusCode,
+)
+
+/** A request arrived while the process was overloaded. */
+export const OverloadedRequestError = createError(
+  'FT_OVERLOADED_REQUEST',
+  'The service is overloaded (%s); try again later',
+  PLUGIN_ERROR_CODES.FT_OVERLOADED_REQUEST.statusCode,
 )
 
 /** A debug route refused a peer that is not on the loopback interface (judged by the socket, never by headers). */

@@ -1,16 +1,23 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 import { InvalidOptionError } from '@fastify-tasks/core'
+import { OverloadDetector, type OverloadSignal } from './overload-detector.js'
 
-/** Event-loop health over the last complete window. */
+/** Event-loop health: the last complete window, and the overload state now. */
 export interface EventLoopSnapshot {
-  /** Event-loop delay percentiles over the window, in ms (sampled at `resolution`). */
+  /** Event-loop delay percentiles over the last window, in ms (sampled at `resolution`). */
   readonly delayMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number }
-  /** Share of the window the event loop spent busy, 0–1 (not a lifetime average). */
+  /** Share of the last window the event loop spent busy, 0–1 (not a lifetime average). */
   readonly utilization: number
-  /** Length of the window, in ms; 0 before the first window completes. */
+  /** Length of the last window, in ms; 0 before the first window completes. */
   readonly windowMs: number
-  /** `true` when the window's p99 delay exceeded `maxDelay` or its utilization exceeded `maxUtilization`. */
+  /** Whether the process counts as overloaded now. */
   readonly overloaded: boolean
+  /** What tripped it: a blocked loop (a tick ran `maxDelay` late), a window's p99 delay, or its utilization. */
+  readonly overloadSignal: OverloadSignal | null
+  /** How long the current overload has lasted, in ms; `null` when not overloaded. */
+  readonly overloadedForMs: number | null
+  /** How many times each signal tripped since start. */
+  readonly trips: Readonly<Record<OverloadSignal, number>>
 }
 
 /** Options of the event-loop monitor. */
@@ -26,53 +33,96 @@ export interface EventLoopOptions {
    */
   window?: number
   /**
-   * The process counts as overloaded when a window's p99 event-loop delay exceeds this, in ms.
-   * (The p99 of a window, not the mean: a mean over the window hides a single long block.)
+   * The process counts as overloaded when a tick runs this many ms late (the loop was blocked), or
+   * a window's p99 event-loop delay exceeds it. (The p99, not the mean: a mean over the window hides
+   * a single long block.)
    * @default 200
    */
   maxDelay?: number
   /**
-   * …or when a window's event-loop utilization exceeds this ratio (0–1).
-   * @default 0.98
+   * …or when a window's event-loop utilization exceeds this ratio (0–1). Off by default (1): a
+   * server saturated by many short requests is busy, not blocked, and its delay stays low; set it
+   * (0.95, say) to shed at saturation too.
+   * @default 1
    */
   maxUtilization?: number
+  /**
+   * Interval of the blocked-loop check, in ms.
+   * @default 20
+   */
+  tick?: number
+  /**
+   * How long the overloaded state lasts after a window showed overload, in ms.
+   * @default the window
+   */
+  holdFor?: number
+  /**
+   * How long it lasts after a single block (a late tick), in ms: enough to shed the requests that
+   * queued up during the block.
+   * @default 100
+   */
+  holdAfterBlock?: number
 }
 
-const EMPTY: EventLoopSnapshot = Object.freeze({
+interface WindowStats {
+  delayMs: EventLoopSnapshot['delayMs']
+  utilization: number
+  windowMs: number
+}
+
+const EMPTY_WINDOW: WindowStats = {
   delayMs: Object.freeze({ p50: 0, p90: 0, p99: 0, max: 0, mean: 0 }),
   utilization: 0,
   windowMs: 0,
-  overloaded: false,
-})
+}
 
 const toMs = (ns: number): number => Math.round(ns / 1e4) / 100
 
 /**
- * Measures event-loop delay and utilization per window, with one unref'ed timer. The window closes
- * on the timer's tick, which a blocked loop delays: the block's samples land in the window that
- * closes right after it, never erased by a reset during the block.
+ * Measures event-loop delay and utilization per window, and decides when the process is overloaded
+ * (see {@link OverloadDetector}), with one unref'ed timer. The window closes on a tick, which a
+ * blocked loop delays: the block lands in the window that closes right after it, never erased by a
+ * reset during the block.
  */
 export class EventLoopMonitor {
   readonly resolution: number
   readonly window: number
   readonly maxDelay: number
   readonly maxUtilization: number
+  readonly tickMs: number
+  readonly #detector: OverloadDetector
+  readonly #onWindow: ((stats: WindowStats, overloaded: boolean) => void)[] = []
   #histogram: IntervalHistogram | undefined
   #timer: NodeJS.Timeout | undefined
   #lastElu: EventLoopUtilization | undefined
-  #lastAt = 0
-  #snapshot: EventLoopSnapshot = EMPTY
+  #windowStart = 0
+  #lastTick = 0
+  #last: WindowStats = EMPTY_WINDOW
 
   constructor(options: EventLoopOptions = {}) {
-    this.resolution = checkPositiveInteger('eventLoop.resolution', options.resolution ?? 10, 1, 1_000)
-    this.window = checkPositiveInteger('eventLoop.window', options.window ?? 1_000, 10, 3_600_000)
+    this.resolution = checkRange('eventLoop.resolution', options.resolution ?? 10, 1, 1_000, 'an integer (ms)', true)
+    this.window = checkRange('eventLoop.window', options.window ?? 1_000, 10, 3_600_000, 'an integer (ms)', true)
     this.maxDelay = checkRange('eventLoop.maxDelay', options.maxDelay ?? 200, 1, 3_600_000, 'milliseconds')
-    this.maxUtilization = checkRange('eventLoop.maxUtilization', options.maxUtilization ?? 0.98, 0.01, 1, 'a ratio')
+    this.maxUtilization = checkRange('eventLoop.maxUtilization', options.maxUtilization ?? 1, 0.01, 1, 'a ratio')
+    this.tickMs = checkRange('eventLoop.tick', options.tick ?? 20, 1, 60_000, 'an integer (ms)', true)
+    const holdFor = checkRange('eventLoop.holdFor', options.holdFor ?? this.window, 0, 3_600_000, 'milliseconds')
+    const holdAfterBlock = checkRange('eventLoop.holdAfterBlock', options.holdAfterBlock ?? 100, 0, 3_600_000, 'milliseconds')
+    this.#detector = new OverloadDetector({ maxDelay: this.maxDelay, maxUtilization: this.maxUtilization, holdFor, holdAfterBlock })
   }
 
   /** `true` between `start()` and `stop()`. */
   get running(): boolean {
     return this.#histogram !== undefined
+  }
+
+  /** Whether the process counts as overloaded now: one field read, cheap enough for every request. */
+  get overloaded(): boolean {
+    return this.#detector.overloaded(performance.now())
+  }
+
+  /** Calls `listener` each time a window closes (adaptive concurrency steps on it). */
+  onWindow(listener: (stats: WindowStats, overloaded: boolean) => void): void {
+    this.#onWindow.push(listener)
   }
 
   /** Starts measuring. Idempotent. */
@@ -81,8 +131,8 @@ export class EventLoopMonitor {
     this.#histogram = monitorEventLoopDelay({ resolution: this.resolution })
     this.#histogram.enable()
     this.#lastElu = performance.eventLoopUtilization()
-    this.#lastAt = performance.now()
-    this.#timer = setInterval(() => this.#closeWindow(), this.window)
+    this.#windowStart = this.#lastTick = performance.now()
+    this.#timer = setInterval(() => this.#tick(), this.tickMs)
     this.#timer.unref()
   }
 
@@ -94,21 +144,35 @@ export class EventLoopMonitor {
     this.#histogram = undefined
   }
 
-  /** The last complete window (zeros before the first one completes). A fresh frozen object. */
+  /** The last complete window and the overload state now. A fresh frozen object. */
   snapshot(): EventLoopSnapshot {
-    return this.#snapshot
+    const now = performance.now()
+    const since = this.#detector.since(now)
+    return Object.freeze({
+      ...this.#last,
+      overloaded: this.#detector.overloaded(now),
+      overloadSignal: this.#detector.signal(now),
+      overloadedForMs: since === null ? null : Math.round(now - since),
+      trips: this.#detector.trips,
+    })
   }
 
-  #closeWindow(): void {
+  #tick(): void {
+    const now = performance.now()
+    this.#detector.tick(now, now - this.#lastTick - this.tickMs)
+    this.#lastTick = now
+    if (now - this.#windowStart >= this.window) this.#closeWindow(now)
+  }
+
+  #closeWindow(now: number): void {
     const histogram = this.#histogram
     if (histogram === undefined) return
-    const now = performance.now()
     const elu = performance.eventLoopUtilization()
     const delta = performance.eventLoopUtilization(elu, this.#lastElu)
     const samples = histogram.count > 0
     const p99 = samples ? toMs(histogram.percentile(99)) : 0
     const utilization = Math.round(delta.utilization * 1_000) / 1_000
-    this.#snapshot = Object.freeze({
+    this.#last = {
       delayMs: Object.freeze({
         p50: samples ? toMs(histogram.percentile(50)) : 0,
         p90: samples ? toMs(histogram.percentile(90)) : 0,
@@ -117,21 +181,24 @@ export class EventLoopMonitor {
         mean: samples ? toMs(histogram.mean) : 0,
       }),
       utilization,
-      windowMs: Math.round(now - this.#lastAt),
-      overloaded: p99 > this.maxDelay || utilization > this.maxUtilization,
-    })
+      windowMs: Math.round(now - this.#windowStart),
+    }
+    this.#detector.window(now, p99, utilization)
     histogram.reset()
     this.#lastElu = elu
-    this.#lastAt = now
+    this.#windowStart = now
+    const overloaded = this.#detector.overloaded(now)
+    for (const listener of this.#onWindow) {
+      try {
+        listener(this.#last, overloaded)
+      } catch {
+        // A failing listener must not stop the monitor.
+      }
+    }
   }
 }
 
-function checkRange(option: string, value: unknown, min: number, max: number, what: string): number {
-  if (typeof value === 'number' && value >= min && value <= max) return value
+function checkRange(option: string, value: unknown, min: number, max: number, what: string, integer = false): number {
+  if (typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value))) return value
   throw new InvalidOptionError(option, `${what} from ${min} to ${max}`, value)
-}
-
-function checkPositiveInteger(option: string, value: unknown, min: number, max: number): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value
-  throw new InvalidOptionError(option, `an integer from ${min} to ${max} (ms)`, value)
 }

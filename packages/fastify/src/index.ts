@@ -11,6 +11,15 @@ export { TaskScheduler, type FastifySpawnOptions } from './task-scheduler.js'
 export { RequestTasks, UNMATCHED_ROUTE } from './request-tasks.js'
 export type { FastifyTaskContext, FastifyTaskFunction } from './task-context.js'
 export { listenGracefully, EXIT_CODES, type GracefulOptions, type GracefulServer } from './graceful.js'
+export {
+  Backpressure,
+  ESSENTIAL_ROUTE,
+  type BackpressureOptions,
+  type BackpressureState,
+  type UnderPressureOptions,
+} from './backpressure.js'
+export { ConcurrencyController, type AdaptiveConcurrencyOptions } from './concurrency-controller.js'
+export { OverloadDetector, type OverloadSignal, type OverloadThresholds } from './overload-detector.js'
 export { debugRoutes, type DebugRoutesOptions } from './debug-routes.js'
 export type { DebugGuard } from './debug-guard.js'
 export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug-report.js'
@@ -28,6 +37,7 @@ export { OTHER_TASKS } from './task-name-labels.js'
 export {
   AlreadyRegisteredError,
   DecoratorTakenError,
+  OverloadedRequestError,
   DebugForbiddenError,
   DebugUnauthorizedError,
   PLUGIN_ERROR_CODES,

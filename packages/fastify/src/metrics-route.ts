@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '@fastify-tasks/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
+import { ESSENTIAL_ROUTE } from './backpressure.js'
 
 /** Options of the `/metrics` route plugin. */
 export interface MetricsRouteOptions {
@@ -22,7 +23,7 @@ export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (fast
   if (registry === undefined) {
     throw new InvalidOptionError('metricsRoute', 'fastify-tasks registered with metrics on a parent, or a registry option', 'none')
   }
-  fastify.get(path, { config: { fastifyTasks: { essential: true } } }, async (_request, reply) => {
+  fastify.get(path, { config: { ...ESSENTIAL_ROUTE } }, async (_request, reply) => {
     void reply.type(registry.contentType).header('cache-control', 'no-store')
     return registry.metrics()
   })

@@ -1,4 +1,5 @@
 import { InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
+import type { BackpressureOptions } from './backpressure.js'
 import type { DebugRoutesOptions } from './debug-routes.js'
 import type { EventLoopOptions } from './event-loop-monitor.js'
 import type { MetricsOptions } from './task-metrics.js'
@@ -24,6 +25,12 @@ export interface FastifyTasksOptions extends SchedulerOptions {
    * @default {} (own registry, route at /metrics)
    */
   metrics?: MetricsOptions | false
+  /**
+   * What happens when the event loop is overloaded: 503 for ordinary routes, shedding (or deferring)
+   * background work below a priority, adaptive concurrency; or `false` for none of it.
+   * @default {}
+   */
+  backpressure?: BackpressureOptions | false
 }
 
 export const DEFAULT_DRAIN_TIMEOUT = 10_000
@@ -43,11 +50,12 @@ export interface SplitOptions {
   debug: DebugRoutesOptions | false
   eventLoop: EventLoopOptions
   metrics: MetricsOptions | false
+  backpressure: BackpressureOptions | false
 }
 
 /** Splits plugin options into the scheduler's and the plugin's own, validating the latter. */
 export function splitOptions(options: unknown): SplitOptions {
-  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, debug: {}, eventLoop: {}, metrics: {} }
+  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, debug: {}, eventLoop: {}, metrics: {}, backpressure: {} }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError('options', 'an object', options)
   }
@@ -56,6 +64,7 @@ export function splitOptions(options: unknown): SplitOptions {
   let debug: DebugRoutesOptions | false = {}
   let eventLoop: EventLoopOptions = {}
   let metrics: MetricsOptions | false = {}
+  let backpressure: BackpressureOptions | false = {}
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue
     if (key === 'drainTimeout') drainTimeout = checkDrainTimeout('drainTimeout', value)
@@ -72,7 +81,12 @@ export function splitOptions(options: unknown): SplitOptions {
         throw new InvalidOptionError('metrics', 'an object of metrics options, or false', value)
       }
       metrics = value as MetricsOptions | false
+    } else if (key === 'backpressure') {
+      if (value !== false && (typeof value !== 'object' || value === null)) {
+        throw new InvalidOptionError('backpressure', 'an object of backpressure options, or false', value)
+      }
+      backpressure = value as BackpressureOptions | false
     } else if (!REGISTER_KEYS.has(key)) scheduler[key] = value
   }
-  return { scheduler, drainTimeout, debug, eventLoop, metrics }
+  return { scheduler, drainTimeout, debug, eventLoop, metrics, backpressure }
 }

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { SchedulerOptions } from '@fastify-tasks/core'
+import { Backpressure } from './backpressure.js'
 import { debugRoutes } from './debug-routes.js'
 import { drainOnClose } from './drain.js'
 import { EventLoopMonitor } from './event-loop-monitor.js'
@@ -33,17 +35,36 @@ function withOwnFrames(siteIgnore: unknown): readonly string[] {
   return [...OWN_FRAMES, ...(siteIgnore as string[])]
 }
 
+/** The user's admission check and start gate, if any, then the backpressure's. */
+function composeAdmission(options: SchedulerOptions, backpressure: Backpressure): Pick<SchedulerOptions, 'admission' | 'startGate'> {
+  const { admission: theirs, startGate: theirGate } = options
+  if (theirs !== undefined && typeof theirs !== 'function') return { admission: theirs }
+  if (theirGate !== undefined && typeof theirGate !== 'function') return { startGate: theirGate }
+  return {
+    admission:
+      theirs === undefined
+        ? backpressure.admission
+        : (request) => {
+            const verdict = theirs(request)
+            return verdict === false ? false : verdict === 'defer' ? 'defer' : backpressure.admission(request)
+          },
+    startGate: theirGate === undefined ? backpressure.startGate : (priority) => theirGate(priority) && backpressure.startGate(priority),
+  }
+}
+
 const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyInstance, options) => {
   if (fastify.hasDecorator('tasks') || fastify.hasRequestDecorator('tasks')) {
     const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof TaskScheduler
     throw ours ? new AlreadyRegisteredError() : new DecoratorTakenError()
   }
-  const { scheduler: schedulerOptions, drainTimeout, debug, eventLoop: eventLoopOptions, metrics: metricsOptions } = splitOptions(options)
+  const { scheduler: schedulerOptions, drainTimeout, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
   const metricsConfig = metricsOptions === false ? undefined : resolveMetricsOptions(metricsOptions)
   const eventLoop = new EventLoopMonitor(eventLoopOptions)
+  const backpressure = backpressureOptions === false ? undefined : new Backpressure(eventLoop, backpressureOptions)
   const scheduler = new TaskScheduler(
     {
       ...schedulerOptions,
+      ...(backpressure === undefined ? {} : composeAdmission(schedulerOptions, backpressure)),
       // A bad siteIgnore is passed on as it is, for the scheduler to reject by name.
       siteIgnore: withOwnFrames(schedulerOptions.siteIgnore),
     },
@@ -55,6 +76,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   const stopLogging = logTaskProblems(scheduler, fastify.log)
   const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, metricsConfig)
   scheduler.metrics = metrics
+  scheduler.backpressure = backpressure
 
   fastify.decorate('tasks', scheduler)
   fastify.decorateRequest('tasks', {
@@ -68,7 +90,11 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
       done()
     })
   }
-  eventLoop.start()
+  // Measured from onReady: the synchronous work of loading plugins would read as a blocked loop.
+  fastify.addHook('onReady', async () => {
+    eventLoop.start()
+  })
+  if (backpressure !== undefined) await backpressure.attach(fastify, scheduler, schedulerOptions.retryAfter ?? 1)
   fastify.addHook('onClose', async (instance) => {
     try {
       const report = await drainOnClose(scheduler, instance.log)

@@ -241,6 +241,26 @@ export class TaskMetrics {
     })
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
     gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (scheduler.eventLoop.snapshot().overloaded ? 1 : 0))
+    register(`${p}overload_trips_total`, () => new Counter({
+      name: `${p}overload_trips_total`,
+      help: 'Times the overload detector tripped, by signal (eventLoopBlocked, eventLoopDelay, eventLoopUtilization).',
+      labelNames: ['signal'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [signal, count] of Object.entries(scheduler.eventLoop.snapshot().trips)) this.inc({ signal }, count)
+      },
+    }))
+    register(`${p}deferred_total`, () => new Counter({
+      name: `${p}deferred_total`,
+      help: 'Spawns deferred (queued until the overload passed) by the backpressure.',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(scheduler.summary().deferred)
+      },
+    }))
+    gauge('concurrency_max', 'The configured concurrency: the ceiling adaptive concurrency grows back to.', () => scheduler.backpressure?.state().concurrency.max ?? scheduler.concurrency)
     gauge('event_loop_utilization_ratio', 'Share of the last measurement window the event loop was busy (0-1).', () => scheduler.eventLoop.snapshot().utilization)
 
     const registry = this.registry

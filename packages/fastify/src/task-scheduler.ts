@@ -1,5 +1,6 @@
 import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Backpressure } from './backpressure.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
 import { checkDrainTimeout } from './options.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
@@ -19,6 +20,8 @@ export class TaskScheduler extends Scheduler {
   readonly eventLoop: EventLoopMonitor
   /** The Prometheus metrics, unless the plugin was registered with `metrics: false`. */
   metrics: TaskMetrics | undefined = undefined
+  /** The event-loop backpressure, unless the plugin was registered with `backpressure: false`. */
+  backpressure: Backpressure | undefined = undefined
 
   /** @internal made by the plugin */
   constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number, eventLoop: EventLoopMonitor) {

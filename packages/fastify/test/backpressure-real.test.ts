@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { describe, it } from 'node:test'
+
+const FIXTURE = new URL('./fixtures/blocking-server.ts', import.meta.url)
+
+describe('a really blocked event loop (real server process)', { timeout: 60_000 }, () => {
+  it('answers 503 + Retry-After for an ordinary route, 200 for /metrics, sheds a low-priority spawn and admits a critical one', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE.pathname], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const exited = once(child, 'exit')
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('server did not start within 20 s')), 20_000)
+        createInterface({ input: child.stdout }).once('line', (line) => {
+          clearTimeout(timer)
+          resolve(line.trim())
+        })
+      })
+      // Healthy before the block (once the startup's own work is behind it: up to 5 s).
+      let status = 0
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await fetch(`${address}/`)).status
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      assert.equal(status, 200, 'healthy before the block')
+
+      // The server answers, then blocks its event loop for 1.5 s: five times the 300 ms threshold.
+      assert.equal((await fetch(`${address}/block?ms=1500`)).status, 200)
+      const [ordinary, metrics, low, critical] = await Promise.all([
+        fetch(`${address}/`),
+        fetch(`${address}/metrics`),
+        fetch(`${address}/spawn?priority=low`, { method: 'POST' }),
+        fetch(`${address}/spawn?priority=critical`, { method: 'POST' }),
+      ])
+      assert.equal(ordinary.status, 503)
+      assert.equal(ordinary.headers.get('retry-after'), '3')
+      assert.equal(metrics.status, 200)
+      assert.match(await metrics.text(), /^fastify_tasks_overloaded 1$/m)
+      assert.equal(low.status, 503, 'the low-priority spawn is shed by admission control')
+      assert.equal(((await low.json()) as { code: string }).code, 'FT_OVERLOADED')
+      assert.equal(low.headers.get('retry-after'), '3')
+      assert.equal(critical.status, 202, 'critical work is still admitted')
+
+      const debug = (await (await fetch(`${address}/debug/tasks`)).json()) as {
+        eventLoop: { overloaded: boolean; overloadSignal: string; trips: { eventLoopBlocked: number } }
+      }
+      assert.equal(debug.eventLoop.overloaded, true)
+      // The late tick trips first; by now the window that holds the block may have closed too.
+      assert.ok(['eventLoopBlocked', 'eventLoopDelay'].includes(debug.eventLoop.overloadSignal), debug.eventLoop.overloadSignal)
+      assert.ok(debug.eventLoop.trips.eventLoopBlocked >= 1)
+    } finally {
+      child.stdin.end()
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    }
+  })
+})
