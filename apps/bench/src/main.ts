@@ -1,15 +1,27 @@
 /**
  * Runs the benchmarks and prints their tables. Usage: `pnpm bench` from the repository root
- * (`node --expose-gc --import tsx src/main.ts` here); `--only <spawn|heap|http>[,…]` runs some parts.
+ * (`node --expose-gc --import tsx src/main.ts` here); `--only <spawn|heap|http|debug|scrape>[,…]` runs
+ * some parts.
  */
 import { cpus } from 'node:os'
 import { ablationCost, ABLATIONS } from './ablations.js'
 import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
+import { measureDebugCost, type DebugCostResult } from './debug-cost.js'
+import { DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS } from './debug-views.js'
 import { assertGcExposed } from './gc.js'
 import { measureHeapPerTask, PENDING_SETUPS, type HeapPerTaskResult } from './heap-per-task.js'
 import { measureHttpThroughput, type HttpThroughputResult } from './http-throughput.js'
 import { HTTP_BASELINE, HTTP_VARIANTS, HTTP_VARIANT_LABELS, HTTP_VARIANT_SETUPS } from './http-variants.js'
+import { LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
 import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
+import {
+  HTTP_REQUESTS,
+  HTTP_REQUESTS_EACH,
+  measureScrapeCost,
+  SCRAPE_MAX_TASK_NAMES,
+  type ScrapeCostResult,
+} from './scrape-cost.js'
+import { MIX_SETUP } from './settled-mix.js'
 import {
   COMPLETION_METHODS,
   measureSpawnCost,
@@ -33,6 +45,12 @@ const HTTP_CONNECTIONS = 50
 const HTTP_PIPELINING = 1
 const HTTP_WARMUP_SECONDS = 1
 const HTTP_DURATION_SECONDS = 4
+const DEBUG_SIZES = [1_000, 10_000, 100_000]
+const DEBUG_ROUNDS = 11
+const DEBUG_WARMUP = 2
+const SCRAPE_NAMES = [10, 200]
+const SCRAPE_SCRAPES = 31
+const SCRAPE_WARMUP = 3
 
 let parts: ReadonlySet<PartId>
 try {
@@ -63,6 +81,8 @@ const measured = ROUNDS - WARMUP
 let spawn: SpawnCostResult | undefined
 let heap: HeapPerTaskResult | undefined
 let http: HttpThroughputResult | undefined
+let debug: DebugCostResult | undefined
+let scrape: ScrapeCostResult | undefined
 if (parts.has('spawn')) {
   process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
   spawn = await measureSpawnCost({
@@ -88,6 +108,26 @@ if (parts.has('http')) {
     warmupSeconds: HTTP_WARMUP_SECONDS,
     durationSeconds: HTTP_DURATION_SECONDS,
     onMeasurement: () => process.stdout.write('.'),
+  })
+  print(' done')
+}
+if (parts.has('debug')) {
+  process.stdout.write(`/debug/tasks: ${DEBUG_SIZES.length} population sizes × ${DEBUG_ROUNDS} rounds (${DEBUG_WARMUP} warm-up) `)
+  debug = await measureDebugCost({
+    sizes: DEBUG_SIZES,
+    rounds: DEBUG_ROUNDS,
+    warmup: DEBUG_WARMUP,
+    onSize: () => process.stdout.write('.'),
+  })
+  print(' done')
+}
+if (parts.has('scrape')) {
+  process.stdout.write(`/metrics: ${SCRAPE_NAMES.length} apps × ${SCRAPE_SCRAPES} scrapes (${SCRAPE_WARMUP} warm-up) `)
+  scrape = await measureScrapeCost({
+    names: SCRAPE_NAMES,
+    scrapes: SCRAPE_SCRAPES,
+    warmup: SCRAPE_WARMUP,
+    onApp: () => process.stdout.write('.'),
   })
   print(' done')
 }
@@ -217,15 +257,81 @@ function printHttpThroughput(http: HttpThroughputResult): void {
   print()
 }
 
+const count = (value: number): string => value.toLocaleString('en-US')
+
+function printDebugCost(debug: DebugCostResult): void {
+  const measuredRounds = DEBUG_ROUNDS - DEBUG_WARMUP
+  print(`4. GET /debug/tasks with many live tasks: median of ${measuredRounds} rounds (min–max), in-process (app.inject)`)
+  print('   One app (logger off; concurrency 100 000, maxQueue 200 000, timeout Infinity, backpressure off)')
+  print('   whose live tasks never settle on their own; the population grows from one size to the next. Each')
+  print('   round requests every view once, order rotated. bytes: median body size.')
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'live tasks', align: 'right' },
+        { header: 'groups', align: 'right' },
+        { header: 'view' },
+        { header: 'ms', align: 'right' },
+        { header: 'min–max', align: 'right' },
+        { header: 'bytes', align: 'right' },
+      ],
+      debug.flatMap((size) =>
+        DEBUG_VIEWS.map((id, i) => [
+          i === 0 ? count(size.tasks) : '',
+          i === 0 ? String(size.groups) : '',
+          DEBUG_VIEW_LABELS[id],
+          ms(size.views[id].ms),
+          `${ms(size.views[id].msMin)}–${ms(size.views[id].msMax)}`,
+          count(size.views[id].bytes),
+        ]),
+      ),
+    ),
+  )
+  print()
+  print('   Views:')
+  for (const id of DEBUG_VIEWS) print(`   - ${DEBUG_VIEW_LABELS[id]}: GET ${DEBUG_VIEW_URLS[id]}`)
+  print(`   Live tasks, in units of ${TASKS_PER_UNIT} (every task rejects when its signal aborts):`)
+  for (const line of LIVE_MIX) print(`   - ${line}`)
+  print('   At the end every task is cancelled (cancelWhere) and the app closed with drainTimeout 0.')
+  print()
+}
+
+function printScrapeCost(scrape: ScrapeCostResult): void {
+  print(`5. GET /metrics scrape: median of ${SCRAPE_SCRAPES} scrapes (min–max) after ${SCRAPE_WARMUP} warm-up, in-process (app.inject)`)
+  print(`   A fresh app per row: logger off, fastify-tasks defaults but metrics.maxTaskNames ${SCRAPE_MAX_TASK_NAMES}, so no name`)
+  print('   is folded into __other__. bytes and samples (lines that are not # comments): the last exposition.')
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'task names', align: 'right' },
+        { header: 'ms', align: 'right' },
+        { header: 'min–max', align: 'right' },
+        { header: 'bytes', align: 'right' },
+        { header: 'samples', align: 'right' },
+      ],
+      scrape.map((app) => [String(app.names), ms(app.ms), `${ms(app.msMin)}–${ms(app.msMax)}`, count(app.bytes), count(app.samples)]),
+    ),
+  )
+  print()
+  print('   Tasks per name, spawned with app.tasks.spawn (concurrency 100), all settled before scraping:')
+  for (const line of MIX_SETUP) print(`   - ${line}`)
+  print(`   Then, before scraping, ${HTTP_REQUESTS_EACH} of each request: ${HTTP_REQUESTS.map((r) => `${r.method} ${r.url} (${r.status})`).join(', ')}.`)
+  print()
+}
+
 if (spawn !== undefined) printSpawnCost(spawn)
 if (heap !== undefined) printHeapPerTask(heap)
 if (http !== undefined) printHttpThroughput(http)
+if (debug !== undefined) printDebugCost(debug)
+if (scrape !== undefined) printScrapeCost(scrape)
 
-print('4. Targets')
+print('6. Targets')
 print()
 print(
   formatTable(
     [{ header: 'target' }, { header: 'workload' }, { header: 'measured', align: 'right' }, { header: 'result' }],
-    checkTargets({ spawn, heap, http }).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
+    checkTargets({ spawn, heap, http, debug, scrape }).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
   ),
 )

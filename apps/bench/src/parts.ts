@@ -1,5 +1,5 @@
 /** The benchmark's parts, and the `--only` option that picks some of them. */
-export const PARTS = ['spawn', 'heap', 'http'] as const
+export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape'] as const
 
 export type PartId = (typeof PARTS)[number]
 
@@ -7,6 +7,8 @@ export const PART_LABELS: Readonly<Record<PartId, string>> = {
   spawn: 'spawn-to-settle cost',
   heap: 'heap per live pending task',
   http: 'HTTP throughput',
+  debug: '/debug/tasks cost',
+  scrape: '/metrics scrape cost',
 }
 
 export const USAGE = `usage: main.ts [--only <${PARTS.join('|')}>[,…]] (repeatable; default: every part)`

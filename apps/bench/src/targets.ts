@@ -1,7 +1,9 @@
 /** The performance targets from the issue, checked against measured numbers. */
+import type { DebugCostResult } from './debug-cost.js'
 import type { HeapPerTaskResult } from './heap-per-task.js'
 import type { HttpThroughputResult } from './http-throughput.js'
 import { HTTP_VARIANT_LABELS, type HttpVariantId } from './http-variants.js'
+import type { ScrapeCostResult } from './scrape-cost.js'
 import type { SpawnCostResult } from './spawn-cost.js'
 import { SPAWN_PATTERNS } from './spawn-patterns.js'
 import { TASK_KINDS } from './task-kinds.js'
@@ -17,12 +19,20 @@ export const MIN_HTTP_SHARE: Readonly<Record<Exclude<HttpVariantId, 'plain'>, nu
   idle: 0.97,
   spawn: 0.85,
 }
+/** Median response time of the grouped `/debug/tasks` view (JSON), ms, with {@link DEBUG_TARGET_TASKS} live tasks. */
+export const MAX_DEBUG_GROUPS_MS = 50
+export const DEBUG_TARGET_TASKS = 100_000
+/** Median `/metrics` scrape time, ms, with {@link SCRAPE_TARGET_NAMES} distinct task names. */
+export const MAX_SCRAPE_MS = 5
+export const SCRAPE_TARGET_NAMES = 200
 
 /** What was measured in this run: a part not run has no targets checked. */
 export interface Measured {
   readonly spawn?: SpawnCostResult | undefined
   readonly heap?: HeapPerTaskResult | undefined
   readonly http?: HttpThroughputResult | undefined
+  readonly debug?: DebugCostResult | undefined
+  readonly scrape?: ScrapeCostResult | undefined
 }
 
 export interface TargetCheck {
@@ -35,14 +45,16 @@ export interface TargetCheck {
 const times = (ratio: number): string => `${ratio.toFixed(2)}×`
 
 /**
- * Checks our scheduler's defaults row, for every spawn pattern and task kind, and the HTTP
- * throughput of each fastify-tasks variant against plain Fastify.
+ * Checks our scheduler's defaults row, for every spawn pattern and task kind, the HTTP throughput
+ * of each fastify-tasks variant against plain Fastify, and the cost of the debug and metrics routes.
  */
-export function checkTargets({ spawn, heap, http }: Measured): TargetCheck[] {
+export function checkTargets({ spawn, heap, http, debug, scrape }: Measured): TargetCheck[] {
   return [
     ...(spawn === undefined ? [] : checkSpawn(spawn)),
     ...(heap === undefined ? [] : checkHeap(heap)),
     ...(http === undefined ? [] : checkHttp(http)),
+    ...(debug === undefined ? [] : checkDebug(debug)),
+    ...(scrape === undefined ? [] : checkScrape(scrape)),
   ]
 }
 
@@ -96,4 +108,34 @@ function checkHttp(http: HttpThroughputResult): TargetCheck[] {
       pass: share >= MIN_HTTP_SHARE[variant],
     }
   })
+}
+
+const ms = (value: number): string => `${value.toFixed(2)} ms`
+
+/** Uses the median response time at the target's population; none if that size was not measured. */
+function checkDebug(debug: DebugCostResult): TargetCheck[] {
+  const row = debug.find((size) => size.tasks === DEBUG_TARGET_TASKS)
+  if (row === undefined) return []
+  return [
+    {
+      target: `GET /debug/tasks < ${MAX_DEBUG_GROUPS_MS} ms`,
+      workload: `${DEBUG_TARGET_TASKS.toLocaleString('en-US')} live tasks, grouped view, JSON`,
+      measured: ms(row.views.groups.ms),
+      pass: row.views.groups.ms < MAX_DEBUG_GROUPS_MS,
+    },
+  ]
+}
+
+/** Uses the median scrape time at the target's name count; none if that count was not measured. */
+function checkScrape(scrape: ScrapeCostResult): TargetCheck[] {
+  const row = scrape.find((app) => app.names === SCRAPE_TARGET_NAMES)
+  if (row === undefined) return []
+  return [
+    {
+      target: `GET /metrics < ${MAX_SCRAPE_MS} ms`,
+      workload: `${SCRAPE_TARGET_NAMES} task names`,
+      measured: ms(row.ms),
+      pass: row.ms < MAX_SCRAPE_MS,
+    },
+  ]
 }
