@@ -48,6 +48,25 @@ interface ListQuerystring {
   cursor?: string
 }
 
+/**
+ * The scheduler re-checks every value; one that slipped past the schema (AJV coerces `1e309` to an
+ * Infinity it then accepts as an integer) is the caller's mistake: 400 naming the parameter, not 500.
+ */
+function asBadRequest<T>(run: () => T): T {
+  try {
+    return run()
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      const parameter = /query\.(\w+)/.exec(error.option)?.[1] ?? error.option
+      throw Object.assign(new Error(`querystring/${parameter} ${error.expected ? `must be ${error.expected}` : 'is invalid'}`), {
+        statusCode: 400,
+        code: 'FST_ERR_VALIDATION',
+      })
+    }
+    throw error
+  }
+}
+
 const querystring = {
   type: 'object',
   additionalProperties: false,
@@ -111,13 +130,13 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
       case 'tasks': {
         const state = q.state === undefined ? undefined : (q.state.split(',') as LiveState[])
         const report = tasksReport(
-          scheduler.list({
+          asBadRequest(() => scheduler.list({
             ...(state === undefined ? {} : { state }),
             ...(q.name === undefined ? {} : { name: q.name }),
             ...(q.olderThan === undefined ? {} : { olderThan: q.olderThan }),
             ...(q.limit === undefined ? {} : { limit: q.limit }),
             ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-          }),
+          })),
         )
         return text ? tasksText(report) : report
       }
