@@ -70,6 +70,8 @@ const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
 const CANCEL_REASONS = new Set<string>(['cancelled', 'shutdown', 'superseded', 'operator'])
 const LIVE_STATES = new Set<string>(['pending', 'running', 'aborting'])
 const DEFAULT_CLOSE_TIMEOUT = 10_000
+/** Longest stretch of synchronous task starts before the scheduler yields to the event loop. */
+const PUMP_SLICE_MS = 10
 
 function zeroOutcomes(): Record<Outcome, number> {
   return { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
@@ -102,6 +104,7 @@ export class Scheduler implements TaskOwner {
   #aborting = 0
   #seq = 0
   #pumping = false
+  #pumpScheduled = false
   #spawned = 0
   #deferred = 0
   #leakedTotal = 0
@@ -636,9 +639,18 @@ export class Scheduler implements TaskOwner {
     this.#pumping = true
     try {
       let first = true
+      let sliceStart = -1
       while (this.#running.size < this.#concurrency && this.#queue.size !== 0) {
         if (!first || now === undefined) now = this.#clock.now()
+        if (first) sliceStart = now
         first = false
+        // Tasks that finish synchronously free their slot at once, so this loop could run a whole
+        // queue of CPU-bound tasks in one turn of the event loop, starving requests and hiding the
+        // overload from the admission check. Past PUMP_SLICE_MS, yield and go on in the next turn.
+        if (now - sliceStart > PUMP_SLICE_MS) {
+          this.#pumpLater()
+          break
+        }
         const next = this.#queue.peek(now)!
         if (!this.#mayStart(next)) break
         this.#queue.remove(next)
@@ -647,6 +659,15 @@ export class Scheduler implements TaskOwner {
     } finally {
       this.#pumping = false
     }
+  }
+
+  #pumpLater(): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    setImmediate(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
   }
 
   /** The start gate's verdict (a throwing gate lets the task start). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { QueueFullError, type TaskHandle } from '../src/index.js'
+import { QueueFullError, Scheduler, type TaskHandle } from '../src/index.js'
 import { deferred, flush, manualScheduler } from './helpers.js'
 
 describe('concurrency and the queue', () => {
@@ -154,5 +154,34 @@ describe('concurrency and the queue', () => {
     await flush()
     assert.equal(ran, 100_000)
     assert.equal(scheduler.size, 0)
+  })
+})
+
+describe('yielding', () => {
+  it('regression: a queue of CPU-bound synchronous tasks does not run in one turn of the event loop', async () => {
+    const scheduler = new Scheduler({ concurrency: 1, maxQueue: 1_000 })
+    const gate = deferred()
+    scheduler.spawn('blocker', () => gate.promise)
+    let ran = 0
+    for (let i = 0; i < 50; i++) {
+      scheduler.spawn('cpu', () => {
+        const end = performance.now() + 2
+        while (performance.now() < end) {
+          // 2 ms of synchronous work
+        }
+        ran++
+      })
+    }
+    gate.resolve()
+    await Promise.resolve()
+    await Promise.resolve()
+    // The first slice runs about 10 ms of tasks, then the scheduler yields.
+    let turnsObserved = 0
+    while (ran < 50 && turnsObserved < 1_000) {
+      await new Promise((resolve) => setImmediate(resolve))
+      turnsObserved++
+    }
+    assert.equal(ran, 50)
+    assert.ok(turnsObserved >= 5, `the 100 ms of work was spread over ${turnsObserved} turns`)
   })
 })
