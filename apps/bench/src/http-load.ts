@@ -1,8 +1,8 @@
 /**
  * The load generator of the HTTP throughput benchmark, run in its own process by
- * `http-throughput.ts`: `node --import tsx src/http-load.ts '<LoadConfig as JSON>'`. Drives
- * autocannon (programmatic API) against `http://127.0.0.1:<port>/` and speaks the protocol in
- * `http-protocol.ts`.
+ * `http-throughput.ts` and `backpressure-latency.ts`: `node --import tsx src/http-load.ts '<LoadConfig as
+ * JSON>'`. Drives autocannon (programmatic API) against `http://127.0.0.1:<port><path>` (`/` unless
+ * the config names a path) and speaks the protocol in `http-protocol.ts`.
  */
 import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
@@ -18,6 +18,8 @@ import {
 import { LatencyHistogram } from './latency-histogram.js'
 
 const config = parseNumbers<LoadConfig>(process.argv[2] ?? '', LOAD_CONFIG_KEYS, 'http-load config')
+const path = config.path ?? '/'
+if (typeof path !== 'string' || !path.startsWith('/')) throw new Error(`http-load config: path must start with '/', got ${JSON.stringify(path)}`)
 
 const commands = createInterface({ input: process.stdin })
 // stdin ends when the benchmark dies: never outlive it.
@@ -33,7 +35,7 @@ function fire(seconds: number, onLatency?: (ms: number) => void): Promise<autoca
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `http://${HOST}:${config.port}/`,
+        url: `http://${HOST}:${config.port}${path}`,
         connections: config.connections,
         pipelining: config.pipelining,
         duration: seconds,

@@ -23,6 +23,8 @@ export interface LoadConfig {
   /** Seconds of load before the measurement, whose results are discarded. */
   readonly warmupSeconds: number
   readonly durationSeconds: number
+  /** Path requested (from `/`). @default '/' */
+  readonly path?: string
 }
 
 /** One measured run of the load generator. */

@@ -1,10 +1,20 @@
 /**
  * Runs the benchmarks and prints their tables. Usage: `pnpm bench` from the repository root
- * (`node --expose-gc --import tsx src/main.ts` here); `--only <spawn|heap|http|debug|scrape>[,…]` runs
- * some parts.
+ * (`node --expose-gc --import tsx src/main.ts` here); `--only <spawn|heap|http|debug|scrape|backpressure>[,…]`
+ * runs some parts.
  */
 import { cpus } from 'node:os'
 import { ablationCost, ABLATIONS } from './ablations.js'
+import { BACKGROUND_SETUP } from './background-work.js'
+import { measureBackpressure, type BackpressureResult } from './backpressure-latency.js'
+import { LIGHT_PATH } from './backpressure-protocol.js'
+import {
+  BACKPRESSURE_BASELINE,
+  BACKPRESSURE_SERVERS,
+  BACKPRESSURE_VARIANT_LABELS,
+  BACKPRESSURE_VARIANT_SETUPS,
+  BACKPRESSURE_VARIANTS,
+} from './backpressure-variants.js'
 import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
 import { measureDebugCost, type DebugCostResult } from './debug-cost.js'
 import { DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS } from './debug-views.js'
@@ -51,6 +61,10 @@ const DEBUG_WARMUP = 2
 const SCRAPE_NAMES = [10, 200]
 const SCRAPE_SCRAPES = 31
 const SCRAPE_WARMUP = 3
+const BACKPRESSURE_ROUNDS = 3
+const BACKPRESSURE_CONNECTIONS = 10
+const BACKPRESSURE_WARMUP_SECONDS = 1
+const BACKPRESSURE_DURATION_SECONDS = 3
 
 let parts: ReadonlySet<PartId>
 try {
@@ -83,6 +97,7 @@ let heap: HeapPerTaskResult | undefined
 let http: HttpThroughputResult | undefined
 let debug: DebugCostResult | undefined
 let scrape: ScrapeCostResult | undefined
+let backpressure: BackpressureResult | undefined
 if (parts.has('spawn')) {
   process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
   spawn = await measureSpawnCost({
@@ -128,6 +143,19 @@ if (parts.has('scrape')) {
     scrapes: SCRAPE_SCRAPES,
     warmup: SCRAPE_WARMUP,
     onApp: () => process.stdout.write('.'),
+  })
+  print(' done')
+}
+if (parts.has('backpressure')) {
+  process.stdout.write(
+    `background work: ${BACKPRESSURE_ROUNDS} rounds × ${BACKPRESSURE_VARIANTS.length} variants, order rotated each round `,
+  )
+  backpressure = await measureBackpressure({
+    rounds: BACKPRESSURE_ROUNDS,
+    connections: BACKPRESSURE_CONNECTIONS,
+    warmupSeconds: BACKPRESSURE_WARMUP_SECONDS,
+    durationSeconds: BACKPRESSURE_DURATION_SECONDS,
+    onMeasurement: () => process.stdout.write('.'),
   })
   print(' done')
 }
@@ -321,17 +349,103 @@ function printScrapeCost(scrape: ScrapeCostResult): void {
   print()
 }
 
+function printBackpressure(result: BackpressureResult): void {
+  print(`6. GET ${LIGHT_PATH} next to CPU-heavy background tasks: median of ${BACKPRESSURE_ROUNDS} rounds`)
+  print(`   autocannon, ${BACKPRESSURE_CONNECTIONS} connections, pipelining 1: ${BACKPRESSURE_WARMUP_SECONDS} s warm-up (discarded), then ${BACKPRESSURE_DURATION_SECONDS} s measured.`)
+  print('   Server and load generator in two child processes on 127.0.0.1, a new server for every')
+  print('   measurement; each round measures every variant once, order rotated.')
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'variant' },
+        { header: 'req/s', align: 'right' },
+        { header: 'p50 ms', align: 'right' },
+        { header: 'p99 ms', align: 'right' },
+        { header: 'p99 vs (a)', align: 'right' },
+        { header: 'loop delay p99 ms', align: 'right' },
+        { header: 'max ms', align: 'right' },
+        { header: 'loop busy', align: 'right' },
+      ],
+      BACKPRESSURE_VARIANTS.map((id) => {
+        const { median } = result[id]
+        return [
+          BACKPRESSURE_VARIANT_LABELS[id],
+          Math.round(median.rps).toLocaleString('en-US'),
+          ms(median.p50Ms),
+          ms(median.p99Ms),
+          id === BACKPRESSURE_BASELINE ? '' : `${result[id].p99ToBaseline.toFixed(2)}×`,
+          ms(median.delayP99Ms),
+          ms(median.delayMaxMs),
+          share(median.utilization),
+        ]
+      }),
+    ),
+  )
+  print()
+  print('   p50/p99: request latency, median over the rounds of each run’s percentiles (10 µs buckets).')
+  print('   p99 vs (a): median of the per-round ratios to (a)’s p99. The load is closed-loop: a connection')
+  print('   waits for its answer, so a block of the loop delays one request per connection, and requests')
+  print('   that would have arrived during it are not sent. loop delay: how late the server’s own 1 ms')
+  print('   event-loop delay timer (monitorEventLoopDelay) ran over the measured window, in ms; a block')
+  print('   is one late run, one sample. loop busy: event-loop utilization over the window.')
+  print()
+  print('   Background tasks over the measured window, per second (medians); waiting and limit: at its end.')
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'variant' },
+        { header: 'offered/s', align: 'right' },
+        { header: 'completed/s', align: 'right' },
+        { header: 'fewest completed', align: 'right' },
+        { header: 'shed/s', align: 'right' },
+        { header: 'deferred/s', align: 'right' },
+        { header: 'waiting', align: 'right' },
+        { header: 'limit', align: 'right' },
+      ],
+      BACKPRESSURE_VARIANTS.map((id) => {
+        const { median } = result[id]
+        const one = (value: number): string => value.toFixed(1)
+        return [
+          BACKPRESSURE_VARIANT_LABELS[id],
+          one(median.offeredPerSecond),
+          one(median.completedPerSecond),
+          count(result[id].completedMin),
+          one(median.shedPerSecond),
+          one(median.deferredPerSecond),
+          count(Math.round(median.pending)),
+          String(median.concurrency),
+        ]
+      }),
+    ).replace(/^/gm, '   '),
+  )
+  print()
+  print('   fewest completed: in one measured window. shed: spawns refused (OverloadedError or')
+  print('   QueueFullError); deferred: spawns queued by the admission check while overloaded.')
+  print()
+  print(`   Every server: Fastify (logger off), GET ${LIGHT_PATH} returns a small JSON object at once. Background work:`)
+  for (const line of BACKGROUND_SETUP) print(`   - ${line}`)
+  print('   Servers (fastify-tasks options as JSON):')
+  for (const id of BACKPRESSURE_VARIANTS) {
+    print(`   - ${BACKPRESSURE_VARIANT_LABELS[id]}: ${BACKPRESSURE_VARIANT_SETUPS[id]}`)
+    print(`     ${JSON.stringify(BACKPRESSURE_SERVERS[id].options)}`)
+  }
+  print()
+}
+
 if (spawn !== undefined) printSpawnCost(spawn)
 if (heap !== undefined) printHeapPerTask(heap)
 if (http !== undefined) printHttpThroughput(http)
 if (debug !== undefined) printDebugCost(debug)
 if (scrape !== undefined) printScrapeCost(scrape)
+if (backpressure !== undefined) printBackpressure(backpressure)
 
-print('6. Targets')
+print('7. Targets')
 print()
 print(
   formatTable(
     [{ header: 'target' }, { header: 'workload' }, { header: 'measured', align: 'right' }, { header: 'result' }],
-    checkTargets({ spawn, heap, http, debug, scrape }).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
+    checkTargets({ spawn, heap, http, debug, scrape, backpressure }).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
   ),
 )

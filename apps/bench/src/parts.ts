@@ -1,5 +1,5 @@
 /** The benchmark's parts, and the `--only` option that picks some of them. */
-export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape'] as const
+export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape', 'backpressure'] as const
 
 export type PartId = (typeof PARTS)[number]
 
@@ -9,6 +9,7 @@ export const PART_LABELS: Readonly<Record<PartId, string>> = {
   http: 'HTTP throughput',
   debug: '/debug/tasks cost',
   scrape: '/metrics scrape cost',
+  backpressure: 'request latency under background work',
 }
 
 export const USAGE = `usage: main.ts [--only <${PARTS.join('|')}>[,…]] (repeatable; default: every part)`

@@ -1,4 +1,11 @@
 /** The performance targets from the issue, checked against measured numbers. */
+import type { BackpressureResult } from './backpressure-latency.js'
+import {
+  BACKPRESSURE_BASELINE,
+  BACKPRESSURE_TUNED,
+  BACKPRESSURE_UNPROTECTED,
+  BACKPRESSURE_VARIANT_LABELS,
+} from './backpressure-variants.js'
 import type { DebugCostResult } from './debug-cost.js'
 import type { HeapPerTaskResult } from './heap-per-task.js'
 import type { HttpThroughputResult } from './http-throughput.js'
@@ -25,6 +32,11 @@ export const DEBUG_TARGET_TASKS = 100_000
 /** Median `/metrics` scrape time, ms, with {@link SCRAPE_TARGET_NAMES} distinct task names. */
 export const MAX_SCRAPE_MS = 5
 export const SCRAPE_TARGET_NAMES = 200
+/**
+ * Request p99 with background work and admission control on, as a multiple of the p99 with no
+ * background work (median of the per-round ratios); background tasks must still complete.
+ */
+export const MAX_P99_UNDER_BACKGROUND = 2
 
 /** What was measured in this run: a part not run has no targets checked. */
 export interface Measured {
@@ -33,6 +45,7 @@ export interface Measured {
   readonly http?: HttpThroughputResult | undefined
   readonly debug?: DebugCostResult | undefined
   readonly scrape?: ScrapeCostResult | undefined
+  readonly backpressure?: BackpressureResult | undefined
 }
 
 export interface TargetCheck {
@@ -46,15 +59,17 @@ const times = (ratio: number): string => `${ratio.toFixed(2)}×`
 
 /**
  * Checks our scheduler's defaults row, for every spawn pattern and task kind, the HTTP throughput
- * of each fastify-tasks variant against plain Fastify, and the cost of the debug and metrics routes.
+ * of each fastify-tasks variant against plain Fastify, the cost of the debug and metrics routes, and
+ * request latency under background work with admission control on.
  */
-export function checkTargets({ spawn, heap, http, debug, scrape }: Measured): TargetCheck[] {
+export function checkTargets({ spawn, heap, http, debug, scrape, backpressure }: Measured): TargetCheck[] {
   return [
     ...(spawn === undefined ? [] : checkSpawn(spawn)),
     ...(heap === undefined ? [] : checkHeap(heap)),
     ...(http === undefined ? [] : checkHttp(http)),
     ...(debug === undefined ? [] : checkDebug(debug)),
     ...(scrape === undefined ? [] : checkScrape(scrape)),
+    ...(backpressure === undefined ? [] : checkBackpressure(backpressure)),
   ]
 }
 
@@ -138,4 +153,25 @@ function checkScrape(scrape: ScrapeCostResult): TargetCheck[] {
       pass: row.ms < MAX_SCRAPE_MS,
     },
   ]
+}
+
+/**
+ * For each tuned admission-control variant: the median of its per-round request p99 ÷ the
+ * baseline's, and at least one background task completed in every measured window. The p99 without
+ * admission control is shown alongside.
+ */
+function checkBackpressure(result: BackpressureResult): TargetCheck[] {
+  const baseline = result[BACKPRESSURE_BASELINE].median
+  const unprotected = result[BACKPRESSURE_UNPROTECTED].median
+  return BACKPRESSURE_TUNED.map((variant) => {
+    const stats = result[variant]
+    return {
+      target: `request p99 ≤ ${MAX_P99_UNDER_BACKGROUND}× no-background p99, tasks complete`,
+      workload: `background CPU, ${BACKPRESSURE_VARIANT_LABELS[variant]}`,
+      measured:
+        `${times(stats.p99ToBaseline)} (${ms(stats.median.p99Ms)} vs ${ms(baseline.p99Ms)}; off: ${ms(unprotected.p99Ms)}), ` +
+        `${stats.median.completedPerSecond.toFixed(1)} tasks/s`,
+      pass: stats.p99ToBaseline <= MAX_P99_UNDER_BACKGROUND && stats.completedMin > 0,
+    }
+  })
 }
