@@ -57,8 +57,8 @@ export interface EventLoopOptions {
    */
   holdFor?: number
   /**
-   * How long it lasts after a single block (a late tick), in ms: enough to shed the requests that
-   * queued up during the block.
+   * The least it lasts after a single block (a late tick), in ms. It lasts as long as the block did,
+   * up to `holdFor`: long enough to shed the requests that queued up during the block.
    * @default 100
    */
   holdAfterBlock?: number

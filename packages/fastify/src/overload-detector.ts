@@ -10,8 +10,9 @@ export interface OverloadThresholds {
   /** ms the overloaded state lasts after a window trips it (so it does not flap). */
   readonly holdFor: number
   /**
-   * ms it lasts after a single block: long enough to shed the requests that queued up during the
-   * block, short enough that one slow moment does not refuse traffic for long.
+   * Least ms it lasts after a single block. It lasts as long as the block did (up to `holdFor`):
+   * requests that queued up during the block are shed while the backlog is worked off, and one slow
+   * moment does not refuse traffic for long.
    */
   readonly holdAfterBlock: number
 }
@@ -40,7 +41,9 @@ export class OverloadDetector {
 
   /** A tick ran `lateness` ms after it was due, at `now`. */
   tick(now: number, lateness: number): void {
-    if (lateness > this.thresholds.maxDelay) this.#trip('eventLoopBlocked', now, this.thresholds.holdAfterBlock)
+    if (lateness > this.thresholds.maxDelay) {
+      this.#trip('eventLoopBlocked', now, Math.max(this.thresholds.holdAfterBlock, Math.min(lateness, this.thresholds.holdFor)))
+    }
   }
 
   /** A measurement window closed at `now` with this p99 delay (ms) and utilization (0–1). */
