@@ -105,6 +105,8 @@ export class Scheduler implements TaskOwner {
   #seq = 0
   #pumping = false
   #pumpScheduled = false
+  /** When this turn of the event loop started starting tasks; -1 outside a slice. */
+  #sliceStart = -1
   #spawned = 0
   #deferred = 0
   #leakedTotal = 0
@@ -639,20 +641,21 @@ export class Scheduler implements TaskOwner {
     this.#pumping = true
     try {
       let first = true
-      let sliceStart = -1
+      const gate = this.#options.startGate === undefined ? undefined : this.#mayStartBound
       while (this.#running.size < this.#concurrency && this.#queue.size !== 0) {
         if (!first || now === undefined) now = this.#clock.now()
-        if (first) sliceStart = now
         first = false
-        // Tasks that finish synchronously free their slot at once, so this loop could run a whole
-        // queue of CPU-bound tasks in one turn of the event loop, starving requests and hiding the
-        // overload from the admission check. Past PUMP_SLICE_MS, yield and go on in the next turn.
-        if (now - sliceStart > PUMP_SLICE_MS) {
+        // Tasks that finish at once (synchronously, or an async function without a real await) free
+        // their slot in the same turn of the event loop, so a queue of CPU-bound tasks could run to
+        // its end in one turn, starving requests and hiding the overload from the admission check.
+        // Past PUMP_SLICE_MS of starts in one turn, yield and go on in the next.
+        if (this.#sliceStart < 0) this.#beginSlice(now)
+        else if (now - this.#sliceStart > PUMP_SLICE_MS) {
           this.#pumpLater()
           break
         }
-        const next = this.#queue.peek(now)!
-        if (!this.#mayStart(next)) break
+        const next = this.#queue.peek(now, gate)
+        if (next === undefined) break
         this.#queue.remove(next)
         this.#start(next, now)
       }
@@ -660,6 +663,16 @@ export class Scheduler implements TaskOwner {
       this.#pumping = false
     }
   }
+
+  /** Marks the start of this turn's pumping; the next turn starts a new slice. */
+  #beginSlice(now: number): void {
+    this.#sliceStart = now
+    setImmediate(() => {
+      this.#sliceStart = -1
+    })
+  }
+
+  readonly #mayStartBound = (task: TaskRecord): boolean => this.#mayStart(task)
 
   #pumpLater(): void {
     if (this.#pumpScheduled) return

@@ -27,13 +27,16 @@ export class TaskQueue {
     this.size--
   }
 
-  /** The task that should start next, or `undefined` when empty. */
-  peek(now: number): TaskRecord | undefined {
+  /**
+   * The task that should start next, or `undefined` when empty. With `startable`, only heads it
+   * accepts are candidates (a deferred low-priority head must not hold back critical work).
+   */
+  peek(now: number, startable?: (task: TaskRecord) => boolean): TaskRecord | undefined {
     let best: TaskRecord | undefined
     let bestRank = Infinity
     for (const level of this.levels) {
       const head = level.head
-      if (head === undefined) continue
+      if (head === undefined || (startable !== undefined && !startable(head))) continue
       const aged = this.agingInterval === Infinity ? 0 : Math.floor((now - head.spawnedAt) / this.agingInterval)
       const rank = head.rank - aged
       // Equal effective rank: the longer-waiting task goes first.

@@ -185,3 +185,47 @@ describe('yielding', () => {
     assert.ok(turnsObserved >= 5, `the 100 ms of work was spread over ${turnsObserved} turns`)
   })
 })
+
+describe('yielding, async', () => {
+  it('regression: async tasks that finish without a real await are also spread over turns', async () => {
+    const scheduler = new Scheduler({ concurrency: 1, maxQueue: 1_000 })
+    let ran = 0
+    for (let i = 0; i < 50; i++) {
+      scheduler.spawn('cpu', async () => {
+        const end = performance.now() + 2
+        while (performance.now() < end) {
+          // 2 ms of synchronous work
+        }
+        ran++
+      })
+    }
+    let turns = 0
+    while (ran < 50 && turns < 1_000) {
+      await new Promise((resolve) => setImmediate(resolve))
+      turns++
+    }
+    assert.equal(ran, 50)
+    assert.ok(turns >= 5, `the 100 ms of work was spread over ${turns} turns`)
+  })
+
+  it('regression: a deferred low-priority head does not hold back critical work', async () => {
+    let overloaded = true
+    const { scheduler, clock } = manualScheduler({
+      concurrency: 1,
+      agingInterval: 100,
+      admission: ({ priority }) => (overloaded && priority === 'low' ? 'defer' : true),
+      startGate: (priority) => !(overloaded && priority === 'low'),
+    })
+    const gate = deferred()
+    scheduler.spawn('blocker', () => gate.promise, { priority: 'critical' })
+    const low = scheduler.spawn('old-low', () => 1, { priority: 'low' })
+    clock.advance(1_000) // the low task has aged past critical
+    const critical = scheduler.spawn('fresh-critical', () => 'ran', { priority: 'critical' })
+    gate.resolve()
+    assert.deepEqual(await critical.settled, { outcome: 'completed', value: 'ran' })
+    assert.equal(low.state, 'pending')
+    overloaded = false
+    scheduler.resume()
+    assert.equal((await low.settled).outcome, 'completed')
+  })
+})
