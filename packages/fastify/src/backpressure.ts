@@ -159,8 +159,10 @@ export class Backpressure {
         ...(up.maxHeapUsedBytes === undefined ? {} : { maxHeapUsedBytes: up.maxHeapUsedBytes }),
         ...(up.maxRssBytes === undefined ? {} : { maxRssBytes: up.maxRssBytes }),
         retryAfter: Math.max(1, Math.ceil(retryAfter)),
-        healthCheck: () => Promise.resolve(!this.#monitor.overloaded),
-        healthCheckInterval: Math.max(10, this.#monitor.tickMs * 5),
+        // With requests: false, under-pressure keeps its own thresholds but is not fed the signal.
+        ...(requests
+          ? { healthCheck: () => Promise.resolve(!this.#monitor.overloaded), healthCheckInterval: Math.max(10, this.#monitor.tickMs * 5) }
+          : {}),
         ...(statusRoute === false
           ? {}
           : { exposeStatusRoute: { url: statusRoute, routeOpts: { config: { ...ESSENTIAL_ROUTE } } } }),
