@@ -65,6 +65,10 @@ describe('bad input and security', () => {
       [{ eventLoop: { maxUtilization: 2 } }, 'eventLoop.maxUtilization'], [{ backpressure: 'on' }, 'backpressure'],
       [{ backpressure: { admitWhenOverloaded: 'urgent' } }, 'backpressure.admitWhenOverloaded'], [{ backpressure: { onOverload: 'drop' } }, 'backpressure.onOverload'],
       [{ backpressure: { adaptive: { min: 0 } } }, 'backpressure.adaptive.min'],
+      [{ eventLoop: { maxDelai: 5 } }, 'eventLoop.maxDelai'], [{ backpressure: { adaptiv: {} } }, 'backpressure.adaptiv'],
+      [{ backpressure: { adaptive: { target: 5 } } }, 'backpressure.adaptive.target'], [{ debug: { cancle: true } }, 'debug.cancle'],
+      [{ metrics: { prefx: 'x_' } }, 'metrics.prefx'], [{ backpressure: { underPressure: { maxRssBytes: -1 } } }, 'backpressure.underPressure.maxRssBytes'],
+      [{ backpressure: { underPressure: { maxRss: 1 } } }, 'backpressure.underPressure.maxRss'],
     ]
     for (const [options, option] of pluginCases) {
       const app = Fastify()

@@ -3,6 +3,7 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ConcurrencyController, type AdaptiveConcurrencyOptions } from './concurrency-controller.js'
 import { OverloadedRequestError } from './errors.js'
+import { checkKnownKeys } from './known-keys.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
 import type { TaskScheduler } from './task-scheduler.js'
 
@@ -104,6 +105,7 @@ export class Backpressure {
 
   constructor(monitor: EventLoopMonitor, options: BackpressureOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('backpressure', 'an object, or false', options)
+    checkKnownKeys('backpressure', options, ['requests', 'underPressure', 'admitWhenOverloaded', 'onOverload', 'adaptive'])
     const { requests = true, underPressure: up = {}, admitWhenOverloaded = 'high', onOverload = 'reject', adaptive = {} } = options
     if (typeof requests !== 'boolean') throw new InvalidOptionError('backpressure.requests', 'a boolean', requests)
     if (!PRIORITIES.includes(admitWhenOverloaded)) {
@@ -112,6 +114,16 @@ export class Backpressure {
     if (onOverload !== 'reject' && onOverload !== 'defer') throw new InvalidOptionError('backpressure.onOverload', "'reject' or 'defer'", onOverload)
     if (up !== false && (typeof up !== 'object' || up === null)) throw new InvalidOptionError('backpressure.underPressure', 'an object, or false', up)
     if (adaptive !== false && (typeof adaptive !== 'object' || adaptive === null)) throw new InvalidOptionError('backpressure.adaptive', 'an object, or false', adaptive)
+    if (up !== false) {
+      checkKnownKeys('backpressure.underPressure', up, ['maxEventLoopDelay', 'maxEventLoopUtilization', 'maxHeapUsedBytes', 'maxRssBytes', 'statusRoute'])
+      for (const key of ['maxEventLoopDelay', 'maxEventLoopUtilization', 'maxHeapUsedBytes', 'maxRssBytes'] as const) {
+        const value = up[key]
+        if (value !== undefined && (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))) {
+          throw new InvalidOptionError(`backpressure.underPressure.${key}`, 'a finite number > 0', value)
+        }
+      }
+    }
+    if (adaptive !== false) checkKnownKeys('backpressure.adaptive', adaptive, ['targetDelay', 'min', 'decrease', 'increase'])
     this.#monitor = monitor
     this.#options = { requests, admitWhenOverloaded, onOverload, underPressure: up, adaptive }
     this.#rank = PRIORITIES.indexOf(admitWhenOverloaded)

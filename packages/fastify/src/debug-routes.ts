@@ -5,6 +5,7 @@ import { bearerToken, loopbackOnly, type DebugGuard } from './debug-guard.js'
 import { groupsReport, historyReport, tasksReport } from './debug-report.js'
 import { groupsText, historyText, tasksText } from './debug-text.js'
 import { TaskNotCancellableError, TaskNotFoundError } from './errors.js'
+import { checkKnownKeys } from './known-keys.js'
 
 /** Options of the `/debug/tasks` route plugin. */
 export interface DebugRoutesOptions {
@@ -83,6 +84,7 @@ const querystring = {
 
 function checkOptions(options: DebugRoutesOptions): Required<Pick<DebugRoutesOptions, 'path' | 'cancel' | 'maxGroups'>> & { guard: DebugGuard } {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('debug', 'an object', options)
+  checkKnownKeys('debug', options, ['path', 'cancel', 'token', 'guard', 'maxGroups', 'prefix', 'logLevel', 'logSerializers'])
   const { path = '/debug/tasks', cancel = false, token, guard, maxGroups = 200 } = options
   if (typeof path !== 'string' || !path.startsWith('/') || path.endsWith('/')) {
     throw new InvalidOptionError('debug.path', "a path starting with '/' and not ending with '/'", path)

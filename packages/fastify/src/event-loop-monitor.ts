@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 import { InvalidOptionError } from '@fastify-tasks/core'
+import { checkKnownKeys } from './known-keys.js'
 import { OverloadDetector, type OverloadSignal } from './overload-detector.js'
 
 /** Event-loop health: the last complete window, and the overload state now. */
@@ -100,6 +101,7 @@ export class EventLoopMonitor {
   #last: WindowStats = EMPTY_WINDOW
 
   constructor(options: EventLoopOptions = {}) {
+    checkKnownKeys('eventLoop', options, ['resolution', 'window', 'maxDelay', 'maxUtilization', 'tick', 'holdFor', 'holdAfterBlock'])
     this.resolution = checkRange('eventLoop.resolution', options.resolution ?? 10, 1, 1_000, 'an integer (ms)', true)
     this.window = checkRange('eventLoop.window', options.window ?? 1_000, 10, 3_600_000, 'an integer (ms)', true)
     this.maxDelay = checkRange('eventLoop.maxDelay', options.maxDelay ?? 200, 1, 3_600_000, 'milliseconds')

@@ -2,6 +2,7 @@ import type { CloseReport, Outcome, RejectReason } from '@fastify-tasks/core'
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
+import { checkKnownKeys } from './known-keys.js'
 import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
 import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
 import type { TaskScheduler } from './task-scheduler.js'
@@ -107,6 +108,7 @@ function checkBuckets(option: string, value: unknown, fallback: readonly number[
 /** Validates metrics options, naming any bad one. */
 export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('metrics', 'an object of metrics options, or false', options)
+  checkKnownKeys('metrics', options, ['path', 'route', 'registry', 'prefix', 'maxTaskNames', 'durationBuckets', 'queueWaitBuckets', 'httpBuckets', 'http', 'processMetrics'])
   const { path = '/metrics', route = true, registry, prefix = 'fastify_tasks_', maxTaskNames = 100, http = true, processMetrics = true } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('metrics.path', "a path starting with '/'", path)
   if (typeof route !== 'boolean') throw new InvalidOptionError('metrics.route', 'a boolean', route)
