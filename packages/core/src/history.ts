@@ -1,4 +1,5 @@
 import type { AbortReason } from './errors.js'
+import type { Release } from './given-up-set.js'
 import type { Priority } from './priority.js'
 import type { SiteRef } from './spawn-site.js'
 import type { DropReason, Outcome, TaskRecord } from './task.js'
@@ -23,6 +24,8 @@ export interface HistoryEntry {
   /** `Name: message` of the error, truncated; `null` when there was none. */
   readonly error: string | null
   readonly leaked: boolean
+  /** Set when it ended without its function settling (`evicted`, `expired`, `closed`); see `TaskHandle.release`. */
+  readonly release: Release | null
   readonly labels: Readonly<Record<string, string>> | null
   readonly meta: Readonly<Record<string, string | number | boolean>> | null
   readonly site: string | null
@@ -40,6 +43,7 @@ class Slot {
   endedAt = NaN
   error: string | null = null
   leaked = false
+  release: Release | null = null
   labels: Readonly<Record<string, string>> | undefined = undefined
   meta: Readonly<Record<string, string | number | boolean>> | undefined = undefined
   siteRef: SiteRef | undefined = undefined
@@ -72,6 +76,7 @@ export class HistoryRing {
     slot.endedAt = endedAt
     slot.error = task.error === undefined ? null : summarizeError(task.error)
     slot.leaked = task.leaked
+    slot.release = task.release ?? null
     slot.labels = task.labels
     slot.meta = task.meta
     slot.siteRef = task.siteRef
@@ -96,6 +101,7 @@ export class HistoryRing {
         endedAgoMs: now - slot.endedAt,
         error: slot.error,
         leaked: slot.leaked,
+        release: slot.release,
         labels: slot.labels === undefined ? null : { ...slot.labels },
         meta: slot.meta === undefined ? null : { ...slot.meta },
         site: slot.siteRef === undefined ? null : (site(slot.siteRef) ?? null),
@@ -106,17 +112,54 @@ export class HistoryRing {
 }
 
 
-/** `Name: message`, truncated, for any thrown value. Never the whole object. */
+/** What history says for a value that cannot be turned into text. */
+const UNPRINTABLE = 'unprintable value'
+/** What stands in for an Error's name or message when reading it throws or yields an object. */
+const UNREADABLE_NAME = 'Error'
+const UNREADABLE_MESSAGE = '(unreadable message)'
+
+/**
+ * `Name: message`, truncated, for any thrown value. Never the whole object, and never throws: a
+ * task may fail with anything, and inspecting it can run code (a revoked Proxy throws on
+ * `instanceof`, a getter on `message` may throw), so every read of the value is guarded and falls
+ * back to a fixed text.
+ */
 export function summarizeError(error: unknown): string {
-  let text: string
-  if (error instanceof Error) text = `${error.name}: ${error.message}`
-  else if (typeof error === 'string') text = error
-  else {
-    try {
-      text = String(error)
-    } catch {
-      text = 'unprintable value'
-    }
+  if (typeof error === 'string') return truncate(error)
+  if (isError(error)) {
+    return truncate(`${readPart(error, 'name') ?? UNREADABLE_NAME}: ${readPart(error, 'message') ?? UNREADABLE_MESSAGE}`)
   }
+  return truncate(print(error))
+}
+
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error
+  } catch {
+    return false
+  }
+}
+
+/** `error[key]` as (truncated) text if it is a primitive; `undefined` if reading it throws or yields an object. */
+function readPart(error: Error, key: 'name' | 'message'): string | undefined {
+  try {
+    const part: unknown = error[key]
+    if (part !== null && (typeof part === 'object' || typeof part === 'function')) return undefined
+    return truncate(String(part))
+  } catch {
+    return undefined
+  }
+}
+
+/** `String(value)`, which may run the value's own conversions; `UNPRINTABLE` if they throw. */
+function print(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    return UNPRINTABLE
+  }
+}
+
+function truncate(text: string): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text
 }

@@ -28,6 +28,7 @@ export { PRIORITIES, type Priority } from './priority.js'
 export { systemClock, type Clock } from './clock.js'
 export type { LifecycleEvent, LifecycleListener, RejectedSpawn } from './lifecycle.js'
 export type { HistoryEntry } from './history.js'
+export type { Release } from './given-up-set.js'
 export {
   DEFAULT_LIST_LIMIT,
   MAX_LIST_LIMIT,

@@ -5,7 +5,10 @@ import type { LiveState, Outcome } from './task.js'
 
 /** Counts and limits at one instant. A fresh copy each time. */
 export interface SchedulerSummary {
-  /** Live tasks by state. `running` excludes `aborting`; both hold a concurrency slot. */
+  /**
+   * Live tasks by state. Only `running` tasks hold a concurrency slot; `aborting` ones were given up
+   * on (deadline, cancel, shutdown) and are tracked in the bounded given-up set until they settle.
+   */
   readonly live: { readonly pending: number; readonly running: number; readonly aborting: number; readonly total: number }
   /** Tasks admitted since the scheduler was created. */
   readonly spawned: number
@@ -21,12 +24,29 @@ export interface SchedulerSummary {
   readonly oldestRunningAgeMs: number | null
   /** `live`: aborted tasks still unsettled past `abortGrace` now; `total`: every task ever flagged. */
   readonly leaked: { readonly live: number; readonly total: number }
+  /**
+   * The given-up set: tasks aborted whose functions have not settled. They hold no slot.
+   * `evicted`/`expired`/`closed` count tasks released from it without settling (to make room, after
+   * `givenUpTtl`, by `close()`); `late` counts functions that settled after their task was released.
+   * `full` names (at most 10) the task names at their `maxGivenUpPerName` cap now.
+   */
+  readonly givenUp: {
+    readonly live: number
+    readonly evicted: number
+    readonly expired: number
+    readonly closed: number
+    readonly late: number
+    readonly full: readonly string[]
+  }
   readonly limits: {
     readonly concurrency: number
     readonly maxQueue: number
     readonly overflow: OverflowPolicy
     readonly timeout: number
     readonly abortGrace: number
+    readonly maxGivenUpPerName: number
+    readonly maxGivenUp: number
+    readonly givenUpTtl: number
     readonly stuckAfter: number
   }
   /** `true` once `close()` was called. */
@@ -40,8 +60,10 @@ export interface TaskGroup {
   readonly site: string | null
   readonly labels: Readonly<Record<string, string>> | null
   readonly count: number
-  /** Age (since spawn) of the oldest task in the group, in ms. */
+  /** Age (since spawn) of the oldest task in the group, in ms: queue wait included. */
   readonly oldestAgeMs: number
+  /** Time since the earliest start among its tasks, in ms (running or aborting); `null` for `pending`. */
+  readonly longestRunningMs: number | null
   /** How many of them are flagged stuck / leaked. */
   readonly stuck: number
   readonly leaked: number
@@ -108,9 +130,14 @@ export interface AbandonedGroup {
   readonly count: number
   /** Never started: dropped with reason `shutdown`. */
   readonly dropped: number
-  /** Were running at the deadline (aborted with reason `shutdown`), or already aborting then. */
+  /** Were running at the drain deadline: aborted with reason `shutdown`. */
   readonly aborted: number
-  /** Still had not settled after `abortGrace`: their functions ignore their signal. */
+  /**
+   * Had already been given up on (deadline, cancel) when the drain began, or were while it ran: not
+   * waited for, ended at once.
+   */
+  readonly givenUp: number
+  /** Ended without their function settling (given up, or ignored the shutdown abort for `abortGrace`). */
   readonly unsettled: number
   /** Age (since spawn) of the oldest of them when the drain gave up, in ms. */
   readonly oldestAgeMs: number
@@ -126,6 +153,7 @@ export interface CloseReport {
   /** Totals over `abandoned`. */
   readonly dropped: number
   readonly aborted: number
+  readonly givenUp: number
   readonly unsettled: number
   /** Sorted by count, largest first. */
   readonly abandoned: readonly AbandonedGroup[]

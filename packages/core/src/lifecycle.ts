@@ -7,7 +7,13 @@ export interface RejectedSpawn {
   readonly name: string
   readonly priority: Priority
   readonly labels: Readonly<Record<string, string>> | undefined
+  /** The `meta` given to the refused spawn. */
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
+  /** The `data` given to the refused spawn (opaque, for your own listeners). */
+  readonly data: unknown
   readonly error: AdmissionError
+  /** `true` when `spawn` throws the error to its caller; `false` for `trySpawn`, which returns `undefined`. */
+  readonly thrown: boolean
 }
 
 /**
@@ -30,6 +36,11 @@ export interface LifecycleListener {
   leaked?(task: TaskHandle): void
   /** The task reached its terminal state. `durationMs` is its running time, `null` if it never ran. */
   settled?(task: TaskHandle, settlement: Settlement, durationMs: number | null): void
+  /**
+   * The function of a task released without settling (`task.release` is set) settled after all. It
+   * changes nothing (the task keeps its terminal state); it is counted as late.
+   */
+  late?(task: TaskHandle): void
 }
 
 /** The name of a lifecycle hook, as passed to `onListenerError`. */
@@ -52,6 +63,7 @@ export class ListenerSet {
   aborted: LifecycleListener[] = []
   leaked: LifecycleListener[] = []
   settled: LifecycleListener[] = []
+  late: LifecycleListener[] = []
   readonly #onError: (error: unknown, event: LifecycleEvent) => void
 
   constructor(onError: (error: unknown, event: LifecycleEvent) => void) {
@@ -97,4 +109,4 @@ export class ListenerSet {
   }
 }
 
-const EVENTS: readonly LifecycleEvent[] = ['spawned', 'rejected', 'started', 'progress', 'aborted', 'leaked', 'settled']
+const EVENTS: readonly LifecycleEvent[] = ['spawned', 'rejected', 'started', 'progress', 'aborted', 'leaked', 'settled', 'late']

@@ -32,8 +32,10 @@ export type StartGate = (priority: Priority) => boolean
 /** Options of a {@link Scheduler}. Every one is validated; a wrong one throws `InvalidOptionError`. */
 export interface SchedulerOptions {
   /**
-   * Tasks allowed to run at once. A task keeps its slot until its function settles, even after it
-   * was aborted, so ignored aborts cannot overcommit.
+   * Tasks allowed to run at once. A task holds its slot until its function settles or it is given up
+   * on (its deadline passed, or it was cancelled): then it leaves the pool at once and is tracked in
+   * the given-up set (see `maxGivenUpPerName`), so tasks that ignore their signal cannot take every
+   * slot.
    * @default 100
    */
   concurrency?: number
@@ -60,6 +62,28 @@ export interface SchedulerOptions {
    * @default 5_000
    */
   abortGrace?: number
+  /**
+   * Given-up tasks (aborted by deadline, cancel or shutdown, function not settled yet) tracked per task
+   * name. They hold no concurrency slot; they stay visible as `aborting`, then `leaked`. When a name
+   * has this many, its oldest is released (ends in its terminal state with `release: 'evicted'`) to
+   * make room. Calls in flight that the scheduler knows of, per name, are at most `concurrency` plus
+   * this. `0` releases a task the moment it is given up.
+   * @default 1_000
+   */
+  maxGivenUpPerName?: number
+  /**
+   * Given-up tasks tracked in all, over every name (names are unbounded input; this bounds memory).
+   * When reached, the oldest given-up task of any name is released (`release: 'evicted'`).
+   * @default 10_000
+   */
+  maxGivenUp?: number
+  /**
+   * Milliseconds a given-up task stays tracked if its function never settles; then it ends in its
+   * terminal state with `release: 'expired'`, so every `settled` resolves in bounded time. `Infinity`
+   * keeps it until it settles, is evicted or the scheduler closes.
+   * @default 600_000 (10 minutes)
+   */
+  givenUpTtl?: number
   /**
    * A running task that has not called `progress()` (nor started) for this many milliseconds is
    * flagged `stuck` in snapshots.
@@ -147,6 +171,9 @@ export const DEFAULTS = Object.freeze({
   overflow: 'reject',
   timeout: 30_000,
   abortGrace: 5_000,
+  maxGivenUpPerName: 1_000,
+  maxGivenUp: 10_000,
+  givenUpTtl: 600_000,
   stuckAfter: 60_000,
   agingInterval: 2_000,
   historySize: 1_000,
@@ -157,7 +184,7 @@ export const DEFAULTS = Object.freeze({
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop-oldest', 'drop-lowest-priority']
 const SPAWN_SITE_MODES: readonly SpawnSiteMode[] = ['sampled', 'always', 'off']
 const SCHEDULER_KEYS = new Set<string>([
-  'concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'stuckAfter', 'agingInterval',
+  'concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'maxGivenUpPerName', 'maxGivenUp', 'givenUpTtl', 'stuckAfter', 'agingInterval',
   'historySize', 'spawnSite', 'siteIgnore', 'retryAfter', 'admission', 'startGate', 'clock', 'onListenerError',
 ])
 const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
@@ -169,6 +196,9 @@ export interface ResolvedOptions {
   overflow: OverflowPolicy
   timeout: number
   abortGrace: number
+  maxGivenUpPerName: number
+  maxGivenUp: number
+  givenUpTtl: number
   stuckAfter: number
   agingInterval: number
   historySize: number
@@ -271,6 +301,9 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
     overflow: checkOneOf('overflow', orDefault('overflow', DEFAULTS.overflow), OVERFLOW_POLICIES),
     timeout: checkDuration('timeout', orDefault('timeout', DEFAULTS.timeout), true),
     abortGrace: checkDuration('abortGrace', orDefault('abortGrace', DEFAULTS.abortGrace), false),
+    maxGivenUpPerName: checkInteger('maxGivenUpPerName', orDefault('maxGivenUpPerName', DEFAULTS.maxGivenUpPerName), 0, 1_000_000),
+    maxGivenUp: checkInteger('maxGivenUp', orDefault('maxGivenUp', DEFAULTS.maxGivenUp), 0, 10_000_000),
+    givenUpTtl: checkDuration('givenUpTtl', orDefault('givenUpTtl', DEFAULTS.givenUpTtl), true),
     stuckAfter: checkDuration('stuckAfter', orDefault('stuckAfter', DEFAULTS.stuckAfter), true),
     agingInterval: checkAgingInterval(orDefault('agingInterval', DEFAULTS.agingInterval)),
     historySize: checkInteger('historySize', orDefault('historySize', DEFAULTS.historySize), 0, 1_000_000),

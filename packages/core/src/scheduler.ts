@@ -11,6 +11,7 @@ import {
   type AdmissionError,
   type RejectReason,
 } from './errors.js'
+import { GivenUpSet, type Release } from './given-up-set.js'
 import { HistoryRing, type HistoryEntry } from './history.js'
 import {
   DEFAULT_LIST_LIMIT,
@@ -37,7 +38,7 @@ import {
 } from './options.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
-import { SpawnSites, type SiteRef } from './spawn-site.js'
+import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
 import {
   TaskRecord,
   type CancelReason,
@@ -96,12 +97,23 @@ export class Scheduler implements TaskOwner {
   readonly #timer: DeadlineTimer
   readonly #sites: SpawnSites
   readonly #history: HistoryRing
-  /** Tasks holding a slot: running and aborting. With the queue, every live task. */
+  /** Tasks holding a slot: running. */
   readonly #running = new RunningSet()
+  /** Tasks given up on (aborting) whose functions have not settled. Queue, running and these: every live task. */
+  readonly #givenUp: GivenUpSet
   readonly #keys = new Map<string, TaskRecord>()
   readonly #hooks: ListenerSet
   #concurrency: number
-  #aborting = 0
+  /** Flagged leaked and still in the given-up set. */
+  #leakedLive = 0
+  readonly #released: Record<Release, number> = { evicted: 0, expired: 0, closed: 0 }
+  #late = 0
+  /** While the drain waits for tasks to finish, a task given up on is ended at once, not waited for. */
+  #releaseOnGiveUp = false
+  /** Where the drain collects the tasks it gave up on. */
+  #abandonedSink: TaskRecord[] | undefined = undefined
+  /** Whether the drain's idle wait also waits for the given-up set to empty. */
+  #idleIncludesGivenUp = false
   #seq = 0
   #pumping = false
   #pumpScheduled = false
@@ -129,6 +141,7 @@ export class Scheduler implements TaskOwner {
     this.#hooks = new ListenerSet((error, event) => this.#listenerFailed(error, event))
     this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
     this.#history = new HistoryRing(resolved.historySize)
+    this.#givenUp = new GivenUpSet(resolved.maxGivenUpPerName, resolved.maxGivenUp)
   }
 
   /**
@@ -140,25 +153,40 @@ export class Scheduler implements TaskOwner {
    * state, never in an `unhandledRejection`.
    */
   spawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T> {
+    return this.#spawn(name, fn, options, true, SPAWN) as TaskHandle<T>
+  }
+
+  /**
+   * Best-effort spawning: like {@link Scheduler.spawn}, but a refused task (queue full, overloaded,
+   * closing) returns `undefined` instead of throwing. The refusal is still counted and reported to
+   * `rejected` listeners (whose error carries no stack: nobody throws it). Bad arguments still throw
+   * `InvalidOptionError`: they are bugs, not load.
+   */
+  trySpawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T> | undefined {
+    return this.#spawn(name, fn, options, false, TRY_SPAWN) as TaskHandle<T> | undefined
+  }
+
+  #spawn(name: string, fn: TaskFunction, options: SpawnOptions | undefined, orThrow: boolean, marker: CapturedFrom): TaskHandle | undefined {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
     }
     if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
     const o = options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options)
 
-    if (this.#closing !== undefined) this.#reject(new ClosingError(name, this.#options.retryAfter), o)
+    const retryAfter = this.#options.retryAfter
+    if (this.#closing !== undefined) return this.#reject(orThrow, () => new ClosingError(name, retryAfter), o)
     const admission = this.#options.admission
     let defer = false
     if (admission !== undefined) {
       const verdict = this.#admit(admission, name, o)
-      if (verdict === false) this.#reject(new OverloadedError(name, o.priority, this.#options.retryAfter), o)
+      if (verdict === false) return this.#reject(orThrow, () => new OverloadedError(name, o.priority, retryAfter), o)
       defer = verdict === 'defer'
     }
     let superseded: TaskRecord | undefined
     if (o.key !== undefined) {
       const existing = this.#keys.get(o.key)
       if (existing !== undefined && existing.state !== 'aborting') {
-        if (o.onDuplicate === 'join') return existing as TaskHandle as TaskHandle<T>
+        if (o.onDuplicate === 'join') return existing
         superseded = existing
       }
     }
@@ -166,7 +194,7 @@ export class Scheduler implements TaskOwner {
     // A superseded task that is still waiting gives its queue place to this one.
     const queued = this.#queue.size - (superseded?.state === 'pending' ? 1 : 0)
     const full = queued >= this.#options.maxQueue && !(this.#running.size < this.#concurrency && queued === 0)
-    if (full) this.#overflow(name, rank, o)
+    if (full && !this.#overflow(name, rank, o, orThrow)) return undefined
     if (superseded !== undefined) this.cancelTask(superseded, 'superseded')
 
     const now = this.#clock.now()
@@ -180,7 +208,7 @@ export class Scheduler implements TaskOwner {
       o.labels,
       o.meta,
       o.key,
-      this.#sites.capture(name, SPAWN, now),
+      this.#sites.capture(name, marker, now),
       now,
       o.data,
     )
@@ -197,7 +225,7 @@ export class Scheduler implements TaskOwner {
       this.#queue.push(task)
       this.#pump(now)
     }
-    return task as TaskHandle as TaskHandle<T>
+    return task
   }
 
   /** Cancels the live task with this id. Returns `false` if there is none or it was already aborted. */
@@ -257,7 +285,7 @@ export class Scheduler implements TaskOwner {
 
   /** Live tasks (pending, running and aborting). */
   get size(): number {
-    return this.#queue.size + this.#running.size
+    return this.#queue.size + this.#running.size + this.#givenUp.size
   }
 
   /** `true` once `close()` was called: no task is admitted any more. */
@@ -269,20 +297,18 @@ export class Scheduler implements TaskOwner {
   summary(): SchedulerSummary {
     const now = this.#clock.now()
     let stuck = 0
-    let leaked = 0
     let oldestStart = Infinity
     for (const task of this.#running.tasks) {
       if (this.#isStuck(task, now)) stuck++
-      if (task.leaked) leaked++
-      if (task.state === 'running' && task.startedAt < oldestStart) oldestStart = task.startedAt
+      if (task.startedAt < oldestStart) oldestStart = task.startedAt
     }
     const o = this.#options
     return {
       live: {
         pending: this.#queue.size,
-        running: this.#running.size - this.#aborting,
-        aborting: this.#aborting,
-        total: this.#queue.size + this.#running.size,
+        running: this.#running.size,
+        aborting: this.#givenUp.size,
+        total: this.#queue.size + this.#running.size + this.#givenUp.size,
       },
       spawned: this.#spawned,
       deferred: this.#deferred,
@@ -290,13 +316,22 @@ export class Scheduler implements TaskOwner {
       outcomes: this.#outcomeCounts(),
       stuck,
       oldestRunningAgeMs: oldestStart === Infinity ? null : now - oldestStart,
-      leaked: { live: leaked, total: this.#leakedTotal },
+      leaked: { live: this.#leakedLive, total: this.#leakedTotal },
+      givenUp: {
+        live: this.#givenUp.size,
+        ...this.#released,
+        late: this.#late,
+        full: this.#givenUp.fullNames(10),
+      },
       limits: {
         concurrency: this.#concurrency,
         maxQueue: o.maxQueue,
         overflow: o.overflow,
         timeout: o.timeout,
         abortGrace: o.abortGrace,
+        maxGivenUpPerName: o.maxGivenUpPerName,
+        maxGivenUp: o.maxGivenUp,
+        givenUpTtl: o.givenUpTtl,
         stuckAfter: o.stuckAfter,
       },
       closing: this.#closing !== undefined,
@@ -312,6 +347,8 @@ export class Scheduler implements TaskOwner {
       task: TaskRecord
       count: number
       oldest: number
+      /** Earliest start among them (NaN while pending). */
+      firstStart: number
       stuck: number
       leaked: number
     }
@@ -329,7 +366,7 @@ export class Scheduler implements TaskOwner {
       const leaked = task.leaked ? 1 : 0
       const acc = byLabels.get(task.labels)
       if (acc === undefined) {
-        const created = { task, count: 1, oldest: task.spawnedAt, stuck, leaked }
+        const created = { task, count: 1, oldest: task.spawnedAt, firstStart: task.startedAt, stuck, leaked }
         byLabels.set(task.labels, created)
         coarse.push(created)
       } else {
@@ -337,6 +374,7 @@ export class Scheduler implements TaskOwner {
         acc.stuck += stuck
         acc.leaked += leaked
         if (task.spawnedAt < acc.oldest) acc.oldest = task.spawnedAt
+        if (task.startedAt < acc.firstStart) acc.firstStart = task.startedAt
       }
     }
     for (const level of this.#queue.levels) {
@@ -344,8 +382,9 @@ export class Scheduler implements TaskOwner {
       for (let node = sentinel.next!; node !== sentinel; node = node.next!) visit(node as TaskRecord)
     }
     for (const task of this.#running.tasks) visit(task)
+    for (const task of this.#givenUp) visit(task)
     // Pass 2: merge groups whose sites and labels are equal by value.
-    const fine = new Map<string, { name: string; state: LiveState; site: string | null; labels: Record<string, string> | null; count: number; oldest: number; stuck: number; leaked: number }>()
+    const fine = new Map<string, { name: string; state: LiveState; site: string | null; labels: Record<string, string> | null; count: number; oldest: number; firstStart: number; stuck: number; leaked: number }>()
     for (const acc of coarse) {
       const task = acc.task
       const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
@@ -353,17 +392,19 @@ export class Scheduler implements TaskOwner {
       const key = `${task.name}\u0000${task.state}\u0000${site ?? ''}\u0000${labels === null ? '' : canonicalLabels(labels)}`
       const group = fine.get(key)
       if (group === undefined) {
-        fine.set(key, { name: task.name, state: task.state as LiveState, site, labels, count: acc.count, oldest: acc.oldest, stuck: acc.stuck, leaked: acc.leaked })
+        fine.set(key, { name: task.name, state: task.state as LiveState, site, labels, count: acc.count, oldest: acc.oldest, firstStart: acc.firstStart, stuck: acc.stuck, leaked: acc.leaked })
       } else {
         group.count += acc.count
         group.stuck += acc.stuck
         group.leaked += acc.leaked
         if (acc.oldest < group.oldest) group.oldest = acc.oldest
+        if (acc.firstStart < group.firstStart) group.firstStart = acc.firstStart
       }
     }
     const out: TaskGroup[] = []
     for (const g of fine.values()) {
-      out.push({ name: g.name, state: g.state, site: g.site, labels: g.labels, count: g.count, oldestAgeMs: now - g.oldest, stuck: g.stuck, leaked: g.leaked })
+      const longestRunningMs = Number.isNaN(g.firstStart) ? null : now - g.firstStart
+      out.push({ name: g.name, state: g.state, site: g.site, labels: g.labels, count: g.count, oldestAgeMs: now - g.oldest, longestRunningMs, stuck: g.stuck, leaked: g.leaked })
     }
     return out.sort(byCountThenAgeThenName)
   }
@@ -474,16 +515,23 @@ export class Scheduler implements TaskOwner {
     }
   }
 
-  #reject(error: AdmissionError, o: ResolvedSpawnOptions): never {
+  /**
+   * Counts a refusal and tells the `rejected` listeners; throws the error when `orThrow`, else returns
+   * `undefined`. The error of a refusal nobody throws is made without a stack (capturing one costs
+   * more than the rest of a spawn, and under overload refusals come by the thousand).
+   */
+  #reject(orThrow: boolean, make: () => AdmissionError, o: ResolvedSpawnOptions): undefined {
+    const error = orThrow ? make() : withoutStack(make)
     this.#rejected[error.reason]++
     if (this.#hooks.rejected.length !== 0) {
-      this.#hooks.emit1('rejected', { name: error.task, priority: o.priority, labels: o.labels, error })
+      this.#hooks.emit1('rejected', { name: error.task, priority: o.priority, labels: o.labels, meta: o.meta, data: o.data, error, thrown: orThrow })
     }
-    throw error
+    if (orThrow) throw error
+    return undefined
   }
 
-  /** Makes room for one more queued task, or throws `QueueFullError`. */
-  #overflow(name: string, rank: number, o: ResolvedSpawnOptions): void {
+  /** Makes room for one more queued task; refuses the newcomer (see `#reject`) when it cannot. Returns whether there is room. */
+  #overflow(name: string, rank: number, o: ResolvedSpawnOptions, orThrow: boolean): boolean {
     const policy = this.#options.overflow
     let victim: TaskRecord | undefined
     if (policy === 'drop-oldest') victim = this.#queue.oldest()
@@ -492,11 +540,13 @@ export class Scheduler implements TaskOwner {
       if (lowest !== undefined && lowest.rank >= rank) victim = lowest
     }
     if (victim === undefined) {
-      this.#reject(new QueueFullError(name, this.#options.maxQueue, this.#options.retryAfter), o)
+      const { maxQueue, retryAfter } = this.#options
+      return this.#reject(orThrow, () => new QueueFullError(name, maxQueue, retryAfter), o) ?? false
     }
     this.#queue.remove(victim)
     victim.reason = 'overflow'
     this.#terminate(victim, 'dropped', this.#clock.now())
+    return true
   }
 
   #start(task: TaskRecord, now: number): void {
@@ -547,14 +597,22 @@ export class Scheduler implements TaskOwner {
   /** The task's function settled. */
   #ran(task: TaskRecord, ok: boolean, result: unknown): void {
     const state = task.state
-    if (state !== 'running' && state !== 'aborting') return
-    this.#running.remove(task)
-    task.deadline = Infinity
+    if (state !== 'running' && state !== 'aborting') {
+      // Released without settling, and now it settles: count it, keep nothing of it.
+      if (task.release !== undefined && !task.settledLate) {
+        task.settledLate = true
+        this.#late++
+        if (this.#hooks.late.length !== 0) this.#hooks.emit1('late', task)
+      }
+      return
+    }
     let outcome: Outcome
     if (state === 'aborting') {
-      this.#aborting--
+      this.#leaveGivenUp(task)
       outcome = task.reason === 'timeout' ? 'timed_out' : 'cancelled'
     } else {
+      this.#running.remove(task)
+      task.deadline = Infinity
       outcome = ok ? 'completed' : 'failed'
     }
     if (ok) task.value = result
@@ -564,32 +622,72 @@ export class Scheduler implements TaskOwner {
     this.#pump(now)
   }
 
+  /**
+   * Gives up on a running task: its signal aborts, it leaves the concurrency pool at once (a waiting
+   * task takes the slot) and it is tracked in the given-up set until its function settles or it is
+   * released (evicted to make room, expired, or closed).
+   */
   #abort(task: TaskRecord, reason: AbortReason, now: number): void {
+    this.#running.remove(task)
+    task.deadline = Infinity
     task.state = 'aborting'
     task.reason = reason
-    this.#aborting++
-    task.deadline = now + this.#options.abortGrace
-    this.#timer.ensure(task.deadline, now)
+    task.abortedAt = now
+    const givenUp = this.#givenUp
+    let release: Release | undefined
+    if (this.#releaseOnGiveUp) release = 'closed'
+    else if (givenUp.perName === 0 || givenUp.total === 0) release = 'evicted'
+    else {
+      const victim = givenUp.victimFor(task.name)
+      if (victim !== undefined) this.#release(victim, 'evicted', now)
+      givenUp.add(task)
+      this.#timer.ensure(now + this.#options.abortGrace, now)
+    }
+    if (this.#abandonedSink !== undefined && release === 'closed') {
+      task.abandoned = true
+      this.#abandonedSink.push(task)
+    }
     if (this.#hooks.aborted.length !== 0) this.#hooks.emit2('aborted', task, reason)
     if (task.controller !== undefined) task.controller.abort(new TaskAbortedError(task.name, reason))
+    if (release !== undefined && task.state === 'aborting') this.#release(task, release, now)
+    this.#pump(now)
+  }
+
+  /** Ends a given-up task whose function has not settled: its terminal state now, `release` says why. */
+  #release(task: TaskRecord, release: Release, now: number): void {
+    this.#leaveGivenUp(task)
+    task.release = release
+    this.#released[release]++
+    this.#terminate(task, task.reason === 'timeout' ? 'timed_out' : 'cancelled', now)
+  }
+
+  #leaveGivenUp(task: TaskRecord): void {
+    if (this.#givenUp.delete(task) && task.leaked) this.#leakedLive--
   }
 
   /**
-   * The deadline timer fired: time out running tasks past their deadline, flag aborting ones past
-   * their grace as leaked. Returns the next deadline to wake up for.
+   * The deadline timer fired: give up on running tasks past their deadline, flag given-up ones past
+   * their grace as leaked, release those past `givenUpTtl`. Returns the next time to wake up for.
    */
   #sweep(now: number): number {
     const due: TaskRecord[] = []
     for (const task of this.#running.tasks) if (task.deadline <= now) due.push(task)
-    for (const task of due) {
-      if (task.state === 'running') this.#abort(task, 'timeout', now)
-      else {
-        task.deadline = Infinity
-        this.#flagLeaked(task)
-      }
+    for (const task of due) if (task.state === 'running') this.#abort(task, 'timeout', now)
+    const { abortGrace, givenUpTtl } = this.#options
+    const givenUp = this.#givenUp
+    // Grace and time to live are the same for every task: the oldest are always the first due.
+    for (let task = givenUp.oldestUnflagged(); task !== undefined && task.abortedAt + abortGrace <= now; task = givenUp.oldestUnflagged()) {
+      this.#flagLeaked(task)
+    }
+    for (let task = givenUp.oldest(); task !== undefined && task.abortedAt + givenUpTtl <= now; task = givenUp.oldest()) {
+      this.#release(task, 'expired', now)
     }
     let next = Infinity
     for (const task of this.#running.tasks) if (task.deadline < next) next = task.deadline
+    const unflagged = givenUp.oldestUnflagged()
+    if (unflagged !== undefined && unflagged.abortedAt + abortGrace < next) next = unflagged.abortedAt + abortGrace
+    const oldest = givenUp.oldest()
+    if (oldest !== undefined && oldest.abortedAt + givenUpTtl < next) next = oldest.abortedAt + givenUpTtl
     return next
   }
 
@@ -597,6 +695,10 @@ export class Scheduler implements TaskOwner {
     if (task.leaked) return
     task.leaked = true
     this.#leakedTotal++
+    if (this.#givenUp.has(task)) {
+      this.#givenUp.flagged(task)
+      this.#leakedLive++
+    }
     if (this.#hooks.leaked.length !== 0) this.#hooks.emit1('leaked', task)
   }
 
@@ -621,7 +723,13 @@ export class Scheduler implements TaskOwner {
         this.#dropped++
         break
     }
-    this.#history.record(task, now)
+    try {
+      this.#history.record(task, now)
+    } catch (error) {
+      // Recording reads nothing the task controls (summarizeError never throws); this is a last guard
+      // so that a bug there cannot leave a task counted but never settled.
+      this.#listenerFailed(error, 'settled')
+    }
     const waiter = task.waiter
     const listeners = this.#hooks.settled.length !== 0
     if (waiter !== undefined || listeners) {
@@ -632,7 +740,12 @@ export class Scheduler implements TaskOwner {
       }
       if (listeners) this.#hooks.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? null : now - task.startedAt)
     }
-    if (this.#idle !== undefined && this.#queue.size === 0 && this.#running.size === 0) this.#idle()
+    if (this.#idle !== undefined && this.#isIdle()) this.#idle()
+  }
+
+  /** Nothing left for the drain to wait for. */
+  #isIdle(): boolean {
+    return this.#queue.size === 0 && this.#running.size === 0 && (!this.#idleIncludesGivenUp || this.#givenUp.size === 0)
   }
 
   /** Starts waiting tasks while slots are free. `now` is the caller's reading of the clock, if fresh. */
@@ -721,9 +834,9 @@ export class Scheduler implements TaskOwner {
     }
   }
 
-  /** Waits until no task is live or `ms` has passed. */
+  /** Waits until nothing is left to wait for (see `#isIdle`) or `ms` has passed. */
   #waitIdle(ms: number): Promise<void> {
-    if ((this.#queue.size === 0 && this.#running.size === 0) || ms === 0) return Promise.resolve()
+    if (this.#isIdle() || ms === 0) return Promise.resolve()
     return new Promise<void>((resolve) => {
       let timer: unknown
       const done = (): void => {
@@ -739,9 +852,20 @@ export class Scheduler implements TaskOwner {
   async #drain(timeout: number): Promise<CloseReport> {
     const startedAt = this.#clock.now()
     const before = this.#outcomeCounts()
-    await this.#waitIdle(timeout)
-
     const abandoned: TaskRecord[] = []
+    // Tasks already given up on are not waited for: they end now and are reported. So do those given
+    // up on while the drain waits (their deadline passes, someone cancels them).
+    this.#abandonedSink = abandoned
+    this.#releaseOnGiveUp = true
+    for (const task of [...this.#givenUp]) {
+      task.abandoned = true
+      abandoned.push(task)
+      this.#release(task, 'closed', startedAt)
+    }
+    await this.#waitIdle(timeout)
+    this.#releaseOnGiveUp = false
+    this.#abandonedSink = undefined
+
     const now = this.#clock.now()
     // What never started is dropped.
     for (const task of [...this.#queue]) {
@@ -751,56 +875,57 @@ export class Scheduler implements TaskOwner {
       abandoned.push(task)
       this.#terminate(task, 'dropped', now)
     }
-    // What is still running is aborted.
+    // What is still running is aborted, and given `abortGrace` to settle.
     for (const task of [...this.#running.tasks]) {
       task.abandoned = true
       abandoned.push(task)
-      if (task.state === 'running') this.#abort(task, 'shutdown', now)
+      this.#abort(task, 'shutdown', now)
     }
+    this.#idleIncludesGivenUp = true
     await this.#waitIdle(this.#options.abortGrace)
-    for (const task of this.#running.tasks) this.#flagLeaked(task)
+    this.#idleIncludesGivenUp = false
+    const end = this.#clock.now()
+    for (const task of [...this.#givenUp]) {
+      this.#flagLeaked(task)
+      if (!task.abandoned) {
+        task.abandoned = true
+        abandoned.push(task)
+      }
+      this.#release(task, 'closed', end)
+    }
     this.#timer.stop()
 
-    const end = this.#clock.now()
     const after = this.#outcomeCounts()
     const finished = zeroOutcomes()
     for (const outcome of Object.keys(finished) as Outcome[]) finished[outcome] = after[outcome] - before[outcome]
-    const groups = new Map<string, { name: string; site: string | null; count: number; dropped: number; aborted: number; unsettled: number; oldest: number }>()
-    let dropped = 0
-    let aborted = 0
-    let unsettled = 0
+    const groups = new Map<string, { name: string; site: string | null; count: number; dropped: number; aborted: number; givenUp: number; unsettled: number; oldest: number }>()
+    const totals = { dropped: 0, aborted: 0, givenUp: 0, unsettled: 0 }
     for (const task of abandoned) {
       const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
       const key = `${task.name}\u0000${site ?? ''}`
       let group = groups.get(key)
       if (group === undefined) {
-        group = { name: task.name, site, count: 0, dropped: 0, aborted: 0, unsettled: 0, oldest: task.spawnedAt }
+        group = { name: task.name, site, count: 0, dropped: 0, aborted: 0, givenUp: 0, unsettled: 0, oldest: task.spawnedAt }
         groups.set(key, group)
       }
       group.count++
       if (task.spawnedAt < group.oldest) group.oldest = task.spawnedAt
-      if (task.reason === 'shutdown' && task.state === 'dropped') {
-        group.dropped++
-        dropped++
-      } else {
-        group.aborted++
-        aborted++
-      }
-      if (task.state === 'aborting') {
+      const kind = task.state === 'dropped' ? 'dropped' : task.reason === 'shutdown' ? 'aborted' : 'givenUp'
+      group[kind]++
+      totals[kind]++
+      if (task.release !== undefined) {
         group.unsettled++
-        unsettled++
+        totals.unsettled++
       }
     }
     const abandonedGroups: AbandonedGroup[] = [...groups.values()]
-      .map((g) => ({ name: g.name, site: g.site, count: g.count, dropped: g.dropped, aborted: g.aborted, unsettled: g.unsettled, oldestAgeMs: now - g.oldest }))
+      .map((g) => ({ name: g.name, site: g.site, count: g.count, dropped: g.dropped, aborted: g.aborted, givenUp: g.givenUp, unsettled: g.unsettled, oldestAgeMs: end - g.oldest }))
       .sort(byCountThenAgeThenName)
     return {
       clean: abandoned.length === 0,
       durationMs: end - startedAt,
       finished,
-      dropped,
-      aborted,
-      unsettled,
+      ...totals,
       abandoned: abandonedGroups,
     }
   }
@@ -809,6 +934,7 @@ export class Scheduler implements TaskOwner {
   *#liveTasks(): IterableIterator<TaskRecord> {
     yield* this.#queue
     yield* this.#running.tasks
+    yield* this.#givenUp
   }
 
   #outcomeCounts(): Record<Outcome, number> {
@@ -832,9 +958,22 @@ export class Scheduler implements TaskOwner {
   }
 }
 
-/** `spawn` itself, as the stack marker above which spawn sites are captured. */
+/** Makes an error without capturing a stack. */
+function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/** `spawn` and `trySpawn` themselves, as the stack markers above which spawn sites are captured. */
 // eslint-disable-next-line @typescript-eslint/unbound-method -- used as a stack marker, never called
-const SPAWN = Scheduler.prototype.spawn
+const SPAWN: CapturedFrom = Scheduler.prototype.spawn
+// eslint-disable-next-line @typescript-eslint/unbound-method -- used as a stack marker, never called
+const TRY_SPAWN: CapturedFrom = Scheduler.prototype.trySpawn
 
 function checkCancelReason(reason: unknown): asserts reason is CancelReason {
   if (typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) {

@@ -26,7 +26,7 @@ const OWN_DIRS = ['src/', 'dist/'].map((dir) => fileURLToPath(new URL(`../${dir}
 
 /** A function whose frame, and every frame inside it, a capture leaves out. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- it only serves as a stack marker
-type CapturedFrom = (...args: any[]) => unknown
+export type CapturedFrom = (...args: any[]) => unknown
 
 interface NameSites {
   count: number

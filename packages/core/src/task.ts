@@ -1,12 +1,17 @@
 import type { AsyncResource } from 'node:async_hooks'
 import { TaskAbortedError, type AbortReason } from './errors.js'
 import { PRIORITIES, type Priority } from './priority.js'
+import type { Release } from './given-up-set.js'
 import type { SiteRef } from './spawn-site.js'
 import type { ListNode } from './task-list.js'
 
 /** Live states. */
 export type LiveState = 'pending' | 'running' | 'aborting'
-/** Terminal states. A task that settles reaches exactly one, exactly once; one whose function never settles stays `aborting` (flagged `leaked`). */
+/**
+ * Terminal states. Every task reaches exactly one, exactly once: when its function settles, or, for a
+ * task given up on (aborted) whose function never settles, when it is released from the given-up set
+ * (see {@link TaskHandle.release}).
+ */
 export type Outcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'dropped'
 /** Every state a task can be in. */
 export type TaskState = LiveState | Outcome
@@ -56,6 +61,12 @@ export interface TaskHandle<T = unknown> {
   readonly abortReason: AbortReason | undefined
   /** Flagged once an abort went unanswered for `abortGrace`. */
   readonly leaked: boolean
+  /**
+   * Set when the task ended without its function settling: `evicted` from the given-up set to make
+   * room (its name's `maxGivenUpPerName`, or `maxGivenUp`, was reached), `expired` after
+   * `givenUpTtl`, or `closed` by `close()`. `undefined` for a task whose function settled or never ran.
+   */
+  readonly release: Release | undefined
   /** The `data` given to `spawn`: an opaque value for your own listeners. */
   readonly data: unknown
   /** `file:line` of the code that called `spawn`, formatted on first read; `undefined` when off. */
@@ -110,6 +121,12 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   error: unknown = undefined
   /** Set by close() when the drain gave up on this task. */
   abandoned = false
+  /** When it was aborted (given up on); NaN before. */
+  abortedAt = NaN
+  /** Why it ended without its function settling, if it did. */
+  release: Release | undefined = undefined
+  /** Its function settled after it was released (counted once). */
+  settledLate = false
 
   controller: AbortController | undefined = undefined
   /** Made when someone asks for `settled`. */
@@ -120,7 +137,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   next: ListNode | undefined = undefined
   /** Index in the running set while holding a slot, else -1. */
   slot = -1
-  /** When the timer must next look at this task: its deadline while running, the end of its abort grace while aborting. */
+  /** Its deadline while running (`Infinity` for none or once it stops running). */
   deadline = Infinity
 
   constructor(

@@ -59,14 +59,17 @@ describe('close', () => {
     assert.equal(report.clean, false)
     assert.equal(report.dropped, 2)
     assert.equal(report.aborted, 2)
+    assert.equal(report.givenUp, 0)
     assert.equal(report.unsettled, 1)
     assert.equal(stubborn.leaked, true)
+    assert.equal(stubborn.state, 'cancelled', 'the close ends what ignored the shutdown abort')
+    assert.equal(stubborn.release, 'closed')
     assert.deepEqual(
-      report.abandoned.map((g) => [g.name, g.count, g.dropped, g.aborted, g.unsettled, g.oldestAgeMs]),
+      report.abandoned.map((g) => [g.name, g.count, g.dropped, g.aborted, g.givenUp, g.unsettled, g.oldestAgeMs]),
       [
-        ['queued', 2, 2, 0, 0, 1_000],
-        ['cooperative', 1, 0, 1, 0, 1_000],
-        ['stubborn', 1, 0, 1, 1, 1_000],
+        ['queued', 2, 2, 0, 0, 0, 1_500],
+        ['cooperative', 1, 0, 1, 0, 0, 1_500],
+        ['stubborn', 1, 0, 1, 0, 1, 1_500],
       ],
     )
     for (const group of report.abandoned) assert.match(group.site!, /close\.test\.ts:\d+$/)

@@ -27,13 +27,17 @@ async function run(seed: number): Promise<void> {
     overflow: pick(['reject', 'drop-oldest', 'drop-lowest-priority'] as const),
     timeout: 50 + Math.floor(rnd() * 200),
     abortGrace: 20 + Math.floor(rnd() * 100),
+    maxGivenUpPerName: Math.floor(rnd() * 4),
+    maxGivenUp: Math.floor(rnd() * 8),
+    givenUpTtl: rnd() < 0.5 ? Infinity : 100 + Math.floor(rnd() * 400),
     agingInterval: 100,
   })
+  const { maxGivenUpPerName, maxGivenUp } = scheduler.summary().limits
   const settledEvents = new Map<string, number>()
   scheduler.subscribe({ settled: (task) => settledEvents.set(task.id, (settledEvents.get(task.id) ?? 0) + 1) })
   const handles: TaskHandle[] = []
   const releases: (() => void)[] = []
-  let maxSlots = 0
+  let maxRunning = 0
   let closing: Promise<unknown> | undefined
 
   for (let step = 0; step < 120; step++) {
@@ -78,7 +82,13 @@ async function run(seed: number): Promise<void> {
     }
     await flush(1)
     const { live } = scheduler.summary()
-    maxSlots = Math.max(maxSlots, live.running + live.aborting)
+    maxRunning = Math.max(maxRunning, live.running)
+    assert.ok(live.aborting <= maxGivenUp, `seed ${seed}: ${live.aborting} given up with maxGivenUp ${maxGivenUp}`)
+    for (const group of scheduler.groups()) {
+      if (group.state !== 'aborting') continue
+      const ofName = scheduler.groups().filter((g) => g.name === group.name && g.state === 'aborting').reduce((n, g) => n + g.count, 0)
+      assert.ok(ofName <= maxGivenUpPerName, `seed ${seed}: ${ofName} given-up ${group.name} with maxGivenUpPerName ${maxGivenUpPerName}`)
+    }
   }
   // Let everything finish: release every gate, run out every clock.
   for (const release of releases) release()
@@ -90,7 +100,7 @@ async function run(seed: number): Promise<void> {
   clock.advance(10_000)
   await closing
 
-  assert.ok(maxSlots <= concurrency, `seed ${seed}: ${maxSlots} slots used with concurrency ${concurrency}`)
+  assert.ok(maxRunning <= concurrency, `seed ${seed}: ${maxRunning} running with concurrency ${concurrency}`)
   assert.equal(scheduler.size, 0, `seed ${seed}: all tasks terminal`)
   const unique = [...new Set(handles)]
   const outcomes: Record<Outcome, number> = { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
@@ -106,7 +116,7 @@ async function run(seed: number): Promise<void> {
 }
 
 describe('randomized interleavings of spawn, cancel, timeout, settle and close', () => {
-  it('every task reaches exactly one terminal state, exactly once, and slots never overcommit (200 seeds)', async () => {
+  it('every task reaches exactly one terminal state, exactly once, and neither slots nor the given-up set overcommit (200 seeds)', async () => {
     for (let seed = 1; seed <= 200; seed++) await run(seed)
   })
 })
