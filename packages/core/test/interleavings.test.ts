@@ -17,6 +17,9 @@ function random(seed: number): () => number {
 
 const KINDS = ['value', 'throw', 'resolve-later', 'reject-later', 'honours-abort', 'ignores-abort'] as const
 
+/** What the seeds exercised, summed over all of them, so the checks below are known to have run. */
+const exercised = { givenUpSteps: 0, capReached: 0, outcomes: { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 } as Record<Outcome, number>, releases: new Set<string>() }
+
 async function run(seed: number): Promise<void> {
   const rnd = random(seed)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!
@@ -84,10 +87,14 @@ async function run(seed: number): Promise<void> {
     const { live } = scheduler.summary()
     maxRunning = Math.max(maxRunning, live.running)
     assert.ok(live.aborting <= maxGivenUp, `seed ${seed}: ${live.aborting} given up with maxGivenUp ${maxGivenUp}`)
+    const givenUpByName = new Map<string, number>()
     for (const group of scheduler.groups()) {
-      if (group.state !== 'aborting') continue
-      const ofName = scheduler.groups().filter((g) => g.name === group.name && g.state === 'aborting').reduce((n, g) => n + g.count, 0)
-      assert.ok(ofName <= maxGivenUpPerName, `seed ${seed}: ${ofName} given-up ${group.name} with maxGivenUpPerName ${maxGivenUpPerName}`)
+      if (group.state === 'aborting') givenUpByName.set(group.name, (givenUpByName.get(group.name) ?? 0) + group.count)
+    }
+    if (givenUpByName.size > 0) exercised.givenUpSteps++
+    for (const [name, count] of givenUpByName) {
+      assert.ok(count <= maxGivenUpPerName, `seed ${seed}: ${count} given-up ${name} with maxGivenUpPerName ${maxGivenUpPerName}`)
+      if (count === maxGivenUpPerName) exercised.capReached++
     }
   }
   // Let everything finish: release every gate, run out every clock.
@@ -109,6 +116,8 @@ async function run(seed: number): Promise<void> {
     const settlement = await handle.settled
     assert.equal(settlement.outcome, handle.state, `seed ${seed}: settlement matches the final state`)
     outcomes[settlement.outcome]++
+    exercised.outcomes[settlement.outcome]++
+    if (handle.release !== undefined) exercised.releases.add(handle.release)
   }
   const summary = scheduler.summary()
   assert.equal(summary.spawned, unique.length, `seed ${seed}`)
@@ -116,7 +125,12 @@ async function run(seed: number): Promise<void> {
 }
 
 describe('randomized interleavings of spawn, cancel, timeout, settle and close', () => {
-  it('every task reaches exactly one terminal state, exactly once, and neither slots nor the given-up set overcommit (200 seeds)', async () => {
+  it('every task reaches exactly one terminal state, exactly once, and neither slots nor the given-up set overcommit (200 seeds)', { timeout: 60_000 }, async () => {
     for (let seed = 1; seed <= 200; seed++) await run(seed)
+    // The seeds reached every case the checks above are about.
+    assert.ok(exercised.givenUpSteps > 0, 'some steps had given-up tasks')
+    assert.ok(exercised.capReached > 0, 'some name reached its given-up cap')
+    for (const [outcome, count] of Object.entries(exercised.outcomes)) assert.ok(count > 0, `some task ended ${outcome}`)
+    assert.deepEqual([...exercised.releases].sort(), ['closed', 'evicted', 'expired'])
   })
 })
