@@ -1,5 +1,6 @@
 import type { HistoryEntry, LiveState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
 import type { BackpressureState } from './backpressure.js'
+import { debugNotes } from './debug-notes.js'
 import type { EventLoopSnapshot } from './event-loop-monitor.js'
 import { activeResources, memorySnapshot, type MemorySnapshot } from './process-info.js'
 import type { TaskScheduler } from './task-scheduler.js'
@@ -36,7 +37,10 @@ export interface GroupRow {
   readonly route: string | null
   readonly site: string | null
   readonly count: number
+  /** Since the oldest task of the group was spawned, queue wait included. */
   readonly oldestAgeMs: number
+  /** Since the earliest start in the group; `null` for pending groups. */
+  readonly longestRunningMs: number | null
   readonly stuck: number
   readonly leaked: number
   readonly labels: Record<string, string> | null
@@ -45,6 +49,8 @@ export interface GroupRow {
 /** `GET /debug/tasks`: the one-screen view. */
 export interface GroupsReport {
   readonly view: 'groups'
+  /** What needs attention, in words (a queue that does not move and why, full given-up sets, leaks); empty when all is well. */
+  readonly notes: readonly string[]
   readonly summary: SchedulerSummary
   readonly eventLoop: EventLoopSnapshot
   /** Shedding, deferring and the effective concurrency; `null` with `backpressure: false`. */
@@ -64,7 +70,10 @@ export interface TaskRow {
   readonly name: string
   readonly state: LiveState
   readonly priority: TaskSnapshot['priority']
+  /** Since spawn, queue wait included. */
   readonly ageMs: number
+  /** Since it started; `null` while pending. */
+  readonly runningMs: number | null
   readonly sinceProgressMs: number | null
   readonly deadlineInMs: number | null
   readonly abortReason: TaskSnapshot['abortReason']
@@ -96,6 +105,8 @@ export interface HistoryRow {
   readonly endedAgoMs: number
   readonly error: string | null
   readonly leaked: boolean
+  /** Set when it ended without its function settling: `evicted`, `expired` or `closed`. */
+  readonly release: HistoryEntry['release']
   readonly requestId: string | number | boolean | null
   readonly route: string | null
   readonly site: string | null
@@ -117,16 +128,20 @@ export function groupsReport(scheduler: TaskScheduler, maxGroups: number): Group
       site: g.site === null ? null : clip(g.site),
       count: g.count,
       oldestAgeMs: Math.round(g.oldestAgeMs),
+      longestRunningMs: g.longestRunningMs === null ? null : Math.round(g.longestRunningMs),
       stuck: g.stuck,
       leaked: g.leaked,
       labels: clipRecord(g.labels),
     }),
   )
+  const summary = scheduler.summary()
+  const backpressure = scheduler.backpressure?.state() ?? null
   return {
     view: 'groups',
-    summary: scheduler.summary(),
+    notes: debugNotes(summary, all, backpressure),
+    summary,
     eventLoop: scheduler.eventLoop.snapshot(),
-    backpressure: scheduler.backpressure?.state() ?? null,
+    backpressure,
     memory: memorySnapshot(),
     handles: activeResources(),
     groups,
@@ -144,6 +159,7 @@ export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: 
         state: t.state,
         priority: t.priority,
         ageMs: Math.round(t.ageMs),
+        runningMs: t.runningMs === null ? null : Math.round(t.runningMs),
         sinceProgressMs: t.sinceProgressMs === null ? null : Math.round(t.sinceProgressMs),
         deadlineInMs: t.deadlineInMs === null ? null : Math.round(t.deadlineInMs),
         abortReason: t.abortReason,
@@ -174,6 +190,7 @@ export function historyReport(entries: readonly HistoryEntry[]): HistoryReport {
         endedAgoMs: Math.round(h.endedAgoMs),
         error: h.error,
         leaked: h.leaked,
+        release: h.release,
         requestId: h.meta?.['requestId'] ?? null,
         route: routeOf(h.labels),
         site: h.site === null ? null : clip(h.site),

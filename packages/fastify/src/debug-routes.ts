@@ -1,5 +1,5 @@
 import { InvalidOptionError, MAX_LIST_LIMIT, type LiveState } from '@fastify-tasks/core'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { ESSENTIAL_ROUTE } from './backpressure.js'
 import { bearerToken, loopbackOnly, type DebugGuard } from './debug-guard.js'
 import { groupsReport, historyReport, tasksReport } from './debug-report.js'
@@ -49,23 +49,53 @@ interface ListQuerystring {
   cursor?: string
 }
 
+/** A 400 in the shape of Fastify's own validation errors, naming the query parameter. */
+function badQuery(parameter: string, expected: string): Error {
+  return Object.assign(new Error(`querystring/${parameter} ${expected === '' ? 'is invalid' : `must be ${expected}`}`), {
+    statusCode: 400,
+    code: 'FST_ERR_VALIDATION',
+  })
+}
+
 /**
- * The scheduler re-checks every value; one that slipped past the schema (AJV coerces `1e309` to an
- * Infinity it then accepts as an integer) is the caller's mistake: 400 naming the parameter, not 500.
+ * The scheduler re-checks every value; one that slipped past the checks here is the caller's
+ * mistake: 400 naming the parameter (`list(query.limit)`, `history(limit)` → `limit`), not 500.
  */
 function asBadRequest<T>(run: () => T): T {
   try {
     return run()
   } catch (error) {
     if (error instanceof InvalidOptionError) {
-      const parameter = /query\.(\w+)/.exec(error.option)?.[1] ?? error.option
-      throw Object.assign(new Error(`querystring/${parameter} ${error.expected ? `must be ${error.expected}` : 'is invalid'}`), {
-        statusCode: 400,
-        code: 'FST_ERR_VALIDATION',
-      })
+      const parameter = /(?:\.|\()(\w+)\)$/.exec(error.option)?.[1] ?? error.option
+      throw badQuery(parameter, error.expected)
     }
     throw error
   }
+}
+
+/** The numeric query parameters, every view: integers in [min, max]. */
+const NUMERIC_QUERY = {
+  olderThan: { min: 0, max: 1e12 },
+  limit: { min: 1, max: MAX_LIST_LIMIT },
+} as const
+
+/**
+ * Checks the numeric parameters as the client wrote them, before the schema coerces them: AJV turns
+ * `Infinity`, `1e309`, `0x10`, ` 5` and `+5` into numbers, and lets a non-finite one past `integer`,
+ * `minimum` and `maximum`. Only plain decimal digits are accepted (at most 15), within the range.
+ */
+function checkNumericQuery(query: Record<string, unknown>): void {
+  for (const [parameter, { min, max }] of Object.entries(NUMERIC_QUERY)) {
+    const raw = query[parameter]
+    if (raw === undefined) continue
+    const value = typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : typeof raw === 'number' && Number.isInteger(raw) ? raw : NaN
+    if (!(value >= min && value <= max)) throw badQuery(parameter, `an integer from ${min} to ${max}, in decimal digits`)
+  }
+}
+
+/** `preValidation` of `GET {path}`. */
+async function numericQuery(request: FastifyRequest): Promise<void> {
+  checkNumericQuery(request.query as Record<string, unknown>)
 }
 
 const querystring = {
@@ -119,7 +149,7 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
     await guard(request, reply)
   })
 
-  fastify.get<{ Querystring: ListQuerystring }>(options.path, { schema: { querystring }, config: { ...ESSENTIAL_ROUTE } }, async (request, reply) => {
+  fastify.get<{ Querystring: ListQuerystring }>(options.path, { schema: { querystring }, preValidation: numericQuery, config: { ...ESSENTIAL_ROUTE } }, async (request, reply) => {
     const q = request.query
     const text = q.format === 'text'
     void reply.header('cache-control', 'no-store')
@@ -143,7 +173,7 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
         return text ? tasksText(report) : report
       }
       case 'history': {
-        const report = historyReport(scheduler.history(q.limit ?? 100))
+        const report = historyReport(asBadRequest(() => scheduler.history(q.limit ?? 100)))
         return text ? historyText(report) : report
       }
     }

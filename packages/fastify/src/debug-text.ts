@@ -10,12 +10,15 @@ export function groupsText(report: GroupsReport): string {
     .map(([type, count]) => `${printable(type, 40)} ${count}`)
     .join(' · ')
   const lines = [
+    ...report.notes.map((note) => `attention: ${note}`),
     `tasks: ${s.live.total} live (pending ${s.live.pending}, running ${s.live.running}, aborting ${s.live.aborting})` +
       ` · stuck ${s.stuck} · leaked ${s.leaked.live} · concurrency ${s.limits.concurrency} · queue ${s.live.pending}/${s.limits.maxQueue}` +
+      ` · given up ${s.givenUp.live}/${s.limits.maxGivenUpPerName} per name` +
       (s.closing ? ' · CLOSING' : ''),
     `since start: spawned ${s.spawned} · completed ${s.outcomes.completed} · failed ${s.outcomes.failed}` +
       ` · timed out ${s.outcomes.timed_out} · cancelled ${s.outcomes.cancelled} · dropped ${s.outcomes.dropped}` +
-      ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing}`,
+      ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing}` +
+      ` · released unsettled ${s.givenUp.evicted + s.givenUp.expired + s.givenUp.closed} (settled late ${s.givenUp.late})`,
     `event loop: delay p50 ${e.delayMs.p50}ms p99 ${e.delayMs.p99}ms max ${e.delayMs.max}ms · utilization ${percent(e.utilization)}` +
       ` · overloaded ${e.overloaded ? `YES (${e.overloadSignal ?? '?'})` : 'no'}`,
     ...(report.backpressure === null
@@ -36,7 +39,8 @@ export function groupsText(report: GroupsReport): string {
         [
           { header: 'COUNT', value: (g) => g.count, right: true },
           { header: 'STATE', value: (g) => g.state },
-          { header: 'OLDEST', value: (g) => duration(g.oldestAgeMs), right: true },
+          { header: 'SPAWNED AGO', value: (g) => duration(g.oldestAgeMs), right: true },
+          { header: 'RUNNING FOR', value: (g) => duration(g.longestRunningMs), right: true },
           { header: 'STUCK', value: (g) => g.stuck, right: true },
           { header: 'LEAKED', value: (g) => g.leaked, right: true },
           { header: 'TASK', value: (g) => g.name, max: 40 },
@@ -48,6 +52,9 @@ export function groupsText(report: GroupsReport): string {
     )
   }
   if (report.groupsOmitted > 0) lines.push(`… and ${report.groupsOmitted} smaller groups`)
+  if (report.groups.length > 0) {
+    lines.push('', 'SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start (- while pending)')
+  }
   return `${lines.join('\n')}\n`
 }
 
@@ -58,9 +65,10 @@ export function tasksText(report: TasksReport): string {
       { header: 'ID', value: (t) => t.id, right: true },
       { header: 'STATE', value: (t) => t.state },
       { header: 'PRIO', value: (t) => t.priority },
-      { header: 'AGE', value: (t) => duration(t.ageMs), right: true },
-      { header: 'IDLE', value: (t) => duration(t.sinceProgressMs), right: true },
-      { header: 'DEADLINE', value: (t) => duration(t.deadlineInMs), right: true },
+      { header: 'SPAWNED AGO', value: (t) => duration(t.ageMs), right: true },
+      { header: 'RUNNING FOR', value: (t) => duration(t.runningMs), right: true },
+      { header: 'NO PROGRESS', value: (t) => duration(t.sinceProgressMs), right: true },
+      { header: 'DEADLINE IN', value: (t) => duration(t.deadlineInMs), right: true },
       { header: 'ABORT', value: (t) => t.abortReason },
       { header: 'FLAGS', value: (t) => [t.stuck ? 'stuck' : '', t.leaked ? 'leaked' : ''].filter(Boolean).join(',') || '-' },
       { header: 'TASK', value: (t) => t.name, max: 40 },
@@ -84,6 +92,7 @@ export function historyText(report: HistoryReport): string {
       { header: 'BY', value: (h) => h.reason },
       { header: 'DURATION', value: (h) => duration(h.durationMs), right: true },
       { header: 'ENDED', value: (h) => `${duration(h.endedAgoMs)} ago`, right: true },
+      { header: 'RELEASED', value: (h) => h.release },
       { header: 'TASK', value: (h) => h.name, max: 40 },
       { header: 'ROUTE', value: (h) => h.route, max: 40 },
       { header: 'ERROR', value: (h) => h.error, max: 80 },

@@ -19,6 +19,7 @@ export async function drainOnClose(scheduler: TaskScheduler, log: FastifyBaseLog
         oldestAgeMs: Math.round(group.oldestAgeMs),
         dropped: group.dropped,
         aborted: group.aborted,
+        givenUp: group.givenUp,
         unsettled: group.unsettled,
       },
       'background tasks abandoned at shutdown',
@@ -31,6 +32,7 @@ export async function drainOnClose(scheduler: TaskScheduler, log: FastifyBaseLog
     finished: report.finished,
     dropped: report.dropped,
     aborted: report.aborted,
+    givenUp: report.givenUp,
     unsettled: report.unsettled,
   }
   if (report.clean) log.info(summary, 'background tasks drained')

@@ -1,27 +1,54 @@
 import type { Registry } from 'prom-client'
 
-/** One labelled series of a {@link FastHistogram}: observe into it directly on hot paths. */
+/** The reset count of a {@link FastHistogram}, shared with its series. */
+interface Generation {
+  current: number
+}
+
+/**
+ * One labelled series of a {@link FastHistogram}: observe into it directly on hot paths. A series
+ * stays valid across a reset of its histogram: it belongs to the generation it was last zeroed in,
+ * and its first observation after a reset zeroes it again, so callers may keep it for good.
+ */
 export class HistogramSeries {
   readonly labels: Readonly<Record<string, string>>
   readonly #bounds: readonly number[]
+  readonly #histogram: Generation
+  #generation: number
   /** counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot is above every bound. */
   readonly counts: Float64Array
   sum = 0
   count = 0
 
-  constructor(labels: Readonly<Record<string, string>>, bounds: readonly number[]) {
+  constructor(labels: Readonly<Record<string, string>>, bounds: readonly number[], generation: Generation) {
     this.labels = labels
     this.#bounds = bounds
+    this.#histogram = generation
+    this.#generation = generation.current
     this.counts = new Float64Array(bounds.length + 1)
   }
 
+  /** False once its histogram was reset, until it is observed (or looked up) again. */
+  get current(): boolean {
+    return this.#generation === this.#histogram.current
+  }
+
   observe(value: number): void {
+    if (this.#generation !== this.#histogram.current) this.restart()
     const bounds = this.#bounds
     let i = 0
     while (i < bounds.length && value > bounds[i]!) i++
     this.counts[i]!++
     this.sum += value
     this.count++
+  }
+
+  /** Zeroes the series and makes it part of its histogram's current generation. */
+  restart(): void {
+    this.counts.fill(0)
+    this.sum = 0
+    this.count = 0
+    this.#generation = this.#histogram.current
   }
 }
 
@@ -40,6 +67,11 @@ interface MetricData {
  * of its label values and an observation is a bucket search and three additions. It registers in a
  * prom-client `Registry` like prom-client's own metrics (same `get()` contract), so the exposition,
  * escaping and content type are prom-client's.
+ *
+ * A reset (prom-client's `registry.resetMetrics()`, or `reset()`) does not drop the series objects
+ * callers hold: it starts a new generation, and a series shows in the exposition again once it is
+ * observed in it. The map of series is therefore never pruned; it is bounded by the label values
+ * callers use (task names are capped, routes come from the route table).
  */
 export class FastHistogram {
   readonly name: string
@@ -49,6 +81,7 @@ export class FastHistogram {
   readonly labelNames: readonly string[]
   readonly #bounds: readonly number[]
   readonly #series = new Map<string, HistogramSeries>()
+  readonly #generation: Generation = { current: 0 }
 
   constructor(options: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[]; registry: Registry }) {
     this.name = options.name
@@ -59,28 +92,36 @@ export class FastHistogram {
     options.registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0])
   }
 
-  /** The series for these label values (one string per label name, in order), made on first use. */
+  /**
+   * The series for these label values (one string per label name, in order), made on first use;
+   * the same object every time, across resets too.
+   */
   series(values: readonly string[]): HistogramSeries {
     const key = values.length === 1 ? values[0]! : values.join('\u0000')
     let series = this.#series.get(key)
     if (series === undefined) {
       const labels: Record<string, string> = {}
       this.labelNames.forEach((name, i) => (labels[name] = values[i]!))
-      series = new HistogramSeries(labels, this.#bounds)
+      series = new HistogramSeries(labels, this.#bounds, this.#generation)
       this.#series.set(key, series)
+    } else if (!series.current) {
+      series.restart()
     }
     return series
   }
 
-  /** Number of labelled series. */
+  /** Number of labelled series in the exposition (those made or observed since the last reset). */
   get size(): number {
-    return this.#series.size
+    let size = 0
+    for (const series of this.#series.values()) if (series.current) size++
+    return size
   }
 
   get(): Promise<MetricData> {
     const values: MetricData['values'] = []
     const bucket = `${this.name}_bucket`
     for (const series of this.#series.values()) {
+      if (!series.current) continue
       let cumulative = 0
       this.#bounds.forEach((bound, i) => {
         cumulative += series.counts[i]!
@@ -93,8 +134,11 @@ export class FastHistogram {
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values })
   }
 
-  /** Forgets every series (prom-client's `registry.resetMetrics()` calls it). */
+  /**
+   * Forgets every observation and hides every series until it is observed again (prom-client's
+   * `registry.resetMetrics()` calls it). Series objects stay valid: each zeroes itself on first use.
+   */
   reset(): void {
-    this.#series.clear()
+    this.#generation.current++
   }
 }

@@ -1,7 +1,8 @@
-import { InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
+import { DEFAULTS, InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
 import type { BackpressureOptions } from './backpressure.js'
 import type { DebugRoutesOptions } from './debug-routes.js'
 import type { EventLoopOptions } from './event-loop-monitor.js'
+import { unknownKeyError } from './known-keys.js'
 import type { MetricsOptions } from './task-metrics.js'
 
 /** Options of the fastify-tasks plugin: every scheduler option, plus the plugin's own. */
@@ -12,6 +13,14 @@ export interface FastifyTasksOptions extends SchedulerOptions {
    * @default 10_000
    */
   drainTimeout?: number
+  /**
+   * Milliseconds over which the plugin's log lines about tasks are rate-limited, per task name and
+   * kind (failed, deadline exceeded, leaked, released, refused): the first line of each interval is
+   * written in full (with the error's stack), the others are counted into one summary line with a
+   * `suppressed` count at the end of the interval. `0` writes every line.
+   * @default 10_000
+   */
+  logInterval?: number
   /**
    * The `/debug/tasks` routes (see `debugRoutes`): their options, or `false` to leave them out (then
    * register `debugRoutes` yourself, under a prefix or behind your own hooks).
@@ -34,9 +43,29 @@ export interface FastifyTasksOptions extends SchedulerOptions {
 }
 
 export const DEFAULT_DRAIN_TIMEOUT = 10_000
+export const DEFAULT_LOG_INTERVAL = 10_000
 
 /** Keys Fastify itself accepts in `register` options; they are not ours to validate. */
 const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+/** The scheduler's options that have no default (the others are the keys of its `DEFAULTS`). */
+const SCHEDULER_KEYS_WITHOUT_DEFAULT = ['siteIgnore', 'admission', 'startGate', 'clock', 'onListenerError'] as const satisfies readonly (keyof SchedulerOptions)[]
+/**
+ * The scheduler's options, passed on to it. Listed here so that an unknown key is refused with the
+ * plugin's options listed too. An option the scheduler gains with a default is picked up from
+ * `DEFAULTS`; one without a default makes the check below fail to compile until it is added above.
+ */
+const SCHEDULER_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...SCHEDULER_KEYS_WITHOUT_DEFAULT]
+type UnlistedSchedulerKey = Exclude<keyof SchedulerOptions, keyof typeof DEFAULTS | (typeof SCHEDULER_KEYS_WITHOUT_DEFAULT)[number]>
+const _everySchedulerKeyListed: [UnlistedSchedulerKey] extends [never] ? true : UnlistedSchedulerKey = true
+
+/** The plugin's own options, next to the scheduler's. */
+const PLUGIN_KEYS = ['drainTimeout', 'logInterval', 'debug', 'eventLoop', 'metrics', 'backpressure'] as const satisfies readonly (keyof FastifyTasksOptions)[]
+
+/** Every top-level option, as listed in the error for an unknown one. */
+const KNOWN_OPTIONS: readonly string[] = [...SCHEDULER_KEYS, ...PLUGIN_KEYS]
+const SCHEDULER_KEY_SET = new Set<string>(SCHEDULER_KEYS)
+const ACCEPTED_KEYS = new Set<string>([...KNOWN_OPTIONS, ...REGISTER_KEYS])
 
 export function checkDrainTimeout(option: string, value: unknown): number {
   if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value
@@ -47,6 +76,7 @@ export function checkDrainTimeout(option: string, value: unknown): number {
 export interface SplitOptions {
   scheduler: SchedulerOptions
   drainTimeout: number
+  logInterval: number
   debug: DebugRoutesOptions | false
   eventLoop: EventLoopOptions
   metrics: MetricsOptions | false
@@ -55,19 +85,28 @@ export interface SplitOptions {
 
 /** Splits plugin options into the scheduler's and the plugin's own, validating the latter. */
 export function splitOptions(options: unknown): SplitOptions {
-  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, debug: {}, eventLoop: {}, metrics: {}, backpressure: {} }
+  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, logInterval: DEFAULT_LOG_INTERVAL, debug: {}, eventLoop: {}, metrics: {}, backpressure: {} }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError('options', 'an object', options)
   }
   const scheduler: Record<string, unknown> = {}
   let drainTimeout = DEFAULT_DRAIN_TIMEOUT
+  let logInterval = DEFAULT_LOG_INTERVAL
   let debug: DebugRoutesOptions | false = {}
   let eventLoop: EventLoopOptions = {}
   let metrics: MetricsOptions | false = {}
   let backpressure: BackpressureOptions | false = {}
   for (const [key, value] of Object.entries(options)) {
+    // Before the scheduler sees it: its own error would list only its keys, never the plugin's.
+    if (!ACCEPTED_KEYS.has(key)) throw unknownKeyError('options', key, value, KNOWN_OPTIONS)
     if (value === undefined) continue
     if (key === 'drainTimeout') drainTimeout = checkDrainTimeout('drainTimeout', value)
+    else if (key === 'logInterval') {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2_147_483_647) {
+        throw new InvalidOptionError('logInterval', 'milliseconds as a finite number from 0 to 2147483647', value)
+      }
+      logInterval = value
+    }
     else if (key === 'debug') {
       if (value !== false && (typeof value !== 'object' || value === null)) {
         throw new InvalidOptionError('debug', 'an object of debug route options, or false', value)
@@ -86,7 +125,7 @@ export function splitOptions(options: unknown): SplitOptions {
         throw new InvalidOptionError('backpressure', 'an object of backpressure options, or false', value)
       }
       backpressure = value as BackpressureOptions | false
-    } else if (!REGISTER_KEYS.has(key)) scheduler[key] = value
+    } else if (SCHEDULER_KEY_SET.has(key)) scheduler[key] = value
   }
-  return { scheduler, drainTimeout, debug, eventLoop, metrics, backpressure }
+  return { scheduler, drainTimeout, logInterval, debug, eventLoop, metrics, backpressure }
 }

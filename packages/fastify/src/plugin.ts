@@ -57,7 +57,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof TaskScheduler
     throw ours ? new AlreadyRegisteredError() : new DecoratorTakenError()
   }
-  const { scheduler: schedulerOptions, drainTimeout, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
+  const { scheduler: schedulerOptions, drainTimeout, logInterval, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
   const metricsConfig = metricsOptions === false ? undefined : resolveMetricsOptions(metricsOptions)
   const eventLoop = new EventLoopMonitor(eventLoopOptions)
   const backpressure = backpressureOptions === false ? undefined : new Backpressure(eventLoop, backpressureOptions)
@@ -73,7 +73,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     eventLoop,
   )
   const labels = new RouteLabelCache()
-  const stopLogging = logTaskProblems(scheduler, fastify.log)
+  const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval)
   const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, metricsConfig)
   scheduler.metrics = metrics
   scheduler.backpressure = backpressure

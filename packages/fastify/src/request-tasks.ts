@@ -47,9 +47,28 @@ export class RequestTasks {
 
   /**
    * Spawns a background task for this request. Throws an `AdmissionError` (HTTP 503 with
-   * `Retry-After` if it escapes the handler) when the task is refused.
+   * `Retry-After` if it escapes the handler) when the task is refused. For work the response does
+   * not depend on, prefer {@link RequestTasks.trySpawn}: a refusal then never fails the request.
    */
   spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
+    return this.#spawn(name, fn, options, true)!
+  }
+
+  /**
+   * Best-effort spawning: like {@link RequestTasks.spawn}, but a refused task (queue full,
+   * overloaded, closing) returns `undefined` and the request goes on. The refusal is counted in
+   * `fastify_tasks_rejected_total{task,reason}` and logged through `request.log` at most once per
+   * `logInterval` per task name and reason. Bad arguments still throw: they are bugs, not load.
+   *
+   * ```ts
+   * request.tasks.trySpawn('touch-last-seen', () => db.touch(user.id), { timeout: 2_000, priority: 'low' })
+   * ```
+   */
+  trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined {
+    return this.#spawn(name, fn, options, false)
+  }
+
+  #spawn<T>(name: string, fn: FastifyTaskFunction<T>, options: FastifySpawnOptions | undefined, orThrow: boolean): TaskHandle<T> | undefined {
     const request = this.#request
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE
     const routeLabels = this.#labels.get(request.method, route)
@@ -57,14 +76,20 @@ export class RequestTasks {
     const log = request.log
     if (options === undefined) {
       // The common case, without a single copy.
-      return this.#scheduler.spawnWithLog(log, name, fn, { labels: routeLabels, meta, data: log })
+      return this.#scheduler.spawnWithLog(log, name, fn, { labels: routeLabels, meta, data: log }, orThrow)
     }
     checkSpawnOptions(options)
-    return this.#scheduler.spawnWithLog(log, name, fn, {
-      ...options,
-      labels: options.labels === undefined ? routeLabels : { ...routeLabels, ...options.labels },
-      meta: options.meta === undefined ? meta : { ...meta, ...options.meta },
-      data: log,
-    })
+    return this.#scheduler.spawnWithLog(
+      log,
+      name,
+      fn,
+      {
+        ...options,
+        labels: options.labels === undefined ? routeLabels : { ...routeLabels, ...options.labels },
+        meta: options.meta === undefined ? meta : { ...meta, ...options.meta },
+        data: log,
+      },
+      orThrow,
+    )
   }
 }

@@ -1,4 +1,4 @@
-import type { CloseReport, Outcome, RejectReason } from '@fastify-tasks/core'
+import type { CloseReport, Outcome, RejectReason, Release } from '@fastify-tasks/core'
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
@@ -57,18 +57,22 @@ export const DEFAULT_HTTP_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1
 
 const OUTCOMES: readonly Outcome[] = ['completed', 'failed', 'cancelled', 'timed_out', 'dropped']
 const REJECT_REASONS: readonly RejectReason[] = ['queue_full', 'overloaded', 'closing']
+const RELEASES: readonly Release[] = ['evicted', 'expired', 'closed']
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 
 /**
  * Counts of one task name since the last scrape (flushed into the counters at scrape time), and its
- * histogram series, looked up once per name.
+ * histogram series, looked up once per name (a series stays valid across a reset of its histogram).
  */
 class PendingCounts {
   spawned = 0
   leaked = 0
   abandoned = 0
+  late = 0
   readonly finished = [0, 0, 0, 0, 0]
   readonly rejected = [0, 0, 0]
+  /** Given-up tasks released without settling, by {@link RELEASES} index. */
+  readonly released = [0, 0, 0]
   readonly queueWait: HistogramSeries
   /** By outcome index, made on first use. */
   readonly duration: (HistogramSeries | undefined)[] = [undefined, undefined, undefined, undefined, undefined]
@@ -189,8 +193,10 @@ export class TaskMetrics {
         counts.spawned = 0
         counts.leaked = 0
         counts.abandoned = 0
+        counts.late = 0
         counts.finished.fill(0)
         counts.rejected.fill(0)
+        counts.released.fill(0)
       }
     }
 
@@ -202,12 +208,31 @@ export class TaskMetrics {
     const finished = register(`${p}finished_total`, () => new Counter({ name: `${p}finished_total`, help: 'Tasks that reached a terminal state, by task name and outcome (completed, failed, cancelled, timed_out, dropped).', labelNames: ['task', 'outcome'], registers, ...collect }))
     const leaked = register(`${p}leaked_total`, () => new Counter({ name: `${p}leaked_total`, help: 'Tasks flagged leaked: still unsettled abortGrace after their abort.', labelNames: ['task'], registers, ...collect }))
     const abandoned = register(`${p}abandoned_total`, () => new Counter({ name: `${p}abandoned_total`, help: 'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.', labelNames: ['task'], registers, ...collect }))
+    const released = register(`${p}released_total`, () => new Counter({ name: `${p}released_total`, help: 'Given-up tasks (aborted, function never settled) released from tracking, by task name and release (evicted: the given-up cap was reached; expired: givenUpTtl; closed: at close).', labelNames: ['task', 'release'], registers, ...collect }))
+    const late = register(`${p}late_settled_total`, () => new Counter({ name: `${p}late_settled_total`, help: 'Functions of released tasks that settled after all (counted, otherwise ignored), by task name.', labelNames: ['task'], registers, ...collect }))
+    // A reset (registry.resetMetrics(), or the counter's own) also drops its counts not yet flushed.
+    const dropPendingOnReset = (counter: Counter<string>, drop: (counts: PendingCounts) => void): void => {
+      const reset = counter.reset.bind(counter)
+      counter.reset = (): void => {
+        for (const counts of pending.values()) drop(counts)
+        reset()
+      }
+    }
+    dropPendingOnReset(spawned, (c) => (c.spawned = 0))
+    dropPendingOnReset(rejected, (c) => c.rejected.fill(0))
+    dropPendingOnReset(finished, (c) => c.finished.fill(0))
+    dropPendingOnReset(leaked, (c) => (c.leaked = 0))
+    dropPendingOnReset(abandoned, (c) => (c.abandoned = 0))
+    dropPendingOnReset(released, (c) => c.released.fill(0))
+    dropPendingOnReset(late, (c) => (c.late = 0))
     function flushAll(): void {
       flush(spawned, (c) => [[{}, c.spawned]])
       flush(rejected, (c) => REJECT_REASONS.map((reason, i) => [{ reason }, c.rejected[i]!]))
       flush(finished, (c) => OUTCOMES.map((outcome, i) => [{ outcome }, c.finished[i]!]))
       flush(leaked, (c) => [[{}, c.leaked]])
       flush(abandoned, (c) => [[{}, c.abandoned]])
+      flush(released, (c) => RELEASES.map((release, i) => [{ release }, c.released[i]!]))
+      flush(late, (c) => [[{}, c.late]])
       afterFlush()
     }
 
@@ -224,7 +249,7 @@ export class TaskMetrics {
     }
     register(`${p}live`, () => new Gauge({
       name: `${p}live`,
-      help: 'Live tasks by state (pending, running, aborting).',
+      help: 'Live tasks by state (pending, running, aborting). Only running tasks hold a concurrency slot; aborting ones were given up on and are tracked until they settle.',
       labelNames: ['state'],
       registers,
       collect() {
@@ -243,23 +268,30 @@ export class TaskMetrics {
     })
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
     gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (scheduler.eventLoop.snapshot().overloaded ? 1 : 0))
+    // These two follow running totals kept elsewhere: each scrape adds what grew since the last one,
+    // so after a reset they count from the reset on, like the others.
+    const reportedTrips = new Map<string, number>()
     register(`${p}overload_trips_total`, () => new Counter({
       name: `${p}overload_trips_total`,
       help: 'Times the overload detector tripped, by signal (eventLoopBlocked, eventLoopDelay, eventLoopUtilization).',
       labelNames: ['signal'],
       registers,
       collect() {
-        this.reset()
-        for (const [signal, count] of Object.entries(scheduler.eventLoop.snapshot().trips)) this.inc({ signal }, count)
+        for (const [signal, count] of Object.entries(scheduler.eventLoop.snapshot().trips)) {
+          this.inc({ signal }, Math.max(0, count - (reportedTrips.get(signal) ?? 0)))
+          reportedTrips.set(signal, count)
+        }
       },
     }))
+    let reportedDeferred = 0
     register(`${p}deferred_total`, () => new Counter({
       name: `${p}deferred_total`,
       help: 'Spawns deferred (queued until the overload passed) by the backpressure.',
       registers,
       collect() {
-        this.reset()
-        this.inc(scheduler.summary().deferred)
+        const deferred = scheduler.summary().deferred
+        this.inc(Math.max(0, deferred - reportedDeferred))
+        reportedDeferred = deferred
       },
     }))
     gauge('concurrency_max', 'The configured concurrency: the ceiling adaptive concurrency grows back to.', () => scheduler.backpressure?.state().concurrency.max ?? scheduler.concurrency)
@@ -315,6 +347,10 @@ export class TaskMetrics {
           const series = (counts.duration[index] ??= this.#duration.series([this.#names.label(task.name), settlement.outcome]))
           series.observe(durationMs / 1000)
         }
+        if (task.release !== undefined) counts.released[RELEASES.indexOf(task.release)]!++
+      },
+      late: (task) => {
+        this.#counts(task.name).late++
       },
       leaked: (task) => {
         this.#counts(task.name).leaked++

@@ -1,4 +1,4 @@
-import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskHandle } from '@fastify-tasks/core'
+import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskContext, type TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Backpressure } from './backpressure.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
@@ -46,16 +46,28 @@ export class TaskScheduler extends Scheduler {
   /** Spawns a task outside any request. Its `log` is a child of `app.log`. */
   override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
     checkSpawnOptions(options)
-    return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log })
+    return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, true)!
+  }
+
+  /**
+   * Best-effort spawning outside any request: like {@link TaskScheduler.spawn}, but a refused task
+   * returns `undefined` instead of throwing (counted in `fastify_tasks_rejected_total`, logged at
+   * most once per `logInterval` per task name and reason). Bad arguments still throw.
+   */
+  override trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined {
+    checkSpawnOptions(options)
+    return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, false)
   }
 
   /**
    * @internal Spawns with `options.data` (a logger) as the parent of the task's logger. The caller
    * has checked `options` with {@link checkSpawnOptions} and built it afresh (it is not copied).
+   * With `orThrow` false, a refusal returns `undefined` (`trySpawn`).
    */
-  spawnWithLog<T>(log: FastifyBaseLogger, name: string, fn: FastifyTaskFunction<T>, options: SpawnOptions): TaskHandle<T> {
+  spawnWithLog<T>(log: FastifyBaseLogger, name: string, fn: FastifyTaskFunction<T>, options: SpawnOptions, orThrow: boolean): TaskHandle<T> | undefined {
     if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
-    return super.spawn(name, (context) => fn(new LoggingTaskContext(context, log)), options)
+    const run = (context: TaskContext): T | PromiseLike<T> => fn(new LoggingTaskContext(context, log))
+    return orThrow ? super.spawn(name, run, options) : super.trySpawn(name, run, options)
   }
 }
 

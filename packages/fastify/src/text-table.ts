@@ -1,11 +1,22 @@
-/** Characters that would break a terminal line: C0/C1 controls, DEL, line and paragraph separators. */
+/**
+ * Characters that would break a terminal line or disguise one: C0/C1 controls, DEL, line and
+ * paragraph separators, and the invisible format characters (Unicode category Cf: bidirectional
+ * overrides and isolates, zero-width spaces and joiners, the byte-order mark, the soft hyphen…),
+ * with which a name could reorder or hide what an operator reads.
+ */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}]/gu
 
-/** One line of text, safe for a terminal: controls escaped, at most `max` characters. */
+/** `\u202e`, or `\u{e0001}` beyond the Basic Multilingual Plane. */
+function escapeCodePoint(c: string): string {
+  const code = c.codePointAt(0)!.toString(16)
+  return code.length > 4 ? `\\u{${code}}` : `\\u${code.padStart(4, '0')}`
+}
+
+/** One line of text, safe for a terminal: controls and format characters escaped, at most `max` characters. */
 export function printable(value: string | number | boolean | null | undefined, max = 80): string {
   const text = (value === null || value === undefined ? '-' : String(value)).replace(UNPRINTABLE, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : escapeCodePoint(c),
   )
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }

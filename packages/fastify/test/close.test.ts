@@ -98,13 +98,14 @@ describe('close sequence', () => {
     assert.deepEqual(byName('quick'), ['completed', 'completed'])
     assert.deepEqual(byName('slow-report'), ['cancelled', 'cancelled'])
     assert.ok(handles.filter((h) => h.name === 'slow-report').every((h) => h.abortReason === 'shutdown'))
-    assert.deepEqual(byName('ignores-abort'), ['aborting', 'aborting'])
+    assert.deepEqual(byName('ignores-abort'), ['cancelled', 'cancelled'], 'ended by the close after abortGrace')
+    assert.ok(handles.filter((h) => h.name === 'ignores-abort').every((h) => h.release === 'closed'))
     const abandoned = logs.filter((l) => l.msg === 'background tasks abandoned at shutdown')
     assert.deepEqual(
-      abandoned.map((l) => [l['task'], l['count'], l['aborted'], l['unsettled'], typeof l['site'], l['oldestAgeMs']]),
+      abandoned.map((l) => [l['task'], l['count'], l['aborted'], l['givenUp'], l['unsettled'], typeof l['site'], l['oldestAgeMs']]),
       [
-        ['ignores-abort', 2, 2, 2, 'string', 1_000],
-        ['slow-report', 2, 2, 0, 'string', 1_000],
+        ['ignores-abort', 2, 2, 0, 2, 'string', 1_100],
+        ['slow-report', 2, 2, 0, 0, 'string', 1_100],
       ],
     )
     const summary = logs.find((l) => l.msg.startsWith('background tasks drained'))!

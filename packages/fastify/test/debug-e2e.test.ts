@@ -38,7 +38,7 @@ describe('finding a leak with one request (real server, real HTTP client)', () =
 
       const text = await (await fetch(`${address}/debug/tasks?format=text`)).text()
       const row = text.split('\n').find((line) => line.includes('sync-partner'))!
-      assert.match(row, new RegExp(`^\\s*${N}\\s+running\\s+\\S+\\s+0\\s+0\\s+sync-partner\\s+GET /orders/:id/sync\\s+\\S*debug-e2e\\.test\\.ts:\\d+$`))
+      assert.match(row, new RegExp(`^\\s*${N}\\s+running\\s+\\S+\\s+\\S+\\s+0\\s+0\\s+sync-partner\\s+GET /orders/:id/sync\\s+\\S*debug-e2e\\.test\\.ts:\\d+$`))
 
       const cancel = await fetch(`${address}/debug/tasks?name=sync-partner`, { method: 'DELETE' })
       assert.deepEqual(await cancel.json(), { cancelled: N, name: 'sync-partner' })

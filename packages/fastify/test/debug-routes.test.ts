@@ -110,12 +110,13 @@ describe('GET /debug/tasks', () => {
     const text = response.body
     assert.match(text, /^tasks: 2 live \(pending 0, running 2, aborting 0\)/)
     assert.match(text, /event loop: delay p50 /)
-    assert.match(text, /COUNT\s+STATE\s+OLDEST\s+STUCK\s+LEAKED\s+TASK\s+ROUTE\s+SITE/)
-    assert.match(text, /\n\s+1\s+running\s+\S+\s+0\s+0\s+call-hung-partner\s+GET \/leak\s+\S*debug-routes\.test\.ts:\d+/)
+    assert.match(text, /COUNT\s+STATE\s+SPAWNED AGO\s+RUNNING FOR\s+STUCK\s+LEAKED\s+TASK\s+ROUTE\s+SITE/)
+    assert.match(text, /\n\s+1\s+running\s+\S+\s+\S+\s+0\s+0\s+call-hung-partner\s+GET \/leak\s+\S*debug-routes\.test\.ts:\d+/)
+    assert.match(text, /SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start/)
     assert.ok(text.includes('evil\\nname\\u001b[31m'), 'control characters are escaped')
     assert.ok(!text.includes('\u001b'), 'no raw escape character reaches the terminal')
     const tasks = (await app.inject('/debug/tasks?view=tasks&format=text')).body
-    assert.match(tasks.split('\n')[0]!, /^ID\s+STATE\s+PRIO\s+AGE\s+IDLE\s+DEADLINE\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/)
+    assert.match(tasks.split('\n')[0]!, /^ID\s+STATE\s+PRIO\s+SPAWNED AGO\s+RUNNING FOR\s+NO PROGRESS\s+DEADLINE IN\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/)
     assert.equal((await app.inject('/debug/tasks?view=history&format=text')).body, 'no terminated tasks yet\n')
     await closeNow(app)
   })
@@ -142,6 +143,113 @@ describe('GET /debug/tasks', () => {
       assert.match(response.json<{ message: string }>().message, message, query)
     }
     await app.close()
+  })
+})
+
+describe('numeric parameters of the debug routes', () => {
+  it('answer 400 naming the parameter for every non-finite, out-of-range or non-decimal value, in every view (limit=Infinity on view=history was a 500)', async () => {
+    const { app } = await buildApp({ debug: { cancel: true } })
+    const victim = app.tasks.spawn('victim', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))))
+    const bad = ['Infinity', '-Infinity', 'NaN', '1e309', '1'.repeat(58), '-1', '1.5', '', '0x10', ' 5', '5 ', '+5', '5abc', '1e3', '1,5']
+    // Each parameter, with the values just past its range (and within it, below).
+    const parameters: { name: string; tooBig: string[]; good: string[] }[] = [
+      { name: 'limit', tooBig: ['0', '1001', '99999999999999999'], good: ['1', '100', '1000', '05'] },
+      { name: 'olderThan', tooBig: ['1000000000001', '9999999999999999'], good: ['0', '3600000', '1000000000000'] },
+      { name: 'cursor', tooBig: ['1'.repeat(16)], good: ['0', '1', '999999999999999'] },
+    ]
+    const views = ['', 'view=groups&', 'view=tasks&', 'view=history&', 'view=tasks&format=text&', 'view=history&format=text&']
+    const failures: string[] = []
+    for (const view of views) {
+      for (const { name, tooBig, good } of parameters) {
+        for (const value of [...bad, ...tooBig]) {
+          const url = `/debug/tasks?${view}${name}=${encodeURIComponent(value)}`
+          const response = await app.inject(url)
+          const message = response.statusCode === 400 ? response.json<{ message: string }>().message : response.body.slice(0, 120)
+          if (response.statusCode !== 400 || !message.includes(`querystring/${name}`)) failures.push(`${url} → ${response.statusCode} ${message}`)
+        }
+        for (const value of good) {
+          const url = `/debug/tasks?${view}${name}=${value}`
+          const response = await app.inject(url)
+          if (response.statusCode !== 200) failures.push(`${url} → ${response.statusCode} ${response.body.slice(0, 120)}, expected 200`)
+        }
+      }
+    }
+    for (const value of [...bad.filter((v) => v !== ''), '1'.repeat(16)]) {
+      const url = `/debug/tasks/${encodeURIComponent(value)}`
+      const response = await app.inject({ method: 'DELETE', url })
+      const message = response.statusCode === 400 ? response.json<{ message: string }>().message : response.body.slice(0, 120)
+      if (response.statusCode !== 400 || !message.includes('params/id')) failures.push(`DELETE ${url} → ${response.statusCode} ${message}`)
+    }
+    // An empty id is the path `/debug/tasks/`: still 400 naming `id`.
+    const empty = await app.inject({ method: 'DELETE', url: '/debug/tasks/' })
+    assert.equal(empty.statusCode, 400)
+    assert.match(empty.json<{ message: string }>().message, /params\/id/)
+    assert.deepEqual(failures, [])
+    assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/999999999999999' })).statusCode, 404)
+    assert.equal((await app.inject({ method: 'DELETE', url: `/debug/tasks/${victim.id}` })).statusCode, 200)
+    await victim.settled
+    const history = await app.inject('/debug/tasks?view=history&limit=Infinity')
+    assert.deepEqual(history.json(), {
+      statusCode: 400,
+      code: 'FST_ERR_VALIDATION',
+      error: 'Bad Request',
+      message: 'querystring/limit must be an integer from 1 to 1000, in decimal digits',
+    })
+    await app.close()
+  })
+})
+
+describe('text views and invisible characters', () => {
+  it('?format=text escapes bidirectional overrides and other format characters (Unicode Cf) in names, routes, request ids, sites and errors', async () => {
+    const { app } = await buildApp({ spawnSite: 'always', timeout: Infinity, abortGrace: 0 })
+    const cf = ['\u00ad', '\u061c', '\u180e', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff', '\u{e0001}']
+    const escaped = (c: string): string => {
+      const code = c.codePointAt(0)!.toString(16)
+      return code.length > 4 ? `\\u{${code}}` : `\\u${code.padStart(4, '0')}`
+    }
+    const wait = ({ signal }: { signal: AbortSignal }): Promise<never> =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))
+    for (const c of cf) {
+      app.tasks.spawn(`a${c}b`, wait, { labels: { method: `GET${c}`, route: `/r${c}` }, meta: { requestId: `req${c}` } })
+    }
+    // `exe\u202Egpj.ts` shows as `exejpg.ts` on a terminal: a spawn site that lies about its file. A
+    // `sourceURL` gives a frame that file name without writing one to disk.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fixed string, compiled for its file name
+    const spawnFrom = new Function('tasks', 'wait', `return tasks.spawn('from-eval', wait)\n//# sourceURL=/srv/exe\u202egpj\u200b.ts`) as (
+      tasks: typeof app.tasks,
+      fn: typeof wait,
+    ) => unknown
+    spawnFrom(app.tasks, wait)
+    for (const c of cf) await app.tasks.spawn(`failed${c}`, () => Promise.reject(new Error(`boom${c}`))).settled
+
+    const views = {
+      groups: (await app.inject('/debug/tasks?format=text')).body,
+      tasks: (await app.inject('/debug/tasks?view=tasks&format=text')).body,
+      history: (await app.inject('/debug/tasks?view=history&format=text')).body,
+    }
+    for (const [view, text] of Object.entries(views)) {
+      const raw = [...text.matchAll(/\p{Cf}/gu)].map((m) => escaped(m[0]))
+      assert.deepEqual(raw, [], `${view}: no raw format character reaches the terminal`)
+    }
+    for (const c of cf) {
+      const e = escaped(c)
+      assert.ok(views.groups.includes(`a${e}b`), `groups: name with ${e}`)
+      assert.ok(views.groups.includes(`GET${e} /r${e}`), `groups: route with ${e}`)
+      assert.ok(views.tasks.includes(`a${e}b`), `tasks: name with ${e}`)
+      assert.ok(views.tasks.includes(`req${e}`), `tasks: request id with ${e}`)
+      assert.ok(views.tasks.includes(`GET${e} /r${e}`), `tasks: route with ${e}`)
+      assert.ok(views.history.includes(`failed${e}`), `history: name with ${e}`)
+      assert.ok(views.history.includes(`Error: boom${e}`), `history: error with ${e}`)
+    }
+    assert.ok(views.groups.includes('/srv/exe\\u202egpj\\u200b.ts:'), 'groups: site')
+    assert.ok(views.tasks.includes('/srv/exe\\u202egpj\\u200b.ts:'), 'tasks: site')
+    // The JSON views carry the names as they are: JSON is not a terminal.
+    const names = (await app.inject('/debug/tasks?view=tasks&limit=1')).json<TasksReport>().tasks.map((t) => t.name)
+    assert.deepEqual(names, [`a${cf[0]}b`])
+    app.tasks.drainTimeout = 0
+    const closing = app.close()
+    app.tasks.cancelWhere(() => true, 'operator')
+    await closing
   })
 })
 

@@ -31,21 +31,25 @@ describe('/metrics', () => {
     await app.tasks.spawn('mail', () => 'sent').settled
     await app.tasks.spawn('mail', () => Promise.reject(new Error('smtp down'))).settled
     app.tasks.spawn('partner', () => new Promise(() => {})) // times out, then leaks
-    app.tasks.spawn('report', () => new Promise(() => {})) // running at shutdown
-    app.tasks.spawn('report', () => 1) // waiting at shutdown
+    app.tasks.spawn('report', () => new Promise(() => {}), { timeout: Infinity }) // running at shutdown
+    app.tasks.spawn('report', () => 1) // waits, then takes the slot the partner gives up
     assert.throws(() => app.tasks.spawn('report', () => 1), /queue_full/)
     clock.advance(100)
+    await flush()
+    app.tasks.spawn('report', () => new Promise(() => {}), { timeout: Infinity }) // running at shutdown
+    app.tasks.spawn('report', () => 1) // waiting at shutdown
     clock.advance(50)
     const m = await scrape(app)
     assert.equal(m.get('fastify_tasks_spawned_total{task="mail"}'), 3)
     assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="completed"}'), 2)
     assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="failed"}'), 1)
+    assert.equal(m.get('fastify_tasks_finished_total{task="report",outcome="completed"}'), 1)
     assert.equal(m.get('fastify_tasks_rejected_total{task="report",reason="queue_full"}'), 1)
     assert.equal(m.get('fastify_tasks_leaked_total{task="partner"}'), 1)
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="completed"}'), 2)
     assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 3)
-    assert.equal(m.get('fastify_tasks_live{state="running"}'), 0)
-    assert.equal(m.get('fastify_tasks_live{state="aborting"}'), 2)
+    assert.equal(m.get('fastify_tasks_live{state="running"}'), 2)
+    assert.equal(m.get('fastify_tasks_live{state="aborting"}'), 1, 'the partner, given up: it holds no slot')
     assert.equal(m.get('fastify_tasks_live{state="pending"}'), 1)
     assert.equal(m.get('fastify_tasks_concurrency_limit'), 2)
     assert.equal(m.get('fastify_tasks_queue_capacity'), 1)
@@ -58,10 +62,31 @@ describe('/metrics', () => {
     clock.advance(50)
     await closing
     const after = samples(await app.tasks.metrics!.registry.metrics())
-    assert.equal(after.get('fastify_tasks_abandoned_total{task="report"}'), 2)
+    assert.equal(after.get('fastify_tasks_abandoned_total{task="report"}'), 3)
     assert.equal(after.get('fastify_tasks_abandoned_total{task="partner"}'), 1)
     assert.equal(after.get('fastify_tasks_finished_total{task="report",outcome="dropped"}'), 1)
+    assert.equal(after.get('fastify_tasks_released_total{task="partner",release="closed"}'), 1)
+    assert.equal(after.get('fastify_tasks_released_total{task="report",release="closed"}'), 2)
     assert.equal(after.get('fastify_tasks_draining'), 1)
+  })
+
+  it('counts given-up tasks released without settling by release, and their late settlements', async () => {
+    const clock = new ManualClock()
+    const { app } = await buildApp({ clock, timeout: 100, maxGivenUpPerName: 1, givenUpTtl: 1_000 })
+    let finish: () => void = () => {}
+    app.tasks.spawn('partner', () => new Promise<void>((resolve) => (finish = resolve)))
+    clock.advance(100)
+    app.tasks.spawn('partner', () => new Promise(() => {}))
+    clock.advance(100) // the second is given up: the first is evicted to make room
+    finish() // the evicted one settles after all
+    await flush()
+    clock.advance(1_000) // the second expires
+    const m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_released_total{task="partner",release="evicted"}'), 1)
+    assert.equal(m.get('fastify_tasks_released_total{task="partner",release="expired"}'), 1)
+    assert.equal(m.get('fastify_tasks_late_settled_total{task="partner"}'), 1)
+    assert.equal(m.get('fastify_tasks_finished_total{task="partner",outcome="timed_out"}'), 2)
+    assert.equal(m.get('fastify_tasks_live{state="aborting"}'), 0)
   })
 
   it('measures HTTP requests by route template, never the raw URL', async () => {
@@ -179,6 +204,94 @@ describe('/metrics', () => {
     assert.equal((await noRoute.inject('/metrics')).statusCode, 404)
     assert.equal((await noRoute.inject('/ops/metrics')).statusCode, 200)
     await noRoute.close()
+  })
+
+  it('after registry.resetMetrics() the duration and queue-wait histograms count again', async () => {
+    const { app } = await buildApp()
+    const registry = app.tasks.metrics!.registry
+    for (let i = 0; i < 2; i++) await app.tasks.spawn('mail', () => 'sent').settled
+    await app.tasks.spawn('gone', () => 1).settled
+    let m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="completed"}'), 2)
+    assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 2)
+
+    registry.resetMetrics()
+    assert.doesNotMatch(await registry.metrics(), /^fastify_tasks_\w+_seconds_(bucket|sum|count)\{/m, 'a reset leaves no histogram series')
+    for (let i = 0; i < 3; i++) await app.tasks.spawn('mail', () => 'sent').settled
+    m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="completed"}'), 3)
+    assert.equal(m.get('fastify_tasks_duration_seconds_bucket{le="+Inf",task="mail",outcome="completed"}'), 3)
+    assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 3)
+    assert.equal(m.get('fastify_tasks_queue_wait_seconds_bucket{le="+Inf",task="mail"}'), 3)
+    assert.equal(m.get('fastify_tasks_spawned_total{task="mail"}'), 3)
+    assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="completed"}'), 3)
+    // A name not seen since the reset has no series until it is seen again.
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="gone",outcome="completed"}'), undefined)
+    assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="gone"}'), undefined)
+    assert.equal(m.get('fastify_tasks_spawned_total{task="gone"}'), undefined)
+    await app.tasks.spawn('gone', () => 1).settled
+    m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="gone",outcome="completed"}'), 1)
+    assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="gone"}'), 1)
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="completed"}'), 3)
+    await app.close()
+  })
+
+  it('after registry.resetMetrics() the HTTP request histogram counts again', async () => {
+    const { app } = await buildApp()
+    app.get('/orders/:id', async () => 'ok')
+    for (const id of ['1', '2', '3']) await app.inject(`/orders/${id}`)
+    const key = 'fastify_tasks_http_request_duration_seconds_count{method="GET",route="/orders/:id",status_code="200"}'
+    assert.equal((await scrape(app)).get(key), 3)
+
+    app.tasks.metrics!.registry.resetMetrics()
+    for (const id of ['4', '5']) await app.inject(`/orders/${id}`)
+    const m = await scrape(app)
+    assert.equal(m.get(key), 2)
+    assert.equal(m.get('fastify_tasks_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/orders/:id",status_code="200"}'), 2)
+    // The previous scrape's own request was observed before the reset; this one's after the body was made.
+    assert.equal(m.get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/metrics",status_code="200"}'), undefined)
+    assert.equal((await scrape(app)).get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/metrics",status_code="200"}'), 1)
+    await app.close()
+  })
+
+  it('after reset() on each of its metrics, every metric starts afresh, counts not yet scraped included', async () => {
+    const { app } = await buildApp()
+    app.get('/ping', async () => 'pong')
+    const registry = app.tasks.metrics!.registry
+    // Trips and deferrals are the scheduler's running totals; the counters must count from the reset on.
+    let trips = 4
+    let deferred = 2
+    const snapshot = app.tasks.eventLoop.snapshot.bind(app.tasks.eventLoop)
+    const summary = app.tasks.summary.bind(app.tasks)
+    Object.assign(app.tasks.eventLoop, { snapshot: () => ({ ...snapshot(), trips: { ...snapshot().trips, eventLoopBlocked: trips } }) })
+    Object.assign(app.tasks, { summary: () => ({ ...summary(), deferred }) })
+    await app.tasks.spawn('mail', () => 'sent').settled
+    await app.inject('/ping')
+    let m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="eventLoopBlocked"}'), 4)
+    assert.equal(m.get('fastify_tasks_deferred_total'), 2)
+    // Counted after the scrape, reset before the next: never shown.
+    await app.tasks.spawn('mail', () => Promise.reject(new Error('smtp down'))).settled
+
+    for (const { name } of registry.getMetricsAsArray()) if (name.startsWith('fastify_tasks_')) registry.getSingleMetric(name)!.reset()
+    await app.tasks.spawn('mail', () => 'sent').settled
+    await app.inject('/ping')
+    trips = 5
+    deferred = 3
+    m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_spawned_total{task="mail"}'), 1)
+    assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="completed"}'), 1)
+    assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="failed"}'), undefined)
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="completed"}'), 1)
+    assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="failed"}'), undefined)
+    assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 1)
+    assert.equal(m.get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/ping",status_code="200"}'), 1)
+    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="eventLoopBlocked"}'), 1)
+    assert.equal(m.get('fastify_tasks_deferred_total'), 1)
+    assert.equal(m.get('fastify_tasks_live{state="running"}'), 0)
+    assert.equal(m.get('fastify_tasks_concurrency_limit'), app.tasks.concurrency)
+    await app.close()
   })
 
   it('rejects bad metrics options, naming them', async () => {

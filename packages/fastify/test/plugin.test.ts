@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { describe, it } from 'node:test'
+import { Scheduler } from '@fastify-tasks/core'
 import { ManualClock } from '@fastify-tasks/core/testing'
 import Fastify from 'fastify'
 import fastifyTasks, { AlreadyRegisteredError, InvalidOptionError, TaskScheduler, type TaskHandle } from '../src/index.js'
@@ -32,6 +33,68 @@ describe('registration', () => {
       )
       await bad.close()
     }
+  })
+
+  it("an unknown option is refused listing the plugin's own options too, with the closest known name", async () => {
+    // The scheduler's own list, from its own error: the plugin's must hold every name of it.
+    const schedulerKeys = (() => {
+      try {
+        new Scheduler({ nope: 1 } as never)
+      } catch (error) {
+        return /\(([^)]*)\)$/.exec((error as InvalidOptionError).expected)![1]!.split(', ')
+      }
+      throw new Error('the scheduler accepted an unknown option')
+    })()
+    assert.ok(schedulerKeys.includes('concurrency'))
+    const pluginKeys = ['drainTimeout', 'debug', 'eventLoop', 'metrics', 'backpressure']
+    const refusal = async (options: object): Promise<InvalidOptionError> => {
+      const app = Fastify()
+      try {
+        await app.register(fastifyTasks, options as never)
+        await app.ready()
+      } catch (error) {
+        assert.ok(error instanceof InvalidOptionError, String(error))
+        return error
+      } finally {
+        await app.close()
+      }
+      throw new Error(`registered with ${JSON.stringify(options)}`)
+    }
+    for (const [options, option, suggestion] of [
+      [{ drain: { timeout: 5_000 } }, 'options.drain', 'drainTimeout'],
+      [{ drain: undefined }, 'options.drain', 'drainTimeout'],
+      [{ concurency: 8 }, 'options.concurency', 'concurrency'],
+      [{ concurrencyy: 8 }, 'options.concurrencyy', 'concurrency'],
+      [{ metric: false }, 'options.metric', 'metrics'],
+      [{ eventloop: {} }, 'options.eventloop', 'eventLoop'],
+      [{ backPressure: false }, 'options.backPressure', 'backpressure'],
+      [{ debugRoutes: false }, 'options.debugRoutes', 'debug'],
+      [{ drainTimeoutMs: 5_000 }, 'options.drainTimeoutMs', 'drainTimeout'],
+      [{ histroySize: 10 }, 'options.histroySize', 'historySize'],
+      [{ queue: 10 }, 'options.queue', 'maxQueue'],
+      [{ zzz: 1 }, 'options.zzz', undefined],
+    ] as const) {
+      const error = await refusal(options)
+      assert.equal(error.option, option)
+      for (const key of [...schedulerKeys, ...pluginKeys]) assert.ok(error.expected.includes(key), `${option}: lists ${key}`)
+      if (suggestion === undefined) assert.doesNotMatch(error.message, /did you mean/, option)
+      else assert.ok(error.message.includes(`did you mean ${suggestion}?`), `${option}: ${error.message}`)
+    }
+    // Inside the nested objects too.
+    for (const [options, option, suggestion] of [
+      [{ eventLoop: { maxdelay: 100 } }, 'eventLoop.maxdelay', 'maxDelay'],
+      [{ backpressure: { onOverlaod: 'reject' } }, 'backpressure.onOverlaod', 'onOverload'],
+      [{ backpressure: { adaptive: { target: 50 } } }, 'backpressure.adaptive.target', 'targetDelay'],
+      [{ debug: { tokn: 'a-long-enough-secret-token' } }, 'debug.tokn', 'token'],
+      [{ metrics: { proccessMetrics: false } }, 'metrics.proccessMetrics', 'processMetrics'],
+    ] as const) {
+      const error = await refusal(options)
+      assert.equal(error.option, option)
+      assert.ok(error.message.includes(`did you mean ${suggestion}?`), `${option}: ${error.message}`)
+    }
+    // What Fastify itself reads from register options is still left to it.
+    const { app } = await buildApp({ logLevel: 'warn' } as never)
+    await app.close()
   })
 
   it('fails at once, with a clear error, when registered twice on one instance', async () => {

@@ -1,0 +1,40 @@
+import type { SchedulerSummary, TaskGroup } from '@fastify-tasks/core'
+import type { BackpressureState } from './backpressure.js'
+import { duration } from './text-table.js'
+
+/**
+ * What needs an operator's attention, in words: a queue that does not move and why, given-up sets at
+ * their cap, tasks that ignore their abort signal. Empty when all is well. Names are not repeated
+ * here (the groups show them); only counts, limits and ages.
+ */
+export function debugNotes(summary: SchedulerSummary, groups: readonly TaskGroup[], backpressure: BackpressureState | null): string[] {
+  const notes: string[] = []
+  const { live, limits } = summary
+  const slots = backpressure?.concurrency.effective ?? limits.concurrency
+  if (live.pending > 0) {
+    let oldestWait = 0
+    for (const group of groups) if (group.state === 'pending' && group.oldestAgeMs > oldestWait) oldestWait = group.oldestAgeMs
+    const waiting = `${live.pending} waiting, the oldest for ${duration(oldestWait)}`
+    if (live.running >= slots && summary.stuck >= live.running) {
+      notes.push(
+        `queue not moving: ${live.running} of ${slots} slots held by tasks with no progress for ${duration(limits.stuckAfter)} or more (stuck); ${waiting}`,
+      )
+    } else if (live.running >= slots) {
+      notes.push(`queue waiting: all ${slots} slots busy; ${waiting}`)
+    } else if (backpressure !== null && backpressure.onOverload === 'defer' && backpressure.overloaded) {
+      notes.push(`queue held: the event loop is overloaded, so background work below ${backpressure.admitWhenOverloaded} waits; ${waiting}`)
+    } else {
+      notes.push(`queue held with ${slots - live.running} of ${slots} slots free (a start gate holds it); ${waiting}`)
+    }
+  }
+  if (summary.givenUp.full.length > 0) {
+    notes.push(
+      `given-up set full for ${summary.givenUp.full.length} task name(s) (${limits.maxGivenUpPerName} each): every new give-up releases the oldest, ` +
+        `${summary.givenUp.evicted} released so far; their calls ignore the abort signal`,
+    )
+  }
+  if (summary.leaked.live > 0) {
+    notes.push(`${summary.leaked.live} tasks ignore their abort signal (leaked); they hold no slot and are tracked as aborting until they settle or are released`)
+  }
+  return notes
+}
