@@ -35,6 +35,7 @@ declare function saveOrder(body: unknown): Promise<Order>
 declare const order: Order
 declare const receipt: Mail
 declare function receiptFor(orderId: string): Mail
+declare function touchLastSeen(userId: string): Promise<void>
 declare function welcomeMail(user: User): Mail
 declare const users: { create(email: string): Promise<User> }
 declare const documents: { save(id: string, markdown: string): Promise<Doc>; publish(id: string): Promise<void> }

@@ -13,19 +13,22 @@ const MALFORMED = [
 const PARAMS = ['view', 'format', 'state', 'name', 'olderThan', 'limit', 'cursor']
 
 describe('bad input and security', () => {
-  it('fuzzes every query and path parameter of the debug routes: 400 naming the parameter, never 500, never a hang', async (t) => {
+  // "Never a hang": every request below is awaited in turn, so one that never answered would stall the
+  // test; the timeout turns that into a failure. It is a budget for the whole run, not a measurement.
+  it('fuzzes every query and path parameter of the debug routes: 400 naming the parameter, never 500, never a hang', { timeout: 60_000 }, async (t) => {
     const { app } = await buildApp({ debug: { cancel: true }, timeout: Infinity }, false)
     for (let i = 0; i < 20; i++) app.tasks.spawn(`task-${i % 3}`, () => new Promise(() => {}))
     const statuses = new Map<number, number>()
     let cases = 0
-    let slowest = 0
+    // What each kind of request may answer. A malformed id never cancels anything (no 200), nor does a
+    // name no task has; no task is aborting, so no 409.
+    const expected = { GET: [200, 400], 'DELETE id': [400, 404, 414], 'DELETE name': [200, 400] }
     const check = async (method: 'GET' | 'DELETE', url: string, param: string): Promise<void> => {
       cases++
-      const started = performance.now()
       const response = await app.inject({ method, url })
-      slowest = Math.max(slowest, performance.now() - started)
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
-      assert.ok([200, 400, 404, 409, 414].includes(response.statusCode), `${method} ${url.slice(0, 120)} answered ${response.statusCode}`)
+      const kind = method === 'GET' ? 'GET' : param === 'id' ? 'DELETE id' : 'DELETE name'
+      assert.ok(expected[kind].includes(response.statusCode), `${method} ${url.slice(0, 120)} answered ${response.statusCode}`)
       if (response.statusCode === 400) {
         const message = response.json<{ message: string }>().message
         assert.ok(message.includes(param) || message.includes('querystring') || message.includes('params'), `400 for ${param} says ${message}`)
@@ -42,9 +45,13 @@ describe('bad input and security', () => {
       await check('DELETE', `/debug/tasks/${encodeURIComponent(value)}`, 'id')
       await check('DELETE', `/debug/tasks?name=${encodeURIComponent(value)}`, 'name')
     }
-    assert.ok(!statuses.has(500))
-    assert.ok(slowest < 2_000, `slowest answer ${slowest.toFixed(0)} ms`)
-    t.diagnostic(`debug route fuzzing: ${cases} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, slowest ${slowest.toFixed(1)} ms, no 500`)
+    // Bad values were refused, so the 400 branch above did run.
+    assert.ok((statuses.get(400) ?? 0) > 0, `no request was answered 400: ${JSON.stringify(Object.fromEntries(statuses))}`)
+    // Still responsive afterwards, holding the same tasks: no request wedged the app or touched a task.
+    const after = await app.inject('/debug/tasks')
+    assert.equal(after.statusCode, 200)
+    assert.deepEqual(after.json<{ summary: { live: unknown } }>().summary.live, { pending: 0, running: 20, aborting: 0, total: 20 })
+    t.diagnostic(`debug route fuzzing: ${cases} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no 500; still answering with the 20 tasks untouched`)
     app.tasks.drainTimeout = 0
     app.tasks.cancelWhere(() => true)
     await app.close()

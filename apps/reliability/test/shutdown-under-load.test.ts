@@ -5,6 +5,12 @@ import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 
 const FIXTURE = new URL('./fixtures/load-server.ts', import.meta.url)
+/**
+ * Exiting within the drain budget is the property under test, so the exit time is held to that budget
+ * plus this margin for process teardown on a busy machine. Generous on purpose: it tells a drain that
+ * stopped at its budget from one that did not stop at all, not a fast exit from a slow one.
+ */
+const EXIT_MARGIN_MS = 10_000
 
 interface Server {
   child: ChildProcess
@@ -19,7 +25,8 @@ async function start(env: Record<string, number>): Promise<Server> {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const lines: Record<string, unknown>[] = []
-  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, at: performance.now() }))
+  // 'close' (stdout read to its end), not 'exit': the last log lines may still be in the pipe at exit.
+  const exited = once(child, 'close').then(([code]) => ({ code: code as number | null, at: performance.now() }))
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no start within 30 s')), 30_000)
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -95,7 +102,7 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
     assert.equal(completed['medium'], admitted.medium, 'every medium task completed')
     assert.equal(completed['late-short'] ?? 0, lateAdmitted, 'every task admitted during the close completed')
     assert.equal(abandonedOf(server, 'long')?.['count'], admitted.long, 'every long task reported as abandoned')
-    assert.ok(elapsed < env.DRAIN_MS + env.GRACE_MS + 2_000, `exited ${elapsed.toFixed(0)} ms after SIGTERM`)
+    assert.ok(elapsed < env.DRAIN_MS + env.GRACE_MS + EXIT_MARGIN_MS, `exited ${elapsed.toFixed(0)} ms after SIGTERM`)
     t.diagnostic(
       `SIGTERM under load: admitted ${admitted.short} short + ${admitted.medium} medium + ${admitted.long} long + ${lateAdmitted} during the close; ` +
         `completed ${completed['short']} + ${completed['medium']} + ${completed['late-short'] ?? 0}; abandoned long ${String(abandonedOf(server, 'long')?.['count'])}; ` +
@@ -116,20 +123,23 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
     const stubborn = abandonedOf(server, 'stubborn')!
     assert.equal(stubborn['count'], admitted.stubborn)
     assert.equal(stubborn['unsettled'], admitted.stubborn)
-    assert.ok(elapsed < env.DRAIN_MS + env.GRACE_MS + 2_000, `exited ${elapsed.toFixed(0)} ms after SIGTERM`)
+    assert.ok(elapsed < env.DRAIN_MS + env.GRACE_MS + EXIT_MARGIN_MS, `exited ${elapsed.toFixed(0)} ms after SIGTERM`)
     t.diagnostic(`ignored aborts: ${admitted.stubborn} stubborn tasks reported unsettled; ${admitted.short} short completed; exit ${code} after ${elapsed.toFixed(0)} ms`)
   })
 
   it('a second signal mid-drain forces the exit', async (t) => {
-    const server = await start({ DRAIN_MS: 20_000, GRACE_MS: 300 })
+    const env = { DRAIN_MS: 20_000, GRACE_MS: 300 }
+    const server = await start(env)
     await send(server, 'long', 60_000, true, 500)
     server.child.kill('SIGTERM')
     await new Promise((resolve) => setTimeout(resolve, 300))
     const secondAt = performance.now()
     server.child.kill('SIGTERM')
-    const { code, at } = await exitWithin(server, 20_000)
+    const { code, at } = await exitWithin(server, env.DRAIN_MS)
     assert.equal(code, 1)
-    assert.ok(at - secondAt < 2_000, `exited ${(at - secondAt).toFixed(0)} ms after the second signal`)
+    assert.ok(server.lines.some((l) => l['msg'] === 'second signal while closing: exiting now'), 'the forced exit says why')
+    // The drain had 20 s left: exiting within the margin means it was cut short.
+    assert.ok(at - secondAt < EXIT_MARGIN_MS, `exited ${(at - secondAt).toFixed(0)} ms after the second signal`)
     t.diagnostic(`second signal: exit ${code} ${(at - secondAt).toFixed(0)} ms after it (drain budget was 20 s)`)
   })
 })
