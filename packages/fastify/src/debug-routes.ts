@@ -121,7 +121,9 @@ function checkOptions(options: DebugRoutesOptions): Required<Pick<DebugRoutesOpt
   }
   if (typeof cancel !== 'boolean') throw new InvalidOptionError('debug.cancel', 'a boolean', cancel)
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
-    throw new InvalidOptionError('debug.token', 'a string of at least 16 characters', token)
+    // Never echo a secret into an error message (and so into logs): say only what kind of value came.
+    const shown = typeof token === 'string' ? `(hidden: ${token.length} characters)` : token
+    throw new InvalidOptionError('debug.token', 'a string of at least 16 characters', shown)
   }
   if (guard !== undefined && typeof guard !== 'function') throw new InvalidOptionError('debug.guard', 'a function (request, reply)', guard)
   if (token !== undefined && guard !== undefined) throw new InvalidOptionError('debug.guard', 'no guard when a token is given (one or the other)', guard)

@@ -61,8 +61,13 @@ export function unknownKeyError(where: string, key: string, value: unknown, know
     suggestion === undefined
       ? `one of the known options (${known.join(', ')})`
       : `one of the known options (did you mean ${suggestion}?): ${known.join(', ')}`
-  return new InvalidOptionError(`${where}.${key}`, expected, value)
+  // A misspelled secret (`tokn: '…'`) must not end up in an error message, and so in logs.
+  const secret = typeof value === 'string' && SECRET.test(`${key} ${suggestion ?? ''}`)
+  return new InvalidOptionError(`${where}.${key}`, expected, secret ? `(hidden: ${value.length} characters)` : value)
 }
+
+/** Option names whose string values are not echoed in errors. */
+const SECRET = /token|secret|password|passwd|credential|api[-_]?key/i
 
 /** Throws, naming `where.key`, if `value` has a key not in `known` (a typo would otherwise be ignored). */
 export function checkKnownKeys(where: string, value: object, known: readonly string[]): void {
