@@ -59,7 +59,12 @@ describe('faults', () => {
       // A task that ignores its signal entirely.
       handles.push(app.tasks.spawn('ignores-abort', () => new Promise(() => {})))
       for (const kind of Object.keys(kinds)) assert.equal((await app.inject(`/fault/${encodeURIComponent(kind)}`)).statusCode, 200)
-      await new Promise((resolve) => setTimeout(resolve, 500)) // deadlines (200 ms) and abort grace (100 ms) pass
+      // Deadlines (200 ms) and abort grace (100 ms) pass: wait until both never-settling tasks are
+      // flagged leaked (bounded: 10 s, for a machine far busier than this needs).
+      const neverSettle = handles.filter((h) => h.name === 'ignores-abort' || h.name === 'never-settles-but-listens')
+      for (let waited = 0; waited < 10_000 && !neverSettle.every((h) => h.leaked); waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
       await flush()
 
       const states = new Map<string, string>()
