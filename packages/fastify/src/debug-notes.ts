@@ -24,7 +24,9 @@ export function debugNotes(summary: SchedulerSummary, groups: readonly TaskGroup
     } else if (backpressure !== null && backpressure.onOverload === 'defer' && backpressure.overloaded) {
       notes.push(`queue held: the event loop is overloaded, so background work below ${backpressure.admitWhenOverloaded} waits; ${waiting}`)
     } else {
-      notes.push(`queue held with ${slots - live.running} of ${slots} slots free (a start gate holds it); ${waiting}`)
+      notes.push(
+        `queue held with ${slots - live.running} of ${slots} slots free: a start gate holds it, or the scheduler is yielding to the event loop after 10 ms of task starts in one turn; ${waiting}`,
+      )
     }
   }
   if (summary.givenUp.full.length > 0) {

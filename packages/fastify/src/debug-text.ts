@@ -13,7 +13,7 @@ export function groupsText(report: GroupsReport): string {
     ...report.notes.map((note) => `attention: ${note}`),
     `tasks: ${s.live.total} live (pending ${s.live.pending}, running ${s.live.running}, aborting ${s.live.aborting})` +
       ` · stuck ${s.stuck} · leaked ${s.leaked.live} · concurrency ${s.limits.concurrency} · queue ${s.live.pending}/${s.limits.maxQueue}` +
-      ` · given up ${s.givenUp.live}/${s.limits.maxGivenUpPerName} per name` +
+      ` · given up ${s.givenUp.live} (cap ${s.limits.maxGivenUpPerName} per name, ${s.limits.maxGivenUp} in all)` +
       (s.closing ? ' · CLOSING' : ''),
     `since start: spawned ${s.spawned} · completed ${s.outcomes.completed} · failed ${s.outcomes.failed}` +
       ` · timed out ${s.outcomes.timed_out} · cancelled ${s.outcomes.cancelled} · dropped ${s.outcomes.dropped}` +
