@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { loggableError } from '../src/loggable-error.js'
+import { buildApp, flush } from './helpers.js'
 
 const trap = (): never => {
   throw new Error('trap')
@@ -128,5 +129,35 @@ describe('loggableError', () => {
     const long = message('y'.repeat(TEN_MB))
     assert.equal(long.length, 200)
     assert.ok(long.endsWith('…'))
+  })
+})
+
+describe('a request whose task rejects with a hostile value (through the plugin)', () => {
+  it('is answered, the failure is logged once, the task has its history row, and nothing escapes', async () => {
+    const escaped: unknown[] = []
+    const onEscape = (reason: unknown): void => void escaped.push(typeof reason)
+    process.on('unhandledRejection', onEscape)
+    process.on('uncaughtException', onEscape)
+    try {
+      const { app, logs } = await buildApp({ logInterval: 0 })
+      app.post('/hostile', async (request, reply) => {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a hostile rejection value is the point
+        request.tasks.spawn('hostile', () => Promise.reject(revokedProxy()))
+        return reply.code(202).send()
+      })
+      const response = await app.inject({ method: 'POST', url: '/hostile' })
+      await flush(10)
+      assert.equal(response.statusCode, 202)
+      const failed = logs.filter((l) => l.msg === 'background task failed')
+      assert.equal(failed.length, 1)
+      assert.equal(typeof failed[0]!['reqId'], 'string')
+      const history = app.tasks.history()
+      assert.deepEqual(history.map((h) => [h.name, h.outcome]), [['hostile', 'failed']])
+      await app.close()
+      assert.deepEqual(escaped, [])
+    } finally {
+      process.off('unhandledRejection', onEscape)
+      process.off('uncaughtException', onEscape)
+    }
   })
 })
