@@ -35,17 +35,17 @@ export const OverloadedRequestError = createError(
   PLUGIN_ERROR_CODES.FT_OVERLOADED_REQUEST.statusCode,
 )
 
-/** A debug route refused a peer that is not on the loopback interface (judged by the socket, never by headers). */
+/** A guarded route (the debug routes by default, `/metrics` when given `guard: loopbackOnly`) refused a peer that is not on the loopback interface (judged by the socket, never by headers). */
 export const DebugForbiddenError = createError(
   'FT_DEBUG_FORBIDDEN',
-  'The task debug routes answer loopback peers only (this peer is %s); give the debugRoutes plugin a token or a guard to open them up',
+  'This fastify-tasks route answers loopback peers only (this peer is %s); give it a token or a guard to open it up',
   PLUGIN_ERROR_CODES.FT_DEBUG_FORBIDDEN.statusCode,
 )
 
-/** A debug route protected by a token was asked for without the right bearer token. */
+/** A route protected by a token (the debug routes or `/metrics`) was asked for without the right bearer token. */
 export const DebugUnauthorizedError = createError(
   'FT_DEBUG_UNAUTHORIZED',
-  'The task debug routes need an Authorization: Bearer token',
+  'This fastify-tasks route needs an Authorization: Bearer token',
   PLUGIN_ERROR_CODES.FT_DEBUG_UNAUTHORIZED.statusCode,
 )
 

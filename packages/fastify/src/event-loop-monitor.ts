@@ -5,7 +5,11 @@ import { OverloadDetector, type OverloadSignal } from './overload-detector.js'
 
 /** Event-loop health: the last complete window, and the overload state now. */
 export interface EventLoopSnapshot {
-  /** Event-loop delay percentiles over the last window, in ms (sampled at `resolution`). */
+  /**
+   * Event-loop lag over the last window, in ms: how late the loop ran, by percentile. Node's delay
+   * histogram records the sampling timer's period plus the lag; the period (`resolution`) is taken off
+   * (clamped at 0), so an idle loop reads 0, not 10.
+   */
   readonly delayMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number }
   /** Share of the last window the event loop spent busy, 0–1 (not a lifetime average). */
   readonly utilization: number
@@ -35,7 +39,7 @@ export interface EventLoopOptions {
   window?: number
   /**
    * The process counts as overloaded when a tick runs this many ms late (the loop was blocked), or
-   * a window's p99 event-loop delay exceeds it. (The p99, not the mean: a mean over the window hides
+   * a window's p99 event-loop lag (the delay less the sampling `resolution`) exceeds it. (The p99, not the mean: a mean over the window hides
    * a single long block.)
    * @default 200
    */
@@ -78,6 +82,30 @@ const EMPTY_WINDOW: WindowStats = {
 }
 
 const toMs = (ns: number): number => Math.round(ns / 1e4) / 100
+
+/** What the monitor reads of a delay histogram: Node's `IntervalHistogram`, or a stub in tests. */
+export interface DelayHistogram {
+  readonly count: number
+  readonly max: number
+  readonly mean: number
+  percentile(percentile: number): number
+}
+
+/**
+ * The lag figures of one window: each of the histogram's values (nanoseconds) less the sampling
+ * period `resolutionMs`, clamped at 0, in ms rounded to 0.01. All 0 when the histogram has no sample.
+ */
+export function lagFigures(histogram: DelayHistogram, resolutionMs: number): EventLoopSnapshot['delayMs'] {
+  if (histogram.count === 0) return EMPTY_WINDOW.delayMs
+  const lag = (ns: number): number => Math.max(0, toMs(ns - resolutionMs * 1e6))
+  return Object.freeze({
+    p50: lag(histogram.percentile(50)),
+    p90: lag(histogram.percentile(90)),
+    p99: lag(histogram.percentile(99)),
+    max: lag(histogram.max),
+    mean: lag(histogram.mean),
+  })
+}
 
 /**
  * Measures event-loop delay and utilization per window, and decides when the process is overloaded
@@ -171,17 +199,11 @@ export class EventLoopMonitor {
     if (histogram === undefined) return
     const elu = performance.eventLoopUtilization()
     const delta = performance.eventLoopUtilization(elu, this.#lastElu)
-    const samples = histogram.count > 0
-    const p99 = samples ? toMs(histogram.percentile(99)) : 0
+    const delayMs = lagFigures(histogram, this.resolution)
+    const p99 = delayMs.p99
     const utilization = Math.round(delta.utilization * 1_000) / 1_000
     this.#last = {
-      delayMs: Object.freeze({
-        p50: samples ? toMs(histogram.percentile(50)) : 0,
-        p90: samples ? toMs(histogram.percentile(90)) : 0,
-        p99,
-        max: samples ? toMs(histogram.max) : 0,
-        mean: samples ? toMs(histogram.mean) : 0,
-      }),
+      delayMs,
       utilization,
       windowMs: Math.round(now - this.#windowStart),
     }

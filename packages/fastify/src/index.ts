@@ -21,7 +21,7 @@ export {
 export { ConcurrencyController, type AdaptiveConcurrencyOptions } from './concurrency-controller.js'
 export { OverloadDetector, type OverloadSignal, type OverloadThresholds } from './overload-detector.js'
 export { debugRoutes, type DebugRoutesOptions } from './debug-routes.js'
-export type { DebugGuard } from './debug-guard.js'
+export { loopbackOnly, type DebugGuard } from './debug-guard.js'
 export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug-report.js'
 export { EventLoopMonitor, type EventLoopOptions, type EventLoopSnapshot } from './event-loop-monitor.js'
 export type { MemorySnapshot } from './process-info.js'

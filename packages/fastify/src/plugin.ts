@@ -106,7 +106,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     }
   })
   if (debug !== false) await fastify.register(debugRoutes, debug)
-  if (metricsConfig?.route === true) await fastify.register(metricsRoute, { path: metricsConfig.path, registry: metricsConfig.registry })
+  if (metricsConfig?.route === true) await fastify.register(metricsRoute, { path: metricsConfig.path, registry: metricsConfig.registry, ...(metricsConfig.guard === undefined ? {} : { guard: metricsConfig.guard }) })
 }
 
 /**

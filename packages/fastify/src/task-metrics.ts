@@ -2,6 +2,7 @@ import type { CloseReport, Outcome, RejectReason, Release } from '@fastify-tasks
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
+import { resolveGuard, type DebugGuard } from './debug-guard.js'
 import { checkKnownKeys } from './known-keys.js'
 import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
 import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
@@ -22,6 +23,18 @@ export interface MetricsOptions {
   route?: boolean
   /** The prom-client registry to register in; your own metrics then appear too. @default a new one per app */
   registry?: Registry
+  /**
+   * Requires `Authorization: Bearer <token>` on the `/metrics` route (at least 16 characters).
+   * Give `token` or `guard`, not both.
+   * @default none: the route answers anyone who can reach the port
+   */
+  token?: string
+  /**
+   * Your own `onRequest` check on the `/metrics` route: throw (or reply) to refuse; `loopbackOnly`
+   * (exported) allows loopback peers only.
+   * @default none: the route answers anyone who can reach the port
+   */
+  guard?: DebugGuard
   /**
    * Prefix of every fastify-tasks metric name. Two apps sharing one registry need different ones.
    * @default 'fastify_tasks_'
@@ -69,6 +82,8 @@ class PendingCounts {
   leaked = 0
   abandoned = 0
   late = 0
+  /** Whether every label combination of this name is exported yet (as 0 until it happens). */
+  announced = false
   readonly finished = [0, 0, 0, 0, 0]
   readonly rejected = [0, 0, 0]
   /** Given-up tasks released without settling, by {@link RELEASES} index. */
@@ -88,6 +103,8 @@ export interface ResolvedMetricsOptions {
   route: boolean
   registry: Registry
   ownRegistry: boolean
+  /** Who may read the route; `undefined`: anyone. */
+  guard: DebugGuard | undefined
   prefix: string
   maxTaskNames: number
   durationBuckets: number[]
@@ -112,7 +129,7 @@ function checkBuckets(option: string, value: unknown, fallback: readonly number[
 /** Validates metrics options, naming any bad one. */
 export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('metrics', 'an object of metrics options, or false', options)
-  checkKnownKeys('metrics', options, ['path', 'route', 'registry', 'prefix', 'maxTaskNames', 'durationBuckets', 'queueWaitBuckets', 'httpBuckets', 'http', 'processMetrics'])
+  checkKnownKeys('metrics', options, ['path', 'route', 'registry', 'token', 'guard', 'prefix', 'maxTaskNames', 'durationBuckets', 'queueWaitBuckets', 'httpBuckets', 'http', 'processMetrics'])
   const { path = '/metrics', route = true, registry, prefix = 'fastify_tasks_', maxTaskNames = 100, http = true, processMetrics = true } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('metrics.path', "a path starting with '/'", path)
   if (typeof route !== 'boolean') throw new InvalidOptionError('metrics.route', 'a boolean', route)
@@ -130,6 +147,7 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
     route,
     registry: registry ?? new Registry(),
     ownRegistry: registry === undefined,
+    guard: resolveGuard('metrics', options.token, options.guard, undefined),
     prefix,
     maxTaskNames,
     durationBuckets: checkBuckets('metrics.durationBuckets', options.durationBuckets, DEFAULT_DURATION_BUCKETS),
@@ -214,7 +232,10 @@ export class TaskMetrics {
     const dropPendingOnReset = (counter: Counter<string>, drop: (counts: PendingCounts) => void): void => {
       const reset = counter.reset.bind(counter)
       counter.reset = (): void => {
-        for (const counts of pending.values()) drop(counts)
+        for (const counts of pending.values()) {
+          drop(counts)
+          counts.announced = false
+        }
         reset()
       }
     }
@@ -225,7 +246,27 @@ export class TaskMetrics {
     dropPendingOnReset(abandoned, (c) => (c.abandoned = 0))
     dropPendingOnReset(released, (c) => c.released.fill(0))
     dropPendingOnReset(late, (c) => (c.late = 0))
+    // Every label combination of a task name is exported from the first scrape after the name is
+    // seen, as 0 until it happens: increase() over a series that appears at 1 reads 0, so an alert on
+    // a task's first leak, failure or abandonment would never fire.
+    const combinations: [Counter<string>, readonly Record<string, string>[]][] = [
+      [spawned, [{}]],
+      [rejected, REJECT_REASONS.map((reason) => ({ reason }))],
+      [finished, OUTCOMES.map((outcome) => ({ outcome }))],
+      [leaked, [{}]],
+      [abandoned, [{}]],
+      [released, RELEASES.map((release) => ({ release }))],
+      [late, [{}]],
+    ]
+    const announce = (): void => {
+      for (const [task, counts] of pending) {
+        if (counts.announced) continue
+        counts.announced = true
+        for (const [counter, labelSets] of combinations) for (const labels of labelSets) counter.inc({ task, ...labels }, 0)
+      }
+    }
     function flushAll(): void {
+      announce()
       flush(spawned, (c) => [[{}, c.spawned]])
       flush(rejected, (c) => REJECT_REASONS.map((reason, i) => [{ reason }, c.rejected[i]!]))
       flush(finished, (c) => OUTCOMES.map((outcome, i) => [{ outcome }, c.finished[i]!]))

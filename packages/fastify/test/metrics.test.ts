@@ -89,6 +89,23 @@ describe('/metrics', () => {
     assert.equal(m.get('fastify_tasks_live{state="aborting"}'), 0)
   })
 
+  it('exports every counter series of a task name at 0 as soon as the name is seen, so increase() sees the first event', async () => {
+    const { app } = await buildApp()
+    await app.tasks.spawn('mail', () => 'sent').settled
+    const m = await scrape(app)
+    const zeros = [
+      'fastify_tasks_leaked_total{task="mail"}',
+      'fastify_tasks_abandoned_total{task="mail"}',
+      'fastify_tasks_late_settled_total{task="mail"}',
+      ...['queue_full', 'overloaded', 'closing'].map((reason) => `fastify_tasks_rejected_total{task="mail",reason="${reason}"}`),
+      ...['failed', 'cancelled', 'timed_out', 'dropped'].map((outcome) => `fastify_tasks_finished_total{task="mail",outcome="${outcome}"}`),
+      ...['evicted', 'expired', 'closed'].map((release) => `fastify_tasks_released_total{task="mail",release="${release}"}`),
+    ]
+    for (const series of zeros) assert.equal(m.get(series), 0, series)
+    assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="completed"}'), 1)
+    await app.close()
+  })
+
   it('measures HTTP requests by route template, never the raw URL', async () => {
     const { app } = await buildApp()
     app.get('/orders/:id', async () => 'ok')
@@ -225,10 +242,11 @@ describe('/metrics', () => {
     assert.equal(m.get('fastify_tasks_queue_wait_seconds_bucket{le="+Inf",task="mail"}'), 3)
     assert.equal(m.get('fastify_tasks_spawned_total{task="mail"}'), 3)
     assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="completed"}'), 3)
-    // A name not seen since the reset has no series until it is seen again.
+    // A name not seen since the reset has no histogram series until it is seen again; its counters
+    // are exported at 0 (every known name's are, so that increase() sees its first event).
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="gone",outcome="completed"}'), undefined)
     assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="gone"}'), undefined)
-    assert.equal(m.get('fastify_tasks_spawned_total{task="gone"}'), undefined)
+    assert.equal(m.get('fastify_tasks_spawned_total{task="gone"}'), 0)
     await app.tasks.spawn('gone', () => 1).settled
     m = await scrape(app)
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="gone",outcome="completed"}'), 1)
@@ -282,7 +300,7 @@ describe('/metrics', () => {
     m = await scrape(app)
     assert.equal(m.get('fastify_tasks_spawned_total{task="mail"}'), 1)
     assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="completed"}'), 1)
-    assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="failed"}'), undefined)
+    assert.equal(m.get('fastify_tasks_finished_total{task="mail",outcome="failed"}'), 0, 'counted before the reset: gone, the series at 0')
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="completed"}'), 1)
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="failed"}'), undefined)
     assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 1)
