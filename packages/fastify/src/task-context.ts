@@ -13,6 +13,22 @@ export interface FastifyTaskContext extends TaskContext {
 /** The function a task runs. It may return a value or a promise; either way it is tracked. */
 export type FastifyTaskFunction<T = unknown> = (context: FastifyTaskContext) => T | PromiseLike<T>
 
+/** The child loggers made so far, by task (the scheduler's context object is the task's handle). */
+const childLoggers = new WeakMap<object, FastifyBaseLogger>()
+
+/** What a line logged by a task after its task was released carries. */
+const LATE = Object.freeze({ late: true })
+
+/**
+ * Tags every later line of a task released without settling (given up, then evicted, expired or
+ * ended by the close) with `late: true`: the report that ended it is already written, and a reader
+ * of the log must not take these lines for part of it.
+ */
+export function markLate(task: object): void {
+  const log = childLoggers.get(task) as (FastifyBaseLogger & { setBindings?: (bindings: object) => void }) | undefined
+  if (typeof log?.setBindings === 'function') log.setBindings(LATE)
+}
+
 /** A task's context with a lazily made child logger. */
 export class LoggingTaskContext implements FastifyTaskContext {
   readonly #inner: TaskContext
@@ -49,6 +65,12 @@ export class LoggingTaskContext implements FastifyTaskContext {
   }
 
   get log(): FastifyBaseLogger {
-    return (this.#log ??= this.#parent.child({ taskId: this.#inner.id, task: this.#inner.name }))
+    if (this.#log === undefined) {
+      const inner = this.#inner as TaskContext & { readonly release?: unknown }
+      const bindings = { taskId: inner.id, task: inner.name }
+      this.#log = this.#parent.child(inner.release === undefined ? bindings : { ...bindings, ...LATE })
+      childLoggers.set(inner, this.#log)
+    }
+    return this.#log
   }
 }

@@ -2,6 +2,7 @@ import type { Scheduler, TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { LogLimiter } from './log-limiter.js'
 import { loggableError } from './loggable-error.js'
+import { markLate } from './task-context.js'
 
 /** The logger a task was spawned with (its request's, or the app's). */
 function loggerOf(data: unknown, fallback: FastifyBaseLogger): FastifyBaseLogger {
@@ -44,6 +45,7 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
   }
   const unsubscribe = scheduler.subscribe({
     settled(task, settlement, durationMs) {
+      if (task.release !== undefined) markLate(task)
       if (task.release === 'evicted') return logEviction(task)
       if (settlement.outcome !== 'failed') return
       const log = loggerOf(task.data, fallback)
