@@ -4,7 +4,8 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**'] },
+  // apps/packaging/test/fixtures are a consumer's files, checked by that test against the packed packages.
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'apps/packaging/test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

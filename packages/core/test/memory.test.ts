@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { Scheduler } from '../src/index.js'
 
-const gc = (globalThis as { gc?: () => void }).gc
+// --expose-gc is not passed on to the test runner's child processes on every Node version (24 drops
+// it): turn the flag on from here, and take the function from a fresh context.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as (() => void) | undefined
 
 async function settleAll(scheduler: Scheduler, count: number, batch: number): Promise<void> {
   const task = async (): Promise<number> => 1

@@ -1,4 +1,4 @@
-import createError from '@fastify/error'
+import { createError } from '@fastify/error'
 
 /**
  * The plugin's own errors, in one table (the scheduler's are re-exported from `@fastify-tasks/core`).

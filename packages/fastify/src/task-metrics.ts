@@ -126,6 +126,19 @@ function checkBuckets(option: string, value: unknown, fallback: readonly number[
   return [...(value as number[])]
 }
 
+/** What the metrics use of a registry. */
+const REGISTRY_METHODS = ['registerMetric', 'getSingleMetric', 'removeSingleMetric', 'getMetricsAsArray', 'metrics', 'resetMetrics'] as const
+
+/**
+ * A prom-client registry, judged by what it has rather than by `instanceof`: a registry made by
+ * another copy of prom-client (your app's own dependency, a different version) is just as good.
+ */
+function isRegistry(value: unknown): value is Registry {
+  if (typeof value !== 'object' || value === null) return false
+  const candidate = value as Record<string, unknown>
+  return REGISTRY_METHODS.every((method) => typeof candidate[method] === 'function') && typeof candidate['contentType'] === 'string'
+}
+
 /** Validates metrics options, naming any bad one. */
 export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('metrics', 'an object of metrics options, or false', options)
@@ -133,7 +146,9 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
   const { path = '/metrics', route = true, registry, prefix = 'fastify_tasks_', maxTaskNames = 100, http = true, processMetrics = true } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('metrics.path', "a path starting with '/'", path)
   if (typeof route !== 'boolean') throw new InvalidOptionError('metrics.route', 'a boolean', route)
-  if (registry !== undefined && !(registry instanceof Registry)) throw new InvalidOptionError('metrics.registry', 'a prom-client Registry', registry)
+  if (registry !== undefined && !isRegistry(registry)) {
+    throw new InvalidOptionError('metrics.registry', `a prom-client Registry (an object with ${REGISTRY_METHODS.join('(), ')}() and contentType)`, registry)
+  }
   if (typeof prefix !== 'string' || (prefix !== '' && !NAME.test(prefix))) {
     throw new InvalidOptionError('metrics.prefix', 'a Prometheus metric name prefix (letters, digits, _ and :, not starting with a digit)', prefix)
   }
