@@ -9,7 +9,10 @@ const server = await listenGracefully(app, {
   listen: { port: config.port, host: config.host },
   drainTimeout: config.drainTimeout,
 })
+const base = server.address
 app.log.info(
-  { address: server.address, killAfterMs: server.killAfterMs },
-  `demo ready: in another terminal run \`pnpm --filter @fastify-tasks/demo traffic\`, then \`curl ${server.address}/debug/tasks?format=text\``,
+  { address: base, killAfterMs: server.killAfterMs },
+  `demo ready at ${base} · traffic: pnpm --filter @fastify-tasks/demo traffic` +
+    ` · live tasks: curl '${base}/debug/tasks?format=text' · metrics: curl '${base}/metrics'` +
+    ` · Ctrl-C drains (running tasks get ${server.drainTimeouts.interrupt / 1000} s, then ${app.tasks.summary().limits.abortGrace / 1000} s more once aborted)`,
 )

@@ -44,6 +44,8 @@ export interface GracefulServer {
    * An orchestrator's own grace period (Kubernetes' `terminationGracePeriodSeconds`) must exceed it.
    */
   readonly killAfterMs: number
+  /** The drain budgets in effect, in ms: `terminate` for SIGTERM and the other ways to close, `interrupt` for SIGINT (Ctrl-C). */
+  readonly drainTimeouts: { readonly terminate: number; readonly interrupt: number }
   /** Closes as a signal would (with the SIGTERM budget), then exits. */
   close(): void
 }
@@ -111,6 +113,7 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
   return {
     address,
     killAfterMs,
+    drainTimeouts: Object.freeze({ terminate: drainTimeout, interrupt: interruptDrainTimeout }),
     close: () => grace.close(),
   }
 }

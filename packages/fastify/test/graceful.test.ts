@@ -113,6 +113,7 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
     // The 1.5 s task would have finished within the 5 s SIGTERM budget: abandoning it shows the 200 ms one was used.
     assert.deepEqual(abandoned(server), [['medium', 1, 1, 0]])
     assert.equal(server.logs.find((l) => l.msg === 'closing')?.['drainTimeoutMs'], env.INTERRUPT_MS)
+    assert.deepEqual(server.logs.find((l) => l.msg === 'graceful server ready')?.['drainTimeouts'], { terminate: env.DRAIN_MS, interrupt: env.INTERRUPT_MS }, 'GracefulServer.drainTimeouts')
     assert.ok(at - signalledAt < env.INTERRUPT_MS + env.GRACE_MS + EXIT_MARGIN_MS, `exited after ${(at - signalledAt).toFixed(0)} ms`)
   })
 
