@@ -53,7 +53,9 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
     run('mkdir', ['-p', project], work)
     run(npm, ['init', '-y'], project)
     run(npm, ['pkg', 'set', 'type=module'], project)
-    run(npm, ['install', '--no-audit', '--no-fund', coreTgz, pluginTgz, ...CONSUMER_DEPENDENCIES], project, 300_000)
+    // --prefer-offline: what an earlier run (another Node version) fetched is taken from npm's cache
+    // without asking the registry again, so one flaky fetch does not fail every version.
+    run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', coreTgz, pluginTgz, ...CONSUMER_DEPENDENCIES], project, 300_000)
     for (const file of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, file), join(project, file))
   })
 
