@@ -130,6 +130,8 @@ export class Scheduler implements TaskOwner {
   #dropped = 0
   #closing: Promise<CloseReport> | undefined
   #idle: (() => void) | undefined
+  /** Callers of onIdle() waiting for nothing to be pending or running. */
+  #idleWaiters: (() => void)[] = []
 
   constructor(options?: SchedulerOptions) {
     const resolved = resolveOptions(options)
@@ -281,6 +283,17 @@ export class Scheduler implements TaskOwner {
   /** Starts waiting tasks the start gate now lets through (call it when the gate's answer changes). */
   resume(): void {
     this.#pump()
+  }
+
+  /**
+   * Resolves once no task is pending or running: at once if none is, else when the last one settles
+   * or is given up on. Tasks already given up on (`aborting`) are not waited for, as in `close()`:
+   * they hold no slot and may never settle. Never rejects. For tests and scripts that would otherwise
+   * poll `size`.
+   */
+  onIdle(): Promise<void> {
+    if (this.#queue.size === 0 && this.#running.size === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
   /** Live tasks (pending, running and aborting). */
@@ -651,6 +664,7 @@ export class Scheduler implements TaskOwner {
     if (task.controller !== undefined) task.controller.abort(new TaskAbortedError(task.name, reason))
     if (release !== undefined && task.state === 'aborting') this.#release(task, release, now)
     this.#pump(now)
+    if (this.#idleWaiters.length !== 0) this.#wakeIdleWaiters()
   }
 
   /** Ends a given-up task whose function has not settled: its terminal state now, `release` says why. */
@@ -741,6 +755,15 @@ export class Scheduler implements TaskOwner {
       if (listeners) this.#hooks.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? null : now - task.startedAt)
     }
     if (this.#idle !== undefined && this.#isIdle()) this.#idle()
+    if (this.#idleWaiters.length !== 0) this.#wakeIdleWaiters()
+  }
+
+  /** Resolves the onIdle() callers once nothing is pending or running. */
+  #wakeIdleWaiters(): void {
+    if (this.#queue.size !== 0 || this.#running.size !== 0) return
+    const waiters = this.#idleWaiters
+    this.#idleWaiters = []
+    for (const resolve of waiters) resolve()
   }
 
   /** Nothing left for the drain to wait for. */

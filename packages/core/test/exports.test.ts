@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+// Every export is semver surface: adding or removing one must be a decision, made here on purpose
+// (and written in CHANGELOG.md), not a side effect of an edit to index.ts.
+describe('the public surface of @fastify-tasks/core', () => {
+  it('exports exactly these values', async () => {
+    const exported = Object.keys(await import('../src/index.js')).sort()
+    assert.deepEqual(exported, [
+      'AdmissionError', 'ClosingError', 'DEFAULTS', 'DEFAULT_LIST_LIMIT', 'ERROR_CODES', 'InvalidOptionError', 'MAX_LIST_LIMIT',
+      'OverloadedError', 'PRIORITIES', 'QueueFullError', 'Scheduler', 'TaskAbortedError', 'TasksError', 'systemClock',
+    ])
+  })
+
+  it('@fastify-tasks/core/testing exports exactly these values', async () => {
+    assert.deepEqual(Object.keys(await import('../src/testing.js')).sort(), ['ManualClock'])
+  })
+})
