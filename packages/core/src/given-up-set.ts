@@ -1,13 +1,6 @@
 import type { TaskRecord } from './task.js'
 
 /**
- * Why a given-up task ended without its function settling: `evicted` to make room in the given-up
- * set (its name's cap or the total cap was reached), `expired` after `givenUpTtl`, `closed` by
- * `close()`.
- */
-export type Release = 'evicted' | 'expired' | 'closed'
-
-/**
  * Tasks the scheduler has given up on: aborted (deadline passed, cancelled, shutdown) but their
  * function has not settled. They hold no concurrency slot; they are kept here, in order of abort, so
  * they stay visible (`aborting`, then `leaked`) until they settle or are released.

@@ -1,8 +1,7 @@
 import type { AbortReason } from './errors.js'
-import type { Release } from './given-up-set.js'
 import type { Priority } from './priority.js'
 import type { SiteRef } from './spawn-site.js'
-import type { DropReason, Outcome, TaskRecord } from './task.js'
+import type { DropReason, Outcome, Release, TaskRecord } from './task.js'
 
 /** Longest error message kept in history. */
 const MAX_ERROR_LENGTH = 200

@@ -8,6 +8,7 @@ export type {
   DropReason,
   LiveState,
   Outcome,
+  Release,
   Settlement,
   TaskContext,
   TaskFunction,
@@ -22,13 +23,12 @@ export {
   type OverflowPolicy,
   type SchedulerOptions,
   type SpawnOptions,
-  type SpawnSiteMode,
 } from './options.js'
+export type { SpawnSiteMode } from './spawn-site.js'
 export { PRIORITIES, type Priority } from './priority.js'
 export { systemClock, type Clock } from './clock.js'
 export type { LifecycleEvent, LifecycleListener, RejectedSpawn } from './lifecycle.js'
 export type { HistoryEntry } from './history.js'
-export type { Release } from './given-up-set.js'
 export {
   DEFAULT_LIST_LIMIT,
   MAX_LIST_LIMIT,

@@ -2,12 +2,11 @@ import type { Clock } from './clock.js'
 import { InvalidOptionError } from './errors.js'
 import type { LifecycleEvent } from './lifecycle.js'
 import { PRIORITIES, type Priority } from './priority.js'
+import type { SpawnSiteMode } from './spawn-site.js'
 
 /** What to do when a task arrives and the queue already holds `maxQueue` tasks. */
 export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-lowest-priority'
 
-/** How spawn sites are recorded. */
-export type SpawnSiteMode = 'sampled' | 'always' | 'off'
 
 /** What an admission check is told about a task that wants in. */
 export interface AdmissionRequest {

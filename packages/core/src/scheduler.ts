@@ -11,7 +11,7 @@ import {
   type AdmissionError,
   type RejectReason,
 } from './errors.js'
-import { GivenUpSet, type Release } from './given-up-set.js'
+import { GivenUpSet } from './given-up-set.js'
 import { HistoryRing, type HistoryEntry } from './history.js'
 import {
   DEFAULT_LIST_LIMIT,
@@ -44,6 +44,7 @@ import {
   type CancelReason,
   type LiveState,
   type Outcome,
+  type Release,
   type TaskFunction,
   type TaskHandle,
   type TaskOwner,

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url'
-import type { SpawnSiteMode } from './options.js'
+
+/** How spawn sites are recorded. */
+export type SpawnSiteMode = 'sampled' | 'always' | 'off'
 
 /**
  * A captured, not yet formatted, stack: `Error.captureStackTrace` is cheap (~1.5–2.5 µs), formatting

@@ -1,5 +1,3 @@
-import type { TaskRecord } from './task.js'
-
 /** A link in a task list: a task, or a list's sentinel. */
 export interface ListNode {
   prev: ListNode | undefined
@@ -12,7 +10,7 @@ export interface ListNode {
  * kept deoptimizing the removal code). A task is in at most one list: its priority level's, while
  * it is pending.
  */
-export class TaskList {
+export class TaskList<T extends ListNode> {
   readonly sentinel: ListNode = { prev: undefined, next: undefined }
   size = 0
 
@@ -21,17 +19,17 @@ export class TaskList {
     this.sentinel.next = this.sentinel
   }
 
-  get head(): TaskRecord | undefined {
+  get head(): T | undefined {
     const node = this.sentinel.next
-    return node === this.sentinel ? undefined : (node as TaskRecord)
+    return node === this.sentinel ? undefined : (node as T)
   }
 
-  get tail(): TaskRecord | undefined {
+  get tail(): T | undefined {
     const node = this.sentinel.prev
-    return node === this.sentinel ? undefined : (node as TaskRecord)
+    return node === this.sentinel ? undefined : (node as T)
   }
 
-  append(task: TaskRecord): void {
+  append(task: T): void {
     const sentinel = this.sentinel
     const last = sentinel.prev!
     task.prev = last
@@ -41,13 +39,13 @@ export class TaskList {
     this.size++
   }
 
-  *[Symbol.iterator](): IterableIterator<TaskRecord> {
+  *[Symbol.iterator](): IterableIterator<T> {
     const sentinel = this.sentinel
-    for (let node = sentinel.next!; node !== sentinel; node = node.next!) yield node as TaskRecord
+    for (let node = sentinel.next!; node !== sentinel; node = node.next!) yield node as T
   }
 
   /** Removes `task`, which must be in this list. */
-  remove(task: TaskRecord): void {
+  remove(task: T): void {
     const prev = task.prev!
     const next = task.next!
     prev.next = next

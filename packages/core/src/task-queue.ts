@@ -8,7 +8,7 @@ import { TaskList } from './task-list.js'
  * higher-priority work. Only the four heads are compared: O(1) per dequeue.
  */
 export class TaskQueue {
-  readonly levels: TaskList[] = PRIORITIES.map(() => new TaskList())
+  readonly levels: TaskList<TaskRecord>[] = PRIORITIES.map(() => new TaskList<TaskRecord>())
   size = 0
   agingInterval: number
 

@@ -1,7 +1,6 @@
 import type { AsyncResource } from 'node:async_hooks'
 import { TaskAbortedError, type AbortReason } from './errors.js'
 import { PRIORITIES, type Priority } from './priority.js'
-import type { Release } from './given-up-set.js'
 import type { SiteRef } from './spawn-site.js'
 import type { ListNode } from './task-list.js'
 
@@ -17,6 +16,12 @@ export type Outcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'drop
 export type TaskState = LiveState | Outcome
 /** Why a task ended `dropped`: evicted by the overflow policy, or never started before shutdown. */
 export type DropReason = 'overflow' | 'shutdown'
+/**
+ * Why a given-up task ended without its function settling: `evicted` to make room in the given-up
+ * set (its name's cap or the total cap was reached), `expired` after `givenUpTtl`, `closed` by
+ * `close()`.
+ */
+export type Release = 'evicted' | 'expired' | 'closed'
 /** Reasons a caller may give to `cancel`. `timeout` belongs to the scheduler. */
 export type CancelReason = Exclude<AbortReason, 'timeout'>
 

@@ -1,11 +1,10 @@
-import { InvalidOptionError, PRIORITIES, type AdmissionCheck, type Priority, type StartGate } from '@fastify-tasks/core'
+import { InvalidOptionError, PRIORITIES, type AdmissionCheck, type Priority, type Scheduler, type StartGate } from '@fastify-tasks/core'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ConcurrencyController, type AdaptiveConcurrencyOptions } from './concurrency-controller.js'
 import { OverloadedRequestError } from './errors.js'
 import { checkKnownKeys } from './known-keys.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
-import type { TaskScheduler } from './task-scheduler.js'
 
 /** Options of the `@fastify/under-pressure` instance fastify-tasks registers. */
 export interface UnderPressureOptions {
@@ -98,7 +97,7 @@ export class Backpressure {
   }
   readonly #rank: number
   #controller: ConcurrencyController | undefined
-  #scheduler: TaskScheduler | undefined
+  #scheduler: Scheduler | undefined
   #externalPressure: (() => boolean) | undefined
   #underPressure: BackpressureState['underPressure'] = 'none'
   #requestsShed = 0
@@ -145,7 +144,7 @@ export class Backpressure {
     this.#options.onOverload !== 'defer' || PRIORITIES.indexOf(priority) <= this.#rank || !this.overloaded
 
   /** Wires requests, under-pressure and adaptive concurrency into the app. */
-  async attach(fastify: FastifyInstance, scheduler: TaskScheduler, retryAfter: number): Promise<void> {
+  async attach(fastify: FastifyInstance, scheduler: Scheduler, retryAfter: number): Promise<void> {
     this.#scheduler = scheduler
     const { adaptive, underPressure: up, requests } = this.#options
     if (adaptive !== false) this.#controller = new ConcurrencyController(scheduler.concurrency, adaptive)

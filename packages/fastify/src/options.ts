@@ -3,6 +3,7 @@ import type { BackpressureOptions } from './backpressure.js'
 import type { DebugRoutesOptions } from './debug-routes.js'
 import type { EventLoopOptions } from './event-loop-monitor.js'
 import { unknownKeyError } from './known-keys.js'
+import { checkMilliseconds } from './milliseconds.js'
 import type { MetricsOptions } from './task-metrics.js'
 
 /** Options of the fastify-tasks plugin: every scheduler option, plus the plugin's own. */
@@ -67,10 +68,6 @@ const KNOWN_OPTIONS: readonly string[] = [...SCHEDULER_KEYS, ...PLUGIN_KEYS]
 const SCHEDULER_KEY_SET = new Set<string>(SCHEDULER_KEYS)
 const ACCEPTED_KEYS = new Set<string>([...KNOWN_OPTIONS, ...REGISTER_KEYS])
 
-export function checkDrainTimeout(option: string, value: unknown): number {
-  if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value
-  throw new InvalidOptionError(option, 'milliseconds as a finite number >= 0', value)
-}
 
 /** Plugin options split between the scheduler and the plugin's own parts. */
 export interface SplitOptions {
@@ -100,7 +97,7 @@ export function splitOptions(options: unknown): SplitOptions {
     // Before the scheduler sees it: its own error would list only its keys, never the plugin's.
     if (!ACCEPTED_KEYS.has(key)) throw unknownKeyError('options', key, value, KNOWN_OPTIONS)
     if (value === undefined) continue
-    if (key === 'drainTimeout') drainTimeout = checkDrainTimeout('drainTimeout', value)
+    if (key === 'drainTimeout') drainTimeout = checkMilliseconds('drainTimeout', value)
     else if (key === 'logInterval') {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2_147_483_647) {
         throw new InvalidOptionError('logInterval', 'milliseconds as a finite number from 0 to 2147483647', value)

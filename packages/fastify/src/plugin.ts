@@ -74,7 +74,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   )
   const labels = new RouteLabelCache()
   const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval)
-  const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, metricsConfig)
+  const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, eventLoop, backpressure, metricsConfig)
   scheduler.metrics = metrics
   scheduler.backpressure = backpressure
 

@@ -1,4 +1,4 @@
-import type { CloseReport, Outcome, RejectReason, Release } from '@fastify-tasks/core'
+import type { CloseReport, Outcome, RejectReason, Release, Scheduler } from '@fastify-tasks/core'
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
@@ -6,7 +6,8 @@ import { resolveGuard, type DebugGuard } from './debug-guard.js'
 import { checkKnownKeys } from './known-keys.js'
 import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
 import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
-import type { TaskScheduler } from './task-scheduler.js'
+import type { Backpressure } from './backpressure.js'
+import type { EventLoopMonitor } from './event-loop-monitor.js'
 
 /** Options of the metrics (collection, and the `/metrics` route the default export registers). */
 export interface MetricsOptions {
@@ -194,7 +195,8 @@ export class TaskMetrics {
   /** HTTP series by `method route status`, bounded by the route table. */
   readonly #httpSeries = new Map<string, HistogramSeries>()
 
-  constructor(scheduler: TaskScheduler, options: ResolvedMetricsOptions) {
+  /** @internal made by the plugin, from the parts it holds */
+  constructor(scheduler: Scheduler, eventLoop: EventLoopMonitor, backpressure: Backpressure | undefined, options: ResolvedMetricsOptions) {
     this.#options = options
     this.registry = options.registry
     this.#names = new TaskNameLabels(options.maxTaskNames)
@@ -323,7 +325,7 @@ export class TaskMetrics {
       return (Date.now() - age) / 1000
     })
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
-    gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (scheduler.eventLoop.snapshot().overloaded ? 1 : 0))
+    gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (eventLoop.snapshot().overloaded ? 1 : 0))
     // These two follow running totals kept elsewhere: each scrape adds what grew since the last one,
     // so after a reset they count from the reset on, like the others.
     const reportedTrips = new Map<string, number>()
@@ -333,7 +335,7 @@ export class TaskMetrics {
       labelNames: ['signal'],
       registers,
       collect() {
-        for (const [signal, count] of Object.entries(scheduler.eventLoop.snapshot().trips)) {
+        for (const [signal, count] of Object.entries(eventLoop.snapshot().trips)) {
           this.inc({ signal }, Math.max(0, count - (reportedTrips.get(signal) ?? 0)))
           reportedTrips.set(signal, count)
         }
@@ -350,8 +352,8 @@ export class TaskMetrics {
         reportedDeferred = deferred
       },
     }))
-    gauge('concurrency_max', 'The configured concurrency: the ceiling adaptive concurrency grows back to.', () => scheduler.backpressure?.state().concurrency.max ?? scheduler.concurrency)
-    gauge('event_loop_utilization_ratio', 'Share of the last measurement window the event loop was busy (0-1).', () => scheduler.eventLoop.snapshot().utilization)
+    gauge('concurrency_max', 'The configured concurrency: the ceiling adaptive concurrency grows back to.', () => backpressure?.state().concurrency.max ?? scheduler.concurrency)
+    gauge('event_loop_utilization_ratio', 'Share of the last measurement window the event loop was busy (0-1).', () => eventLoop.snapshot().utilization)
 
     const registry = this.registry
     this.#duration = register(`${p}duration_seconds`, () => new FastHistogram({
@@ -380,7 +382,7 @@ export class TaskMetrics {
 
     this.#process =
       options.processMetrics && this.registry.getSingleMetric(PROCESS_MARKER_METRIC) === undefined
-        ? this.#trackProcessMetrics(() => new ProcessMetrics(this.registry, scheduler.eventLoop))
+        ? this.#trackProcessMetrics(() => new ProcessMetrics(this.registry, eventLoop))
         : undefined
 
     this.#unsubscribe = scheduler.subscribe({

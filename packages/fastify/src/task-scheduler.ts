@@ -2,7 +2,7 @@ import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions
 import type { FastifyBaseLogger } from 'fastify'
 import type { Backpressure } from './backpressure.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
-import { checkDrainTimeout } from './options.js'
+import { checkMilliseconds } from './milliseconds.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
 import type { TaskMetrics } from './task-metrics.js'
 
@@ -40,7 +40,7 @@ export class TaskScheduler extends Scheduler {
   }
 
   set drainTimeout(value: number) {
-    this.#drainTimeout = checkDrainTimeout('drainTimeout', value)
+    this.#drainTimeout = checkMilliseconds('drainTimeout', value)
   }
 
   /** Spawns a task outside any request. Its `log` is a child of `app.log`. */

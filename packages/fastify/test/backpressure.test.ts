@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { OverloadedError, Scheduler } from '@fastify-tasks/core'
 import underPressure from '@fastify/under-pressure'
 import Fastify from 'fastify'
-import fastifyTasks, { Backpressure, ConcurrencyController, ESSENTIAL_ROUTE, EventLoopMonitor, OverloadDetector, type TaskScheduler } from '../src/index.js'
+import fastifyTasks, { Backpressure, ConcurrencyController, ESSENTIAL_ROUTE, EventLoopMonitor, OverloadDetector } from '../src/index.js'
 import { flush } from './helpers.js'
 
 describe('the overload detector (fed measurements, step by step)', () => {
@@ -79,7 +79,7 @@ async function harness(options: ConstructorParameters<typeof Backpressure>[1], c
   const backpressure = new Backpressure(monitor as unknown as EventLoopMonitor, options)
   const scheduler = new Scheduler({ concurrency, admission: backpressure.admission, startGate: backpressure.startGate, timeout: Infinity })
   const app = Fastify()
-  await backpressure.attach(app, scheduler as unknown as TaskScheduler, 2)
+  await backpressure.attach(app, scheduler, 2)
   app.get('/ordinary', async () => 'ok')
   app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => 'alive')
   return { monitor, backpressure, scheduler, app }
