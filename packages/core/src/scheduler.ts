@@ -124,11 +124,8 @@ export class Scheduler implements TaskOwner {
   #deferred = 0
   #leakedTotal = 0
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0 }
-  #completed = 0
-  #failed = 0
-  #cancelled = 0
-  #timedOut = 0
-  #dropped = 0
+  /** Terminated tasks, by outcome. */
+  readonly #outcomes: Record<Outcome, number> = zeroOutcomes()
   #closing: Promise<CloseReport> | undefined
   #idle: (() => void) | undefined
   /** Callers of onIdle() waiting for nothing to be pending or running. */
@@ -721,23 +718,7 @@ export class Scheduler implements TaskOwner {
   #terminate(task: TaskRecord, outcome: Outcome, now: number): void {
     task.state = outcome
     if (task.key !== undefined && this.#keys.get(task.key) === task) this.#keys.delete(task.key)
-    switch (outcome) {
-      case 'completed':
-        this.#completed++
-        break
-      case 'failed':
-        this.#failed++
-        break
-      case 'cancelled':
-        this.#cancelled++
-        break
-      case 'timed_out':
-        this.#timedOut++
-        break
-      case 'dropped':
-        this.#dropped++
-        break
-    }
+    this.#outcomes[outcome]++
     try {
       this.#history.record(task, now)
     } catch (error) {
@@ -962,13 +943,7 @@ export class Scheduler implements TaskOwner {
   }
 
   #outcomeCounts(): Record<Outcome, number> {
-    return {
-      completed: this.#completed,
-      failed: this.#failed,
-      cancelled: this.#cancelled,
-      timed_out: this.#timedOut,
-      dropped: this.#dropped,
-    }
+    return { ...this.#outcomes }
   }
 
   #listenerFailed(error: unknown, event: LifecycleEvent | 'admission'): void {
