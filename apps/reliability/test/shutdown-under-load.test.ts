@@ -132,7 +132,11 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
     const server = await start(env)
     await send(server, 'long', 60_000, true, 500)
     server.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Once it is closing, and later than a process manager's forwarded copy would come (500 ms).
+    for (const until = performance.now() + 5_000; !server.lines.some((l) => l['msg'] === 'closing') && performance.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 700))
     const secondAt = performance.now()
     server.child.kill('SIGTERM')
     const { code, at } = await exitWithin(server, env.DRAIN_MS)

@@ -45,7 +45,7 @@ export function bearerToken(token: string): DebugGuard {
 export function resolveGuard<F extends DebugGuard | undefined>(where: string, token: unknown, guard: unknown, fallback: F): DebugGuard | F {
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
     // Never echo a secret into an error message (and so into logs): say only what kind of value came.
-    const shown = typeof token === 'string' ? `(hidden: ${token.length} characters)` : token
+    const shown = typeof token === 'string' ? `(hidden: ${token.length} character${token.length === 1 ? '' : 's'})` : token
     throw new InvalidOptionError(`${where}.token`, 'a string of at least 16 characters', shown)
   }
   if (guard !== undefined && typeof guard !== 'function') throw new InvalidOptionError(`${where}.guard`, 'a function (request, reply)', guard)

@@ -50,8 +50,8 @@ interface ListQuerystring {
 }
 
 /** A 400 in the shape of Fastify's own validation errors, naming the query parameter. */
-function badQuery(parameter: string, expected: string): Error {
-  return Object.assign(new Error(`querystring/${parameter} ${expected === '' ? 'is invalid' : `must be ${expected}`}`), {
+function badQuery(parameter: string, expected: string, where: 'querystring' | 'params' = 'querystring'): Error {
+  return Object.assign(new Error(`${where}/${parameter} ${expected === '' ? 'is invalid' : `must be ${expected}`}`), {
     statusCode: 400,
     code: 'FST_ERR_VALIDATION',
   })
@@ -93,9 +93,33 @@ function checkNumericQuery(query: Record<string, unknown>): void {
   }
 }
 
-/** `preValidation` of `GET {path}`. */
+/** The parameters that take one of a few words: a bad one is answered with the words it can be. */
+const WORD_QUERY = {
+  view: ['groups', 'tasks', 'history'],
+  format: ['json', 'text'],
+} as const
+
+function checkWordQuery(query: Record<string, unknown>): void {
+  for (const [parameter, words] of Object.entries(WORD_QUERY)) {
+    const raw = query[parameter]
+    if (raw === undefined) continue
+    if (typeof raw !== 'string' || !(words as readonly string[]).includes(raw)) throw badQuery(parameter, `one of ${words.join(', ')}`)
+  }
+  const state = query['state']
+  if (state !== undefined && (typeof state !== 'string' || !new RegExp(STATE_LIST).test(state))) {
+    throw badQuery('state', 'pending, running or aborting, or a comma-separated list of them')
+  }
+  const cursor = query['cursor']
+  if (cursor !== undefined && (typeof cursor !== 'string' || !/^[0-9]{1,15}$/.test(cursor))) {
+    throw badQuery('cursor', 'the nextCursor of a previous page (decimal digits)')
+  }
+}
+
+/** `preValidation` of `GET {path}`: checks the query as the client wrote it, with messages that say what would do. */
 async function numericQuery(request: FastifyRequest): Promise<void> {
-  checkNumericQuery(request.query as Record<string, unknown>)
+  const query = request.query as Record<string, unknown>
+  checkWordQuery(query)
+  checkNumericQuery(query)
 }
 
 const querystring = {
@@ -178,7 +202,14 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
 
   fastify.delete<{ Params: { id: string } }>(
     `${options.path}/:id`,
-    { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } }, config: { ...ESSENTIAL_ROUTE } },
+    {
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } },
+      preValidation: async (request) => {
+        const { id } = request.params
+        if (!/^[0-9]{1,15}$/.test(id)) throw badQuery('id', 'a task id: the decimal digits of a live task id', 'params')
+      },
+      config: { ...ESSENTIAL_ROUTE },
+    },
     async (request) => {
       const { id } = request.params
       const task = scheduler.get(id)

@@ -50,12 +50,18 @@ export interface GracefulServer {
   close(): void
 }
 
+/** The signals a process manager forwards from the terminal, handled with duplicate detection. */
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM'] as const satisfies readonly NodeJS.Signals[]
+/** A repeat of the first signal within this many ms is the same request, delivered twice. */
+const DUPLICATE_SIGNAL_MS = 500
+
 /**
  * Listens, and closes gracefully on SIGTERM, SIGINT, an uncaught exception or an unhandled
  * rejection, using close-with-grace: intake stops, in-flight requests finish, background tasks
  * drain within the budget for that signal, the rest are aborted and reported by name, and the
  * process exits with a code that says whether everything drained ({@link EXIT_CODES}). A second
- * signal forces the exit. The plugin itself never installs signal handlers; call this from your
+ * signal forces the exit; a repeat within 500 ms of the first is not one: it is the same Ctrl-C
+ * forwarded by a process manager (`npm start`, `pnpm run`), and is ignored. The plugin itself never installs signal handlers; call this from your
  * entrypoint (`server.ts`), after building the app.
  */
 export async function listenGracefully(app: FastifyInstance, options: GracefulOptions = {}): Promise<GracefulServer> {
@@ -74,10 +80,31 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
 
   const address = await app.listen(options.listen ?? { port: 3000, host: '127.0.0.1' })
 
+  // SIGINT and SIGTERM are handled here, not by close-with-grace: a process manager that runs the
+  // server (`npm start`, `pnpm run`, `pnpm --filter … start`) forwards the terminal's Ctrl-C to it,
+  // so one Ctrl-C arrives twice (sometimes as SIGINT then SIGTERM), milliseconds apart. Counted as
+  // a second signal, it would force the exit and skip the drain. A repeat within
+  // DUPLICATE_SIGNAL_MS of the first is that duplicate; a later one is a person insisting.
+  let first: { signal: NodeJS.Signals; at: number } | undefined
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const now = performance.now()
+    if (first === undefined) {
+      first = { signal, at: now }
+      void grace.close()
+    } else if (now - first.at < DUPLICATE_SIGNAL_MS) {
+      app.log.debug({ signal, afterMs: Math.round(now - first.at) }, 'duplicate signal ignored (forwarded by a process manager)')
+    } else {
+      app.log.error({ signal }, 'second signal while closing: exiting now')
+      exit(EXIT_CODES.failed)
+    }
+  }
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal)
+
   const grace = closeWithGrace(
     {
       delay: killAfterMs,
       logger: false,
+      skip: [...FORWARDED_SIGNALS],
       onSecondSignal(signal) {
         app.log.error({ signal }, 'second signal while closing: exiting now')
         exit(EXIT_CODES.failed)
@@ -87,7 +114,8 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
         exit(EXIT_CODES.failed)
       },
     },
-    async ({ signal, err, manual }) => {
+    async ({ signal: otherSignal, err, manual }) => {
+      const signal = otherSignal ?? first?.signal
       const budget = signal === 'SIGINT' ? interruptDrainTimeout : drainTimeout
       if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
       const reason = signal ?? (manual === true ? 'manual' : err !== undefined ? 'error' : 'event loop empty')

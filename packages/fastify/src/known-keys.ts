@@ -63,7 +63,7 @@ export function unknownKeyError(where: string, key: string, value: unknown, know
       : `one of the known options (did you mean ${suggestion}?): ${known.join(', ')}`
   // A misspelled secret (`tokn: '…'`) must not end up in an error message, and so in logs.
   const secret = typeof value === 'string' && SECRET.test(`${key} ${suggestion ?? ''}`)
-  return new InvalidOptionError(`${where}.${key}`, expected, secret ? `(hidden: ${value.length} characters)` : value)
+  return new InvalidOptionError(`${where}.${key}`, expected, secret ? `(hidden: ${value.length} character${value.length === 1 ? '' : 's'})` : value)
 }
 
 /** Option names whose string values are not echoed in errors. */

@@ -342,3 +342,25 @@ describe('who may use the debug routes', () => {
     }
   })
 })
+
+describe('GET /debug/tasks: a bad word answers 400 listing what would do', () => {
+  it('names the parameter and the values it takes, not a pattern', async () => {
+    const { app } = await buildApp({ debug: { cancel: true }, drainTimeout: 0 })
+    const cases: [string, RegExp][] = [
+      ['/debug/tasks?format=xml', /^querystring\/format must be one of json, text$/],
+      ['/debug/tasks?format=TEXT', /^querystring\/format must be one of json, text$/],
+      ['/debug/tasks?view=foo', /^querystring\/view must be one of groups, tasks, history$/],
+      ['/debug/tasks?view=tasks&state=done', /^querystring\/state must be pending, running or aborting/],
+      ['/debug/tasks?view=tasks&cursor=abc', /^querystring\/cursor must be the nextCursor of a previous page/],
+    ]
+    for (const [url, message] of cases) {
+      const response = await app.inject(url)
+      assert.equal(response.statusCode, 400, url)
+      assert.match(response.json<{ message: string }>().message, message, url)
+    }
+    const bad = await app.inject({ method: 'DELETE', url: '/debug/tasks/abc' })
+    assert.equal(bad.statusCode, 400)
+    assert.match(bad.json<{ message: string }>().message, /^params\/id must be a task id/)
+    await app.close()
+  })
+})

@@ -117,6 +117,23 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
     assert.ok(at - signalledAt < env.INTERRUPT_MS + env.GRACE_MS + EXIT_MARGIN_MS, `exited after ${(at - signalledAt).toFixed(0)} ms`)
   })
 
+  it('one Ctrl-C delivered twice (the terminal and a process manager forwarding it) still drains', async () => {
+    for (const [firstSignal, secondSignal] of [['SIGINT', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const) {
+      const server = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 200, INTERRUPT_MS: 1_000 })
+      await spawnTask(server, 'quick', 300)
+      server.child.kill(firstSignal)
+      // The forwarded copy comes once the server has begun closing, a few ms later.
+      for (const until = performance.now() + 5_000; !server.logs.some((l) => l.msg === 'closing') && performance.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+      server.child.kill(secondSignal)
+      const { code } = await exitWithin(server, 15_000)
+      assert.equal(code, EXIT_CODES.drained, `${firstSignal} then ${secondSignal} at once: the drain ran (${server.logs.map((l) => l.msg).join(' | ')})`)
+      assert.deepEqual(done(server), ['quick'])
+      assert.ok(!server.logs.some((l) => l.msg.includes('second signal')))
+    }
+  })
+
   it('exits 0 when everything drained, and a second signal forces the exit', async () => {
     const clean = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 200, INTERRUPT_MS: 200 })
     await spawnTask(clean, 'quick', 100)
@@ -128,7 +145,11 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
     const forced = await startServer({ DRAIN_MS: 30_000, GRACE_MS: 200, INTERRUPT_MS: 200 })
     await spawnTask(forced, 'long', 60_000)
     forced.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Once it is closing, and later than a process manager's forwarded copy would come (500 ms).
+    for (const until = performance.now() + 5_000; !forced.logs.some((l) => l.msg === 'closing') && performance.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 700))
     const secondAt = performance.now()
     forced.child.kill('SIGTERM')
     const { code, at } = await exitWithin(forced, 15_000)
