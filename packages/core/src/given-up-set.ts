@@ -26,11 +26,6 @@ export class GivenUpSet {
     return this.#all.size
   }
 
-  /** How many of `name`'s tasks are here. */
-  countOf(name: string): number {
-    return this.#byName.get(name)?.size ?? 0
-  }
-
   /** The entry to release before `name` can add one more, if a cap is reached. */
   victimFor(name: string): TaskRecord | undefined {
     const own = this.#byName.get(name)
@@ -39,7 +34,7 @@ export class GivenUpSet {
     return undefined
   }
 
-  /** Whether a cap leaves no room at all (a cap of 0). */
+  /** Whether a cap leaves no room at all (a cap of 0): a task given up on is released at once. */
   get disabled(): boolean {
     return this.perName === 0 || this.total === 0
   }

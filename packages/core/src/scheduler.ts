@@ -647,7 +647,7 @@ export class Scheduler implements TaskOwner {
     const givenUp = this.#givenUp
     let release: Release | undefined
     if (this.#releaseOnGiveUp) release = 'closed'
-    else if (givenUp.perName === 0 || givenUp.total === 0) release = 'evicted'
+    else if (givenUp.disabled) release = 'evicted'
     else {
       const victim = givenUp.victimFor(task.name)
       if (victim !== undefined) this.#release(victim, 'evicted', now)
