@@ -191,9 +191,19 @@ export class Scheduler implements TaskOwner {
       }
     }
     const rank = priorityRank(o.priority)
-    // A superseded task that is still waiting gives its queue place to this one.
-    const queued = this.#queue.size - (superseded?.state === 'pending' ? 1 : 0)
-    const full = queued >= this.#options.maxQueue && !(this.#running.size < this.#concurrency && queued === 0)
+    // A superseded task gives up its place: a waiting one its queue place, a running one its slot
+    // (which the next waiting task would take).
+    let queued = this.#queue.size
+    let running = this.#running.size
+    if (superseded?.state === 'pending') queued--
+    else if (superseded?.state === 'running') {
+      running--
+      if (queued > 0) {
+        queued--
+        running++
+      }
+    }
+    const full = queued >= this.#options.maxQueue && !(running < this.#concurrency && queued === 0)
     if (full && !this.#overflow(name, rank, o, orThrow)) return undefined
     if (superseded !== undefined) this.cancelTask(superseded, 'superseded')
 
@@ -471,7 +481,15 @@ export class Scheduler implements TaskOwner {
     if (this.#closing !== undefined) return this.#closing
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('close(options)', 'an object', options)
     const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, true)
-    this.#closing = this.#drain(timeout)
+    // Closing from here on, before the drain's first (synchronous) step runs listeners that may call
+    // close() or spawn() again.
+    let settle!: (report: CloseReport) => void
+    this.#closing = new Promise<CloseReport>((resolve) => (settle = resolve))
+    this.#drain(timeout).then(settle, (error: unknown) => {
+      // The drain guards every listener call; this is a last guard so that close() still resolves.
+      this.#listenerFailed(error, 'settled')
+      settle({ clean: false, durationMs: 0, finished: zeroOutcomes(), dropped: 0, aborted: 0, givenUp: 0, unsettled: 0, abandoned: [] })
+    })
     return this.#closing
   }
 
@@ -645,14 +663,22 @@ export class Scheduler implements TaskOwner {
     task.reason = reason
     task.abortedAt = now
     const givenUp = this.#givenUp
+    // Aborted by the drain itself: waited for abortGrace whatever the caps (at most `concurrency` more).
+    const shutdown = reason === 'shutdown' && this.#closing !== undefined && !this.#releaseOnGiveUp
     let release: Release | undefined
     if (this.#releaseOnGiveUp) release = 'closed'
-    else if (givenUp.disabled) release = 'evicted'
+    else if (givenUp.disabled && !shutdown) release = 'evicted'
     else {
-      const victim = givenUp.victimFor(task.name)
-      if (victim !== undefined) this.#release(victim, 'evicted', now)
-      givenUp.add(task)
-      this.#timer.ensure(now + this.#options.abortGrace, now)
+      // Releasing a victim runs listeners, which may give up more tasks or start the drain: look again.
+      for (let victim = shutdown ? undefined : givenUp.victimFor(task.name); victim !== undefined; victim = givenUp.victimFor(task.name)) {
+        this.#release(victim, 'evicted', now)
+      }
+      if (this.#releaseOnGiveUp) release = 'closed'
+      else {
+        givenUp.add(task)
+        const { abortGrace, givenUpTtl } = this.#options
+        this.#timer.ensure(now + Math.min(abortGrace, givenUpTtl), now)
+      }
     }
     if (this.#abandonedSink !== undefined && release === 'closed') {
       task.abandoned = true
@@ -667,6 +693,8 @@ export class Scheduler implements TaskOwner {
 
   /** Ends a given-up task whose function has not settled: its terminal state now, `release` says why. */
   #release(task: TaskRecord, release: Release, now: number): void {
+    // Already ended (it settled, or was released, while listeners ran during a loop over a copy).
+    if (task.state !== 'aborting') return
     this.#leaveGivenUp(task)
     task.release = release
     this.#released[release]++

@@ -39,9 +39,10 @@ describe('keys', () => {
   })
 
   it('regression: a refused replace leaves the live task alone', () => {
-    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 0 })
+    // Refused by the admission check (a replace that would fit, since the old task's slot frees up).
+    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 0, admission: ({ priority }) => priority !== 'low' })
     const old = scheduler.spawn('job', untilAborted, { key: 'k' })
-    assert.throws(() => scheduler.spawn('job', () => 2, { key: 'k', onDuplicate: 'replace' }), /queue_full/)
+    assert.throws(() => scheduler.spawn('job', () => 2, { key: 'k', onDuplicate: 'replace', priority: 'low' }), /overloaded/)
     assert.equal(old.state, 'running')
     assert.equal(scheduler.spawn('job', () => 3, { key: 'k' }), old, 'it still holds its key')
     old.cancel()
