@@ -1,10 +1,10 @@
 import { DEFAULTS, InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
-import type { BackpressureOptions } from './backpressure.js'
-import type { DebugRoutesOptions } from './debug-routes.js'
-import type { EventLoopOptions } from './event-loop-monitor.js'
+import type { BackpressureOptions } from './backpressure/backpressure.js'
+import type { DebugRoutesOptions } from './debug/routes.js'
+import type { EventLoopOptions } from './backpressure/event-loop-monitor.js'
 import { unknownKeyError } from './known-keys.js'
 import { checkMilliseconds } from './milliseconds.js'
-import type { MetricsOptions } from './task-metrics.js'
+import type { MetricsOptions } from './metrics/task-metrics.js'
 
 /** Options of the fastify-tasks plugin: every scheduler option, plus the plugin's own. */
 export interface FastifyTasksOptions extends SchedulerOptions {

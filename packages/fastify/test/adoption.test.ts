@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ManualClock } from '@fastify-tasks/core/testing'
 import type { GroupsReport, HistoryReport, TasksReport } from '../src/index.js'
-import { LogLimiter } from '../src/log-limiter.js'
+import { LogLimiter } from '../src/logging/log-limiter.js'
 import { buildApp, flush, LEVEL } from './helpers.js'
 
 const hang = (): Promise<never> => new Promise<never>(() => {})

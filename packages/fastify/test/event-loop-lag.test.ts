@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { lagFigures, type DelayHistogram } from '../src/event-loop-monitor.js'
+import { lagFigures, type DelayHistogram } from '../src/backpressure/event-loop-monitor.js'
 
 /** A delay histogram whose every reading is `ms` (Node reports nanoseconds). */
 function steady(ms: number, count = 100): DelayHistogram {

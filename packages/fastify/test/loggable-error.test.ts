@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { loggableError } from '../src/loggable-error.js'
+import { loggableError } from '../src/logging/loggable-error.js'
 import { buildApp, flush } from './helpers.js'
 
 const trap = (): never => {

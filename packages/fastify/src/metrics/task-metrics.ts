@@ -2,12 +2,12 @@ import type { CloseReport, Outcome, RejectReason, Release, Scheduler } from '@fa
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
-import { resolveGuard, type DebugGuard } from './debug-guard.js'
-import { checkKnownKeys } from './known-keys.js'
+import { resolveGuard, type DebugGuard } from '../guard.js'
+import { checkKnownKeys } from '../known-keys.js'
 import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
 import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
-import type { Backpressure } from './backpressure.js'
-import type { EventLoopMonitor } from './event-loop-monitor.js'
+import type { Backpressure } from '../backpressure/backpressure.js'
+import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
 
 /** Options of the metrics (collection, and the `/metrics` route the default export registers). */
 export interface MetricsOptions {

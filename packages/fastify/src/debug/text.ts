@@ -1,4 +1,4 @@
-import type { GroupsReport, HistoryReport, TasksReport } from './debug-report.js'
+import type { GroupsReport, HistoryReport, TasksReport } from './report.js'
 import { bytes, duration, printable, textTable } from './text-table.js'
 
 const percent = (ratio: number): string => `${Math.round(ratio * 100)}%`

@@ -1,5 +1,5 @@
 import type { SchedulerSummary, TaskGroup } from '@fastify-tasks/core'
-import type { BackpressureState } from './backpressure.js'
+import type { BackpressureState } from '../backpressure/backpressure.js'
 import { duration } from './text-table.js'
 
 /**

@@ -1,9 +1,9 @@
 import type { HistoryEntry, LiveState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
-import type { BackpressureState } from './backpressure.js'
-import { debugNotes } from './debug-notes.js'
-import type { EventLoopSnapshot } from './event-loop-monitor.js'
-import { activeResources, memorySnapshot, type MemorySnapshot } from './process-info.js'
-import type { TaskScheduler } from './task-scheduler.js'
+import type { BackpressureState } from '../backpressure/backpressure.js'
+import { debugNotes } from './notes.js'
+import type { EventLoopSnapshot } from '../backpressure/event-loop-monitor.js'
+import { activeResources, memorySnapshot, type MemorySnapshot } from '../process-info.js'
+import type { TaskScheduler } from '../tasks/task-scheduler.js'
 
 /** Longest task name, label or site echoed in a debug response (hostile names stay bounded). */
 export const MAX_TEXT = 200

@@ -1,10 +1,10 @@
 import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskContext, type TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Backpressure } from './backpressure.js'
-import type { EventLoopMonitor } from './event-loop-monitor.js'
-import { checkMilliseconds } from './milliseconds.js'
+import type { Backpressure } from '../backpressure/backpressure.js'
+import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
+import { checkMilliseconds } from '../milliseconds.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
-import type { TaskMetrics } from './task-metrics.js'
+import type { TaskMetrics } from '../metrics/task-metrics.js'
 
 /** Options of `spawn` in fastify-tasks (`data` is the plugin's own: it carries the task's logger). */
 export type FastifySpawnOptions = Omit<SpawnOptions, 'data'>

@@ -2,8 +2,8 @@ import { InvalidOptionError, PRIORITIES, type AdmissionCheck, type Priority, typ
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ConcurrencyController, type AdaptiveConcurrencyOptions } from './concurrency-controller.js'
-import { OverloadedRequestError } from './errors.js'
-import { checkKnownKeys } from './known-keys.js'
+import { OverloadedRequestError } from '../errors.js'
+import { checkKnownKeys } from '../known-keys.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
 
 /** Options of the `@fastify/under-pressure` instance fastify-tasks registers. */

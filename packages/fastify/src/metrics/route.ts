@@ -1,8 +1,8 @@
 import { InvalidOptionError } from '@fastify-tasks/core'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
-import { ESSENTIAL_ROUTE } from './backpressure.js'
-import { resolveGuard, type DebugGuard } from './debug-guard.js'
+import { ESSENTIAL_ROUTE } from '../backpressure/backpressure.js'
+import { resolveGuard, type DebugGuard } from '../guard.js'
 
 /** Options of the `/metrics` route plugin. */
 export interface MetricsRouteOptions {

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 import { InvalidOptionError } from '@fastify-tasks/core'
-import { checkKnownKeys } from './known-keys.js'
+import { checkKnownKeys } from '../known-keys.js'
 import { OverloadDetector, type OverloadSignal } from './overload-detector.js'
 
 /** Event-loop health: the last complete window, and the overload state now. */

@@ -2,7 +2,7 @@ import type { Scheduler, TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { LogLimiter } from './log-limiter.js'
 import { loggableError } from './loggable-error.js'
-import { markLate } from './task-context.js'
+import { markLate } from '../tasks/task-context.js'
 
 /** The logger a task was spawned with (its request's, or the app's). */
 function loggerOf(data: unknown, fallback: FastifyBaseLogger): FastifyBaseLogger {

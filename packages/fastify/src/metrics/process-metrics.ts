@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { EventLoopMonitor } from './event-loop-monitor.js'
+import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',

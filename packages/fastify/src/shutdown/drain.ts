@@ -1,6 +1,6 @@
 import type { CloseReport } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
-import type { TaskScheduler } from './task-scheduler.js'
+import type { TaskScheduler } from '../tasks/task-scheduler.js'
 
 /**
  * The drain, run from the plugin's `onClose` hook: after in-flight requests have finished (Fastify

@@ -1,11 +1,11 @@
 import { InvalidOptionError, MAX_LIST_LIMIT, type LiveState } from '@fastify-tasks/core'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { ESSENTIAL_ROUTE } from './backpressure.js'
-import { loopbackOnly, resolveGuard, type DebugGuard } from './debug-guard.js'
-import { groupsReport, historyReport, tasksReport } from './debug-report.js'
-import { groupsText, historyText, tasksText } from './debug-text.js'
-import { TaskNotCancellableError, TaskNotFoundError } from './errors.js'
-import { checkKnownKeys } from './known-keys.js'
+import { ESSENTIAL_ROUTE } from '../backpressure/backpressure.js'
+import { loopbackOnly, resolveGuard, type DebugGuard } from '../guard.js'
+import { groupsReport, historyReport, tasksReport } from './report.js'
+import { groupsText, historyText, tasksText } from './text.js'
+import { TaskNotCancellableError, TaskNotFoundError } from '../errors.js'
+import { checkKnownKeys } from '../known-keys.js'
 
 /** Options of the `/debug/tasks` route plugin. */
 export interface DebugRoutesOptions {

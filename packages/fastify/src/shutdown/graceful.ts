@@ -1,7 +1,7 @@
 import { InvalidOptionError, type CloseReport } from '@fastify-tasks/core'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
-import { checkMilliseconds } from './milliseconds.js'
+import { checkMilliseconds } from '../milliseconds.js'
 
 /** Exit codes of a process closed by {@link listenGracefully}. */
 export const EXIT_CODES = {
