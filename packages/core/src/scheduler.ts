@@ -13,17 +13,12 @@ import {
 } from './errors.js'
 import { GivenUpSet } from './given-up-set.js'
 import { HistoryRing, type HistoryEntry } from './history.js'
-import {
-  DEFAULT_LIST_LIMIT,
-  MAX_LIST_LIMIT,
-  type AbandonedGroup,
-  type CloseReport,
-  type ListQuery,
-  type SchedulerSummary,
-  type TaskGroup,
-  type TaskPage,
-  type TaskSnapshot,
-} from './inspection.js'
+import { DEFAULT_LIST_LIMIT, type CloseReport, type ListQuery, type SchedulerSummary, type TaskGroup, type TaskPage } from './inspection.js'
+import { closeReport, failedCloseReport } from './inspection/close-report.js'
+import { groupLiveTasks } from './inspection/groups.js'
+import { checkListQuery, listLiveTasks } from './inspection/list.js'
+import type { SchedulerState } from './inspection/scheduler-state.js'
+import { summarize } from './inspection/summary.js'
 import { ListenerSet, type LifecycleEvent, type LifecycleListener } from './lifecycle.js'
 import {
   checkDuration,
@@ -42,7 +37,6 @@ import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
 import {
   TaskRecord,
   type CancelReason,
-  type LiveState,
   type Outcome,
   type Release,
   type TaskFunction,
@@ -70,14 +64,9 @@ const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   data: undefined,
 })
 const CANCEL_REASONS = new Set<string>(['cancelled', 'shutdown', 'superseded', 'operator'])
-const LIVE_STATES = new Set<string>(['pending', 'running', 'aborting'])
 const DEFAULT_CLOSE_TIMEOUT = 10_000
 /** Longest stretch of synchronous task starts before the scheduler yields to the event loop. */
 const PUMP_SLICE_MS = 10
-
-function zeroOutcomes(): Record<Outcome, number> {
-  return { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
-}
 
 /**
  * Runs background tasks with bounded concurrency, a bounded queue, deadlines, cooperative abort and
@@ -125,7 +114,7 @@ export class Scheduler implements TaskOwner {
   #leakedTotal = 0
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0 }
   /** Terminated tasks, by outcome. */
-  readonly #outcomes: Record<Outcome, number> = zeroOutcomes()
+  readonly #outcomes: Record<Outcome, number> = { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
   #closing: Promise<CloseReport> | undefined
   #idle: (() => void) | undefined
   /** Callers of onIdle() waiting for nothing to be pending or running. */
@@ -316,153 +305,18 @@ export class Scheduler implements TaskOwner {
 
   /** Counts and limits. */
   summary(): SchedulerSummary {
-    const now = this.#clock.now()
-    let stuck = 0
-    let oldestStart = Infinity
-    for (const task of this.#running.tasks) {
-      if (this.#isStuck(task, now)) stuck++
-      if (task.startedAt < oldestStart) oldestStart = task.startedAt
-    }
-    const o = this.#options
-    return {
-      live: {
-        pending: this.#queue.size,
-        running: this.#running.size,
-        aborting: this.#givenUp.size,
-        total: this.#queue.size + this.#running.size + this.#givenUp.size,
-      },
-      spawned: this.#spawned,
-      deferred: this.#deferred,
-      rejected: { ...this.#rejected },
-      outcomes: this.#outcomeCounts(),
-      stuck,
-      oldestRunningAgeMs: oldestStart === Infinity ? null : now - oldestStart,
-      leaked: { live: this.#leakedLive, total: this.#leakedTotal },
-      givenUp: {
-        live: this.#givenUp.size,
-        ...this.#released,
-        late: this.#late,
-        full: this.#givenUp.fullNames(10),
-      },
-      limits: {
-        concurrency: this.#concurrency,
-        maxQueue: o.maxQueue,
-        overflow: o.overflow,
-        timeout: o.timeout,
-        abortGrace: o.abortGrace,
-        maxGivenUpPerName: o.maxGivenUpPerName,
-        maxGivenUp: o.maxGivenUp,
-        givenUpTtl: o.givenUpTtl,
-        stuckAfter: o.stuckAfter,
-      },
-      closing: this.#closing !== undefined,
-    }
+    return summarize(this.#state())
   }
 
   /** Live tasks grouped by name, state, spawn site and labels; largest groups first. */
   groups(): TaskGroup[] {
-    const now = this.#clock.now()
-    // Pass 1: group by name, state and the identity of the site and labels objects: nested maps,
-    // no string built per task (100 000 live tasks take a few ms).
-    interface Acc {
-      task: TaskRecord
-      count: number
-      oldest: number
-      /** Earliest start among them (NaN while pending). */
-      firstStart: number
-      stuck: number
-      leaked: number
-    }
-    type BySite = Map<SiteRef | undefined, Map<object | undefined, Acc>>
-    const byName = new Map<string, Map<string, BySite>>()
-    const coarse: Acc[] = []
-    const visit = (task: TaskRecord): void => {
-      let byState = byName.get(task.name)
-      if (byState === undefined) byName.set(task.name, (byState = new Map<string, BySite>()))
-      let bySite = byState.get(task.state)
-      if (bySite === undefined) byState.set(task.state, (bySite = new Map() as BySite))
-      let byLabels = bySite.get(task.siteRef)
-      if (byLabels === undefined) bySite.set(task.siteRef, (byLabels = new Map<object | undefined, Acc>()))
-      const stuck = task.state === 'running' && this.#isStuck(task, now) ? 1 : 0
-      const leaked = task.leaked ? 1 : 0
-      const acc = byLabels.get(task.labels)
-      if (acc === undefined) {
-        const created = { task, count: 1, oldest: task.spawnedAt, firstStart: task.startedAt, stuck, leaked }
-        byLabels.set(task.labels, created)
-        coarse.push(created)
-      } else {
-        acc.count++
-        acc.stuck += stuck
-        acc.leaked += leaked
-        if (task.spawnedAt < acc.oldest) acc.oldest = task.spawnedAt
-        if (task.startedAt < acc.firstStart) acc.firstStart = task.startedAt
-      }
-    }
-    for (const level of this.#queue.levels) {
-      const sentinel = level.sentinel
-      for (let node = sentinel.next!; node !== sentinel; node = node.next!) visit(node as TaskRecord)
-    }
-    for (const task of this.#running.tasks) visit(task)
-    for (const task of this.#givenUp) visit(task)
-    // Pass 2: merge groups whose sites and labels are equal by value.
-    const fine = new Map<string, { name: string; state: LiveState; site: string | null; labels: Record<string, string> | null; count: number; oldest: number; firstStart: number; stuck: number; leaked: number }>()
-    for (const acc of coarse) {
-      const task = acc.task
-      const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
-      const labels = task.labels === undefined ? null : { ...task.labels }
-      const key = `${task.name}\u0000${task.state}\u0000${site ?? ''}\u0000${labels === null ? '' : canonicalLabels(labels)}`
-      const group = fine.get(key)
-      if (group === undefined) {
-        fine.set(key, { name: task.name, state: task.state as LiveState, site, labels, count: acc.count, oldest: acc.oldest, firstStart: acc.firstStart, stuck: acc.stuck, leaked: acc.leaked })
-      } else {
-        group.count += acc.count
-        group.stuck += acc.stuck
-        group.leaked += acc.leaked
-        if (acc.oldest < group.oldest) group.oldest = acc.oldest
-        if (acc.firstStart < group.firstStart) group.firstStart = acc.firstStart
-      }
-    }
-    const out: TaskGroup[] = []
-    for (const g of fine.values()) {
-      const longestRunningMs = Number.isNaN(g.firstStart) ? null : now - g.firstStart
-      out.push({ name: g.name, state: g.state, site: g.site, labels: g.labels, count: g.count, oldestAgeMs: now - g.oldest, longestRunningMs, stuck: g.stuck, leaked: g.leaked })
-    }
-    return out.sort(byCountThenAgeThenName)
+    return groupLiveTasks(this.#state())
   }
 
   /** One page of live tasks matching `query`, in spawn order. */
   list(query: ListQuery = {}): TaskPage {
-    if (typeof query !== 'object' || query === null) throw new InvalidOptionError('list(query)', 'an object', query)
-    if (query.state !== undefined && typeof query.state !== 'string' && !Array.isArray(query.state)) {
-      throw new InvalidOptionError('list(query.state)', "'pending', 'running', 'aborting' or an array of them", query.state)
-    }
-    const states = query.state === undefined ? undefined : new Set<string>(typeof query.state === 'string' ? [query.state] : query.state)
-    if (states !== undefined) {
-      for (const s of states) if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
-    }
-    if (query.name !== undefined && typeof query.name !== 'string') throw new InvalidOptionError('list(query.name)', 'a string', query.name)
-    const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan, false)
-    const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, 1, MAX_LIST_LIMIT)
-    let after = 0
-    if (query.cursor !== undefined) {
-      after = typeof query.cursor === 'string' && /^\d{1,15}$/.test(query.cursor) ? Number(query.cursor) : NaN
-      if (Number.isNaN(after)) throw new InvalidOptionError('list(query.cursor)', 'a cursor returned by a previous page', query.cursor)
-    }
-    const now = this.#clock.now()
-    const matching: TaskRecord[] = []
-    for (const task of this.#liveTasks()) {
-      if (task.seq <= after) continue
-      if (states !== undefined && !states.has(task.state)) continue
-      if (query.name !== undefined && task.name !== query.name) continue
-      if (olderThan > 0 && now - task.spawnedAt <= olderThan) continue
-      matching.push(task)
-    }
-    matching.sort((a, b) => a.seq - b.seq)
-    const page = matching.length > limit ? matching.slice(0, limit) : matching
-    return {
-      tasks: page.map((task) => this.#snapshot(task, now)),
-      nextCursor: matching.length > limit ? page[page.length - 1]!.id : null,
-    }
+    const resolved = checkListQuery(query)
+    return listLiveTasks(this.#state(), resolved)
   }
 
   /** Recently terminated tasks, newest first (at most `historySize`). */
@@ -488,7 +342,7 @@ export class Scheduler implements TaskOwner {
     this.#drain(timeout).then(settle, (error: unknown) => {
       // The drain guards every listener call; this is a last guard so that close() still resolves.
       this.#listenerFailed(error, 'settled')
-      settle({ clean: false, durationMs: 0, finished: zeroOutcomes(), dropped: 0, aborted: 0, givenUp: 0, unsettled: 0, abandoned: [] })
+      settle(failedCloseReport())
     })
     return this.#closing
   }
@@ -841,32 +695,6 @@ export class Scheduler implements TaskOwner {
     }
   }
 
-  #isStuck(task: TaskRecord, now: number): boolean {
-    return task.state === 'running' && now - task.lastProgressAt >= this.#options.stuckAfter
-  }
-
-  #snapshot(task: TaskRecord, now: number): TaskSnapshot {
-    const started = task.state !== 'pending'
-    return {
-      id: task.id,
-      name: task.name,
-      state: task.state as LiveState,
-      priority: task.priority,
-      ageMs: now - task.spawnedAt,
-      queueWaitMs: (started ? task.startedAt : now) - task.spawnedAt,
-      runningMs: started ? now - task.startedAt : null,
-      sinceProgressMs: started ? now - task.lastProgressAt : null,
-      deadlineInMs: started && task.timeout !== Infinity ? task.startedAt + task.timeout - now : null,
-      timeout: task.timeout === Infinity ? null : task.timeout,
-      abortReason: task.abortReason ?? null,
-      stuck: this.#isStuck(task, now),
-      leaked: task.leaked,
-      labels: task.labels === undefined ? null : { ...task.labels },
-      meta: task.meta === undefined ? null : { ...task.meta },
-      site: task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null),
-    }
-  }
-
   /** Waits until nothing is left to wait for (see `#isIdle`) or `ms` has passed. */
   #waitIdle(ms: number): Promise<void> {
     if (this.#isIdle() || ms === 0) return Promise.resolve()
@@ -928,46 +756,45 @@ export class Scheduler implements TaskOwner {
     }
     this.#timer.stop()
 
-    const after = this.#outcomeCounts()
-    const finished = zeroOutcomes()
-    for (const outcome of Object.keys(finished) as Outcome[]) finished[outcome] = after[outcome] - before[outcome]
-    const groups = new Map<string, { name: string; site: string | null; count: number; dropped: number; aborted: number; givenUp: number; unsettled: number; oldest: number }>()
-    const totals = { dropped: 0, aborted: 0, givenUp: 0, unsettled: 0 }
-    for (const task of abandoned) {
-      const site = task.siteRef === undefined ? null : (this.siteOf(task.siteRef) ?? null)
-      const key = `${task.name}\u0000${site ?? ''}`
-      let group = groups.get(key)
-      if (group === undefined) {
-        group = { name: task.name, site, count: 0, dropped: 0, aborted: 0, givenUp: 0, unsettled: 0, oldest: task.spawnedAt }
-        groups.set(key, group)
-      }
-      group.count++
-      if (task.spawnedAt < group.oldest) group.oldest = task.spawnedAt
-      const kind = task.state === 'dropped' ? 'dropped' : task.reason === 'shutdown' ? 'aborted' : 'givenUp'
-      group[kind]++
-      totals[kind]++
-      if (task.release !== undefined) {
-        group.unsettled++
-        totals.unsettled++
-      }
-    }
-    const abandonedGroups: AbandonedGroup[] = [...groups.values()]
-      .map((g) => ({ name: g.name, site: g.site, count: g.count, dropped: g.dropped, aborted: g.aborted, givenUp: g.givenUp, unsettled: g.unsettled, oldestAgeMs: end - g.oldest }))
-      .sort(byCountThenAgeThenName)
-    return {
-      clean: abandoned.length === 0,
-      durationMs: end - startedAt,
-      finished,
-      ...totals,
-      abandoned: abandonedGroups,
-    }
+    return closeReport({
+      startedAt,
+      endedAt: end,
+      outcomesBefore: before,
+      outcomesAfter: this.#outcomeCounts(),
+      abandoned,
+      siteOf: (ref) => this.siteOf(ref),
+    })
   }
 
-  /** Every live task: waiting ones by priority level, then those holding a slot. */
+  /** Every live task: waiting ones by priority level, then those holding a slot, then those given up on. */
   *#liveTasks(): IterableIterator<TaskRecord> {
     yield* this.#queue
     yield* this.#running.tasks
     yield* this.#givenUp
+  }
+
+  /** A read-only view of this scheduler's state now, for the inspection modules (made per call: inspection is cold). */
+  #state(): SchedulerState {
+    return {
+      now: this.#clock.now(),
+      options: this.#options,
+      concurrency: this.#concurrency,
+      closing: this.#closing !== undefined,
+      queued: this.#queue,
+      running: this.#running.tasks,
+      givenUp: this.#givenUp,
+      counts: {
+        spawned: this.#spawned,
+        deferred: this.#deferred,
+        rejected: this.#rejected,
+        outcomes: this.#outcomes,
+        leakedLive: this.#leakedLive,
+        leakedTotal: this.#leakedTotal,
+        released: this.#released,
+        late: this.#late,
+      },
+      siteOf: (ref) => this.siteOf(ref),
+    }
   }
 
   #outcomeCounts(): Record<Outcome, number> {
@@ -1007,16 +834,3 @@ function checkCancelReason(reason: unknown): asserts reason is CancelReason {
     throw new InvalidOptionError('cancel(reason)', "'cancelled', 'operator', 'superseded' or 'shutdown'", reason)
   }
 }
-
-/** Largest groups first; then oldest; then by name, so equal groups print in a stable order. */
-function byCountThenAgeThenName(a: { count: number; oldestAgeMs: number; name: string }, b: typeof a): number {
-  return b.count - a.count || b.oldestAgeMs - a.oldestAgeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-}
-
-function canonicalLabels(labels: Record<string, string>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join('\u0001')
-}
-

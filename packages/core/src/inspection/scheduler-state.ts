@@ -1,0 +1,75 @@
+import type { RejectReason } from '../errors.js'
+import type { ResolvedOptions } from '../options.js'
+import type { SiteRef } from '../spawn-site.js'
+import type { Outcome, Release, TaskRecord } from '../task.js'
+
+/** What inspection reads of a live task. Read-only: inspection never changes a task. */
+export type LiveTask = Readonly<
+  Pick<
+    TaskRecord,
+    | 'seq'
+    | 'id'
+    | 'name'
+    | 'state'
+    | 'priority'
+    | 'spawnedAt'
+    | 'startedAt'
+    | 'lastProgressAt'
+    | 'timeout'
+    | 'abortReason'
+    | 'leaked'
+    | 'labels'
+    | 'meta'
+    | 'siteRef'
+  >
+>
+
+/** Live tasks of one kind (waiting, given up on), iterated in their own order. */
+export interface LiveTasks extends Iterable<LiveTask> {
+  readonly size: number
+}
+
+/** The given-up set, as inspection sees it. */
+export interface GivenUpTasks extends LiveTasks {
+  /** Names whose `maxGivenUpPerName` cap is reached, at most `limit` of them. */
+  fullNames(limit: number): string[]
+}
+
+/** What the scheduler has counted since it was created. */
+export interface SchedulerCounts {
+  readonly spawned: number
+  readonly deferred: number
+  readonly rejected: Readonly<Record<RejectReason, number>>
+  readonly outcomes: Readonly<Record<Outcome, number>>
+  /** Live tasks flagged leaked (still in the given-up set). */
+  readonly leakedLive: number
+  /** Tasks ever flagged leaked. */
+  readonly leakedTotal: number
+  /** Given-up tasks released without settling, by release. */
+  readonly released: Readonly<Record<Release, number>>
+  /** Functions that settled after their task was released. */
+  readonly late: number
+}
+
+/**
+ * A read-only view of a scheduler's state at one instant: all that the inspection modules
+ * (`summary`, `groups`, `list`) read. The scheduler makes one per inspection call, so the state
+ * machine's hot path never pays for inspection.
+ */
+export interface SchedulerState {
+  /** The clock's reading when the view was made. */
+  readonly now: number
+  readonly options: Readonly<ResolvedOptions>
+  /** The current concurrency (it can be changed at run time). */
+  readonly concurrency: number
+  readonly closing: boolean
+  /** Waiting tasks: by priority level, then in order of arrival. */
+  readonly queued: LiveTasks
+  /** Tasks holding a slot, in no particular order. */
+  readonly running: readonly LiveTask[]
+  /** Tasks given up on whose functions have not settled, in order of abort. */
+  readonly givenUp: GivenUpTasks
+  readonly counts: SchedulerCounts
+  /** `file:line` of a spawn site, formatted on first use. */
+  siteOf(ref: SiteRef): string | undefined
+}
