@@ -8,7 +8,7 @@ import { TaskList } from './task-list.js'
  * higher-priority work. Only the four heads are compared: O(1) per dequeue.
  */
 export class TaskQueue {
-  readonly levels: TaskList<TaskRecord>[] = PRIORITIES.map(() => new TaskList<TaskRecord>())
+  readonly #levels: TaskList<TaskRecord>[] = PRIORITIES.map(() => new TaskList<TaskRecord>())
   size = 0
   agingInterval: number
 
@@ -17,13 +17,13 @@ export class TaskQueue {
   }
 
   push(task: TaskRecord): void {
-    this.levels[task.rank]!.append(task)
+    this.#levels[task.rank]!.append(task)
     this.size++
   }
 
   /** Removes a waiting task (one that was pushed and not yet removed). */
   remove(task: TaskRecord): void {
-    this.levels[task.rank]!.remove(task)
+    this.#levels[task.rank]!.remove(task)
     this.size--
   }
 
@@ -34,7 +34,7 @@ export class TaskQueue {
   peek(now: number, startable?: (task: TaskRecord) => boolean): TaskRecord | undefined {
     let best: TaskRecord | undefined
     let bestRank = Infinity
-    for (const level of this.levels) {
+    for (const level of this.#levels) {
       const head = level.head
       if (head === undefined || (startable !== undefined && !startable(head))) continue
       const aged = this.agingInterval === Infinity ? 0 : Math.floor((now - head.spawnedAt) / this.agingInterval)
@@ -51,7 +51,7 @@ export class TaskQueue {
   /** The longest-waiting task, whatever its level. */
   oldest(): TaskRecord | undefined {
     let best: TaskRecord | undefined
-    for (const level of this.levels) {
+    for (const level of this.#levels) {
       const head = level.head
       if (head !== undefined && (best === undefined || head.seq < best.seq)) best = head
     }
@@ -60,14 +60,39 @@ export class TaskQueue {
 
   /** The newest task of the lowest non-empty level. */
   lowest(): TaskRecord | undefined {
-    for (let i = this.levels.length - 1; i >= 0; i--) {
-      const tail = this.levels[i]!.tail
+    for (let i = this.#levels.length - 1; i >= 0; i--) {
+      const tail = this.#levels[i]!.tail
       if (tail !== undefined) return tail
     }
     return undefined
   }
 
-  *[Symbol.iterator](): IterableIterator<TaskRecord> {
-    for (const level of this.levels) yield* level
+  /** Every waiting task: by priority level, then in order of arrival. The queue must not change while it is iterated. */
+  [Symbol.iterator](): IterableIterator<TaskRecord> {
+    return new TaskQueueIterator(this.#levels)
+  }
+}
+
+/** Walks the levels one after the other (a class rather than a generator, like the lists' own iterator). */
+class TaskQueueIterator implements IterableIterator<TaskRecord> {
+  readonly #levels: readonly TaskList<TaskRecord>[]
+  #level = 0
+  #current: Iterator<TaskRecord, undefined>
+
+  constructor(levels: readonly TaskList<TaskRecord>[]) {
+    this.#levels = levels
+    this.#current = levels[0]![Symbol.iterator]()
+  }
+
+  next(): IteratorResult<TaskRecord, undefined> {
+    for (;;) {
+      const result = this.#current.next()
+      if (result.done !== true || this.#level === this.#levels.length - 1) return result
+      this.#current = this.#levels[++this.#level]![Symbol.iterator]()
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<TaskRecord> {
+    return this
   }
 }
