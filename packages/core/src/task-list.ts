@@ -12,7 +12,6 @@ export interface ListNode {
  */
 export class TaskList<T extends ListNode> {
   readonly #sentinel: ListNode = { prev: undefined, next: undefined }
-  size = 0
 
   constructor() {
     this.#sentinel.prev = this.#sentinel
@@ -36,7 +35,6 @@ export class TaskList<T extends ListNode> {
     task.next = sentinel
     last.next = task
     sentinel.prev = task
-    this.size++
   }
 
   /** From head to tail. The list must not change while it is iterated. */
@@ -52,7 +50,6 @@ export class TaskList<T extends ListNode> {
     next.prev = prev
     task.prev = undefined
     task.next = undefined
-    this.size--
   }
 }
 
