@@ -24,7 +24,7 @@ export type AdmissionCheck = (request: AdmissionRequest) => boolean | 'defer'
 
 /**
  * Asked before a waiting task starts: `false` keeps it (and everything ranked after it) waiting until
- * `scheduler.resume()` is called. Used to hold deferred work while the process is overloaded.
+ * `scheduler.recheckStartGate()` is called. Used to hold deferred work while the process is overloaded.
  */
 export type StartGate = (priority: Priority) => boolean
 
@@ -122,7 +122,7 @@ export interface SchedulerOptions {
   retryAfter?: number
   /** Asked before each spawn; `false` refuses the task with reason `overloaded`, `'defer'` queues it. */
   admission?: AdmissionCheck
-  /** Asked before a waiting task starts; `false` holds the queue until `resume()`. */
+  /** Asked before a waiting task starts; `false` holds the queue until `recheckStartGate()`. */
   startGate?: StartGate
   /** Source of time and timers. @default systemClock */
   clock?: Clock

@@ -277,8 +277,13 @@ export class Scheduler implements TaskOwner {
     this.#pump()
   }
 
-  /** Starts waiting tasks the start gate now lets through (call it when the gate's answer changes). */
-  resume(): void {
+  /**
+   * Asks the `startGate` again and starts the waiting tasks it now lets through, as far as slots are
+   * free. Call it when the gate's answer may have changed (the overload it reports is over): the
+   * scheduler asks the gate only when a slot frees up or `concurrency` grows. There is no pause: a
+   * gate that still says `false` keeps the queue where it is.
+   */
+  recheckStartGate(): void {
     this.#pump()
   }
 

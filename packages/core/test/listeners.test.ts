@@ -110,7 +110,7 @@ describe('lifecycle listeners', () => {
 })
 
 describe('deferring under overload', () => {
-  it("admission 'defer' queues a task even with free slots; the start gate holds it until resume()", async () => {
+  it("admission 'defer' queues a task even with free slots; the start gate holds it until recheckStartGate()", async () => {
     let overloaded = true
     const { scheduler } = manualScheduler({
       admission: ({ priority }) => (overloaded && priority === 'low' ? 'defer' : true),
@@ -121,10 +121,10 @@ describe('deferring under overload', () => {
     assert.equal(low.state, 'pending')
     assert.equal(critical.state, 'completed')
     assert.equal(scheduler.summary().deferred, 1)
-    scheduler.resume()
+    scheduler.recheckStartGate()
     assert.equal(low.state, 'pending', 'still held while overloaded')
     overloaded = false
-    scheduler.resume()
+    scheduler.recheckStartGate()
     assert.deepEqual(await low.settled, { outcome: 'completed', value: 'done' })
   })
 

@@ -225,7 +225,7 @@ describe('yielding, async', () => {
     assert.deepEqual(await critical.settled, { outcome: 'completed', value: 'ran' })
     assert.equal(low.state, 'pending')
     overloaded = false
-    scheduler.resume()
+    scheduler.recheckStartGate()
     assert.equal((await low.settled).outcome, 'completed')
   })
 })

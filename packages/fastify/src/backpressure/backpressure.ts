@@ -152,7 +152,7 @@ export class Backpressure {
       if (this.#controller !== undefined) {
         scheduler.concurrency = this.#controller.step(stats.delayMs.p99, overloaded, scheduler.summary().live.pending)
       }
-      scheduler.resume()
+      scheduler.recheckStartGate()
     })
 
     if (fastify.hasDecorator('isUnderPressure')) {
