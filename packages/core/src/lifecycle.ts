@@ -17,8 +17,9 @@ export interface RejectedSpawn {
 }
 
 /**
- * Lifecycle hooks the layers above (metrics, logs) subscribe to. All are optional and synchronous;
- * a listener that throws is reported through `onListenerError` and never breaks the scheduler.
+ * What the layers above (metrics, logs) subscribe to: one optional method per lifecycle event. All are
+ * synchronous; a listener that throws is reported through `onListenerError` and never breaks the
+ * scheduler.
  * Listeners receive the live handle: read what you need during the call, do not keep it.
  */
 export interface LifecycleListener {
@@ -46,12 +47,12 @@ export interface LifecycleListener {
 /** The name of a lifecycle hook, as passed to `onListenerError`. */
 export type LifecycleEvent = keyof LifecycleListener
 
-type HookArgs = {
+type EventArgs = {
   [E in LifecycleEvent]-?: Parameters<NonNullable<LifecycleListener[E]>>
 }
 
 /**
- * Subscribed listeners, indexed by hook, so that an event nobody listens to costs one length check
+ * Subscribed listeners, indexed by event, so that an event nobody listens to costs one length check
  * and an event costs no argument array. Arrays are replaced, never mutated, so a listener that
  * unsubscribes during an event does not disturb the loop delivering it.
  */
@@ -78,7 +79,7 @@ export class ListenerSet {
     for (const event of EVENTS) if (this[event].includes(listener)) this[event] = this[event].filter((l) => l !== listener)
   }
 
-  emit1<E extends LifecycleEvent>(event: E, a: HookArgs[E][0]): void {
+  emit1<E extends LifecycleEvent>(event: E, a: EventArgs[E][0]): void {
     for (const listener of this[event]) {
       try {
         ;(listener[event] as (a: unknown) => void).call(listener, a)
@@ -88,7 +89,7 @@ export class ListenerSet {
     }
   }
 
-  emit2<E extends LifecycleEvent>(event: E, a: HookArgs[E][0], b: HookArgs[E][1]): void {
+  emit2<E extends LifecycleEvent>(event: E, a: EventArgs[E][0], b: EventArgs[E][1]): void {
     for (const listener of this[event]) {
       try {
         ;(listener[event] as (a: unknown, b: unknown) => void).call(listener, a, b)
@@ -98,7 +99,7 @@ export class ListenerSet {
     }
   }
 
-  emit3<E extends LifecycleEvent>(event: E, a: HookArgs[E][0], b: HookArgs[E][1], c: HookArgs[E][2]): void {
+  emit3<E extends LifecycleEvent>(event: E, a: EventArgs[E][0], b: EventArgs[E][1], c: EventArgs[E][2]): void {
     for (const listener of this[event]) {
       try {
         ;(listener[event] as (a: unknown, b: unknown, c: unknown) => void).call(listener, a, b, c)

@@ -92,7 +92,8 @@ export class Scheduler implements TaskOwner {
   /** Tasks given up on (aborting) whose functions have not settled. Queue, running and these: every live task. */
   readonly #givenUp: GivenUpSet
   readonly #keys = new Map<string, TaskRecord>()
-  readonly #hooks: ListenerSet
+  /** Lifecycle listeners, by event (see `subscribe`). */
+  readonly #listeners: ListenerSet
   #concurrency: number
   /** Flagged leaked and still in the given-up set. */
   #leakedLive = 0
@@ -127,7 +128,7 @@ export class Scheduler implements TaskOwner {
     this.#concurrency = resolved.concurrency
     this.#queue = new TaskQueue(resolved.agingInterval)
     this.#timer = new DeadlineTimer(this.#clock, (now) => this.#sweep(now))
-    this.#hooks = new ListenerSet((error, event) => this.#listenerFailed(error, event))
+    this.#listeners = new ListenerSet((error, event) => this.#listenerFailed(error, event))
     this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
     this.#history = new HistoryRing(resolved.historySize)
     this.#givenUp = new GivenUpSet(resolved.maxGivenUpPerName, resolved.maxGivenUp)
@@ -213,7 +214,7 @@ export class Scheduler implements TaskOwner {
     )
     if (o.key !== undefined) this.#keys.set(o.key, task)
     this.#spawned++
-    if (this.#hooks.spawned.length !== 0) this.#hooks.emit1('spawned', task)
+    if (this.#listeners.spawned.length !== 0) this.#listeners.emit1('spawned', task)
     if (defer) this.#deferred++
     if (!defer && this.#running.size < this.#concurrency && this.#queue.size === 0 && this.#mayStart(task)) {
       this.#start(task, now)
@@ -251,19 +252,19 @@ export class Scheduler implements TaskOwner {
   }
 
   /**
-   * Subscribes to lifecycle events; returns the unsubscribe function. Hooks run synchronously on the
+   * Subscribes to lifecycle events; returns the unsubscribe function. Listeners run synchronously on the
    * hot path: keep them cheap.
    */
   subscribe(listener: LifecycleListener): () => void {
     if (typeof listener !== 'object' || listener === null) {
       throw new InvalidOptionError('subscribe(listener)', 'an object of lifecycle hooks', listener)
     }
-    this.#hooks.add(listener)
+    this.#listeners.add(listener)
     let subscribed = true
     return () => {
       if (!subscribed) return
       subscribed = false
-      this.#hooks.remove(listener)
+      this.#listeners.remove(listener)
     }
   }
 
@@ -361,7 +362,7 @@ export class Scheduler implements TaskOwner {
     if (task.state === 'pending') {
       this.#queue.remove(task)
       task.reason = reason
-      if (this.#hooks.aborted.length !== 0) this.#hooks.emit2('aborted', task, reason)
+      if (this.#listeners.aborted.length !== 0) this.#listeners.emit2('aborted', task, reason)
       this.#terminate(task, 'cancelled', this.#clock.now())
       return true
     }
@@ -376,7 +377,7 @@ export class Scheduler implements TaskOwner {
   progressTask(task: TaskRecord): void {
     if (task.state !== 'running' && task.state !== 'aborting') return
     task.lastProgressAt = this.#clock.now()
-    if (this.#hooks.progress.length !== 0) this.#hooks.emit1('progress', task)
+    if (this.#listeners.progress.length !== 0) this.#listeners.emit1('progress', task)
   }
 
   /** @internal */
@@ -411,8 +412,8 @@ export class Scheduler implements TaskOwner {
   #reject(orThrow: boolean, make: () => AdmissionError, o: ResolvedSpawnOptions): undefined {
     const error = orThrow ? make() : withoutStack(make)
     this.#rejected[error.reason]++
-    if (this.#hooks.rejected.length !== 0) {
-      this.#hooks.emit1('rejected', { name: error.task, priority: o.priority, labels: o.labels, meta: o.meta, data: o.data, error, thrown: orThrow })
+    if (this.#listeners.rejected.length !== 0) {
+      this.#listeners.emit1('rejected', { name: error.task, priority: o.priority, labels: o.labels, meta: o.meta, data: o.data, error, thrown: orThrow })
     }
     if (orThrow) throw error
     return undefined
@@ -446,7 +447,7 @@ export class Scheduler implements TaskOwner {
       task.deadline = now + task.timeout
       this.#timer.ensure(task.deadline, now)
     }
-    if (this.#hooks.started.length !== 0) this.#hooks.emit2('started', task, now - task.spawnedAt)
+    if (this.#listeners.started.length !== 0) this.#listeners.emit2('started', task, now - task.spawnedAt)
     const fn = task.fn as (context: TaskRecord) => unknown
     const restore = task.restore
     task.fn = undefined
@@ -490,7 +491,7 @@ export class Scheduler implements TaskOwner {
       if (task.release !== undefined && !task.settledLate) {
         task.settledLate = true
         this.#late++
-        if (this.#hooks.late.length !== 0) this.#hooks.emit1('late', task)
+        if (this.#listeners.late.length !== 0) this.#listeners.emit1('late', task)
       }
       return
     }
@@ -543,7 +544,7 @@ export class Scheduler implements TaskOwner {
       task.abandoned = true
       this.#abandonedSink.push(task)
     }
-    if (this.#hooks.aborted.length !== 0) this.#hooks.emit2('aborted', task, reason)
+    if (this.#listeners.aborted.length !== 0) this.#listeners.emit2('aborted', task, reason)
     if (task.controller !== undefined) task.controller.abort(new TaskAbortedError(task.name, reason))
     if (release !== undefined && task.state === 'aborting') this.#release(task, release, now)
     this.#pump(now)
@@ -598,7 +599,7 @@ export class Scheduler implements TaskOwner {
       this.#givenUp.flagged(task)
       this.#leakedLive++
     }
-    if (this.#hooks.leaked.length !== 0) this.#hooks.emit1('leaked', task)
+    if (this.#listeners.leaked.length !== 0) this.#listeners.emit1('leaked', task)
   }
 
   /** The one way into a terminal state; runs exactly once per task. */
@@ -614,14 +615,14 @@ export class Scheduler implements TaskOwner {
       this.#listenerFailed(error, 'settled')
     }
     const waiter = task.waiter
-    const listeners = this.#hooks.settled.length !== 0
-    if (waiter !== undefined || listeners) {
+    const listened = this.#listeners.settled.length !== 0
+    if (waiter !== undefined || listened) {
       const settlement = task.settlement()
       if (waiter?.resolve !== undefined) {
         waiter.resolve(settlement)
         waiter.resolve = undefined
       }
-      if (listeners) this.#hooks.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? null : now - task.startedAt)
+      if (listened) this.#listeners.emit3('settled', task, settlement, Number.isNaN(task.startedAt) ? null : now - task.startedAt)
     }
     if (this.#idle !== undefined && this.#isIdle()) this.#idle()
     if (this.#idleWaiters.length !== 0) this.#wakeIdleWaiters()
