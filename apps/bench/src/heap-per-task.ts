@@ -61,8 +61,8 @@ function schedulerTrial(variant: SchedulerVariantId, tasks: number): PendingTria
     },
     release: async () => {
       const report = await scheduler.close({ timeout: 0 })
-      if (report.dropped !== tasks || scheduler.size !== 0) {
-        throw new Error(`close() dropped ${report.dropped} of ${tasks} pending tasks, ${scheduler.size} still live`)
+      if (report.dropped !== tasks || scheduler.liveCount !== 0) {
+        throw new Error(`close() dropped ${report.dropped} of ${tasks} pending tasks, ${scheduler.liveCount} still live`)
       }
     },
   }

@@ -86,21 +86,21 @@ export async function createLiveTaskApp(): Promise<LiveTaskApp> {
   return {
     app,
     get size() {
-      return app.tasks.size
+      return app.tasks.liveCount
     },
     grow: async (tasks) => {
-      while (app.tasks.size < tasks) await addUnit()
-      if (app.tasks.size !== units * TASKS_PER_UNIT) {
-        throw new Error(`expected ${units * TASKS_PER_UNIT} live tasks, found ${app.tasks.size}`)
+      while (app.tasks.liveCount < tasks) await addUnit()
+      if (app.tasks.liveCount !== units * TASKS_PER_UNIT) {
+        throw new Error(`expected ${units * TASKS_PER_UNIT} live tasks, found ${app.tasks.liveCount}`)
       }
     },
     close: async () => {
-      const live = app.tasks.size
+      const live = app.tasks.liveCount
       app.tasks.drainTimeout = 0
       const cancelled = app.tasks.cancelWhere(() => true)
       await app.close()
-      if (cancelled !== live || app.tasks.size !== 0) {
-        throw new Error(`cancelled ${cancelled} of ${live} live tasks; ${app.tasks.size} left after close`)
+      if (cancelled !== live || app.tasks.liveCount !== 0) {
+        throw new Error(`cancelled ${cancelled} of ${live} live tasks; ${app.tasks.liveCount} left after close`)
       }
     },
   }

@@ -137,7 +137,7 @@ function schedulerTrial(variant: SchedulerVariantId, { concurrency, tasks }: Spa
     },
     settled: () => all,
     dispose: async () => {
-      if (scheduler.size !== 0) throw new Error(`${scheduler.size} tasks still live after the batch settled`)
+      if (scheduler.liveCount !== 0) throw new Error(`${scheduler.liveCount} tasks still live after the batch settled`)
       await scheduler.close()
     },
   }

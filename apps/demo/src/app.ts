@@ -68,7 +68,7 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
     return reply.code(202).send({ queued: true })
   })
 
-  app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => ({ status: 'ok', liveTasks: app.tasks.size }))
+  app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => ({ status: 'ok', liveTasks: app.tasks.liveCount }))
 
   return app
 }

@@ -46,14 +46,14 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     }
     // The backlog (at most 550 tasks of 50 ms, 50 at a time: about 0.6 s) drains; 30 s is only a bound against a hang.
     const drained = async (): Promise<void> => {
-      for (const deadline = performance.now() + 30_000; app.tasks.size > 0 && performance.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25))
+      for (const deadline = performance.now() + 30_000; app.tasks.liveCount > 0 && performance.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25))
       await flush()
     }
     await sendBurst()
-    assert.ok(app.tasks.size <= 550, `live tasks bounded by concurrency + queue (${app.tasks.size})`)
+    assert.ok(app.tasks.liveCount <= 550, `live tasks bounded by concurrency + queue (${app.tasks.liveCount})`)
     // inject() itself keeps each request (~8 KiB, plain Fastify too) for a little while after it answers.
     await new Promise((resolve) => setTimeout(resolve, 120))
-    const liveAtPeak = app.tasks.size
+    const liveAtPeak = app.tasks.liveCount
     const heapPeak = await heap()
     await drained()
     const heapAfter = await heap()
@@ -62,7 +62,7 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     assert.equal(accepted + refused, burst)
     assert.ok(refused > burst / 2, `most of the burst was refused (${refused})`)
     assert.equal(retryAfter, refused, 'every 503 carries Retry-After')
-    assert.equal(app.tasks.size, 0, 'the backlog drained')
+    assert.equal(app.tasks.liveCount, 0, 'the backlog drained')
     // Memory is bounded by construction (live tasks never exceed concurrency + queue, asserted above);
     // the heap at the peak also holds inject()'s own request objects, freed shortly after, so only
     // the heap once the backlog drained is held to a bound.
@@ -77,8 +77,8 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     const completedBefore = app.tasks.summary().outcomes.completed
     const again = await Promise.all(Array.from({ length: 550 }, () => app.inject({ method: 'POST', url: '/order' })))
     assert.deepEqual(new Set(again.map((r) => r.statusCode)), new Set([202]), 'the full capacity admits work again')
-    for (const deadline = performance.now() + 30_000; app.tasks.size > 0 && performance.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25))
-    assert.equal(app.tasks.size, 0, 'the new work drained too')
+    for (const deadline = performance.now() + 30_000; app.tasks.liveCount > 0 && performance.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25))
+    assert.equal(app.tasks.liveCount, 0, 'the new work drained too')
     assert.equal(app.tasks.summary().outcomes.completed - completedBefore, 550, 'and every task of it completed')
     // A second burst of the same size leaves the heap where the first left it: nothing accumulates
     // per request or per refused spawn (4 MiB over 20 000 requests is 200 bytes each).
@@ -108,7 +108,7 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
         const responses = await Promise.all(Array.from({ length: 100 }, () => app.inject({ method: 'POST', url: '/batch' })))
         assert.ok(responses.every((r) => r.statusCode === 202), 'every batch admitted')
         // Let the batch drain (the scheduler spreads long runs of starts over turns of the loop).
-        for (let i = 0; i < 20_000 && app.tasks.size > 0; i++) await flush(1)
+        for (let i = 0; i < 20_000 && app.tasks.liveCount > 0; i++) await flush(1)
       }
     }
     await run(1_000) // 50 000 tasks: warm up every code path
@@ -120,7 +120,7 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     const grew = after - before
     const summary = app.tasks.summary()
     assert.equal(summary.outcomes.completed, 21_000 * PER_REQUEST)
-    assert.equal(app.tasks.size, 0)
+    assert.equal(app.tasks.liveCount, 0)
     // A leaked task record would be ~300 bytes a task (300 MB here); allow 8 bytes a task of noise.
     assert.ok(grew < 8 * 1024 * 1024, `heap grew ${grew} bytes over 1 000 000 tasks`)
     t.diagnostic(`soak: 1 000 000 tasks through 20 000 requests in ${seconds.toFixed(1)} s; heap ${(before / 1048576).toFixed(1)} MiB before, ${(after / 1048576).toFixed(1)} MiB after (${grew >= 0 ? '+' : ''}${(grew / 1024).toFixed(0)} KiB)`)

@@ -292,15 +292,18 @@ export class Scheduler implements TaskOwner {
    * Resolves once no task is pending or running: at once if none is, else when the last one settles
    * or is given up on. Tasks already given up on (`aborting`) are not waited for, as in `close()`:
    * they hold no slot and may never settle. Never rejects. For tests and scripts that would otherwise
-   * poll `size`.
+   * poll `liveCount`.
    */
   onIdle(): Promise<void> {
     if (this.#queue.size === 0 && this.#running.size === 0) return Promise.resolve()
     return new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
-  /** Live tasks (pending, running and aborting). */
-  get size(): number {
+  /**
+   * Live tasks: pending (queued), running and aborting (given up on, function not settled yet). Not
+   * the queue's length alone: that is `summary().live.pending`.
+   */
+  get liveCount(): number {
     return this.#queue.size + this.#running.size + this.#givenUp.size
   }
 

@@ -37,7 +37,7 @@ describe('the given-up set: tasks past their deadline or cancelled hold no slot'
       inFlight--
     }
     for (let i = 0; i < 30; i++) scheduler.spawn('work', work)
-    for (let i = 0; i < 20 && scheduler.size > 0; i++) {
+    for (let i = 0; i < 20 && scheduler.liveCount > 0; i++) {
       clock.advance(10)
       await flush()
     }
@@ -143,7 +143,7 @@ describe('the given-up set: tasks past their deadline or cancelled hold no slot'
     clock.advance(100)
     assert.deepEqual(await task.settled, { outcome: 'timed_out' })
     assert.equal(task.release, 'evicted')
-    assert.equal(scheduler.size, 0)
+    assert.equal(scheduler.liveCount, 0)
   })
 
   it('an aborted task that honours its signal ends on its own, not released', async () => {

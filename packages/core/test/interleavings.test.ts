@@ -103,7 +103,7 @@ async function run(seed: number): Promise<void> {
   // Let everything finish: release every gate, run out every clock.
   for (const release of releases) release()
   closing ??= scheduler.close({ timeout: 1_000 })
-  for (let i = 0; i < 20 && scheduler.size > 0; i++) {
+  for (let i = 0; i < 20 && scheduler.liveCount > 0; i++) {
     clock.advance(1_000)
     await flush(2)
   }
@@ -111,7 +111,7 @@ async function run(seed: number): Promise<void> {
   await closing
 
   assert.ok(maxRunning <= concurrency, `seed ${seed}: ${maxRunning} running with concurrency ${concurrency}`)
-  assert.equal(scheduler.size, 0, `seed ${seed}: all tasks terminal`)
+  assert.equal(scheduler.liveCount, 0, `seed ${seed}: all tasks terminal`)
   const unique = [...new Set(handles)]
   const outcomes: Record<Outcome, number> = { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
   for (const handle of unique) {

@@ -21,7 +21,7 @@ describe('onIdle', () => {
     assert.equal(idle, false, 'b is still running')
     second.resolve()
     await waiting
-    assert.equal(scheduler.size, 0)
+    assert.equal(scheduler.liveCount, 0)
   })
 
   it('does not wait for given-up tasks (they hold no slot and may never settle)', async () => {

@@ -47,7 +47,7 @@ describe('concurrency and the queue', () => {
       },
     )
     assert.equal(scheduler.summary().rejected.queue_full, 1)
-    assert.equal(scheduler.size, 2)
+    assert.equal(scheduler.liveCount, 2)
   })
 
   it('maxQueue 0 means no waiting at all', () => {
@@ -153,7 +153,7 @@ describe('concurrency and the queue', () => {
     gate.resolve()
     await flush()
     assert.equal(ran, 100_000)
-    assert.equal(scheduler.size, 0)
+    assert.equal(scheduler.liveCount, 0)
   })
 })
 

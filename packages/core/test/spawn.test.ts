@@ -46,11 +46,11 @@ describe('spawn', () => {
     const d = deferred<number>()
     const handle = scheduler.spawn('later', () => d.promise)
     assert.equal(handle.state, 'running')
-    assert.equal(scheduler.size, 1)
+    assert.equal(scheduler.liveCount, 1)
     d.resolve(7)
     assert.deepEqual(await handle.settled, { outcome: 'completed', value: 7 })
     assert.equal(handle.state, 'completed')
-    assert.equal(scheduler.size, 0)
+    assert.equal(scheduler.liveCount, 0)
   })
 
   it('turns a synchronous throw, a rejection and a rejected thenable into failed, never an unhandledRejection', async () => {
