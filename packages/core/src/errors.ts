@@ -8,8 +8,11 @@
 /** Why `spawn` refused a task. */
 export type RejectReason = 'queue_full' | 'overloaded' | 'closing'
 
-/** Why a task's signal was aborted. `timeout` is the scheduler's own; the others are who cancelled. */
-export type AbortReason = 'timeout' | 'cancelled' | 'shutdown' | 'superseded' | 'operator'
+/**
+ * Why a task's signal was aborted. `timeout` is the scheduler's own; the others say who cancelled
+ * (`caller`, the default of `cancel()`: the code that holds the handle or the id).
+ */
+export type AbortReason = 'timeout' | 'caller' | 'shutdown' | 'superseded' | 'operator'
 
 /** The error table: code → HTTP status and a one-line meaning. */
 export const ERROR_CODES = {
@@ -105,7 +108,7 @@ export class InvalidOptionError extends TasksError {
 
 /**
  * The `reason` of an aborted task's `AbortSignal`. `reason` tells why (and who cancelled):
- * `timeout`, `cancelled`, `shutdown`, `superseded` or `operator`.
+ * `timeout`, `caller`, `shutdown`, `superseded` or `operator`.
  */
 export class TaskAbortedError extends TasksError {
   override readonly name: 'TimeoutError' | 'AbortError'

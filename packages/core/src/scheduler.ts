@@ -63,7 +63,7 @@ const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   meta: undefined,
   data: undefined,
 })
-const CANCEL_REASONS = new Set<string>(['cancelled', 'shutdown', 'superseded', 'operator'])
+const CANCEL_REASONS = new Set<string>(['caller', 'shutdown', 'superseded', 'operator'])
 const DEFAULT_CLOSE_TIMEOUT = 10_000
 /** Longest stretch of synchronous task starts before the scheduler yields to the event loop. */
 const PUMP_SLICE_MS = 10
@@ -229,14 +229,14 @@ export class Scheduler implements TaskOwner {
   }
 
   /** Cancels the live task with this id. Returns `false` if there is none or it was already aborted. */
-  cancel(id: string, reason: CancelReason = 'cancelled'): boolean {
+  cancel(id: string, reason: CancelReason = 'caller'): boolean {
     checkCancelReason(reason)
     const task = this.#byId(id)
     return task === undefined ? false : this.cancelTask(task, reason)
   }
 
   /** Cancels every live task `predicate` selects (by name, labels, meta…). Returns how many. */
-  cancelWhere(predicate: (task: TaskHandle) => boolean, reason: CancelReason = 'cancelled'): number {
+  cancelWhere(predicate: (task: TaskHandle) => boolean, reason: CancelReason = 'caller'): number {
     if (typeof predicate !== 'function') throw new InvalidOptionError('cancelWhere(predicate)', 'a function', predicate)
     checkCancelReason(reason)
     const selected: TaskRecord[] = []
@@ -840,6 +840,6 @@ const TRY_SPAWN: CapturedFrom = Scheduler.prototype.trySpawn
 
 function checkCancelReason(reason: unknown): asserts reason is CancelReason {
   if (typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) {
-    throw new InvalidOptionError('cancel(reason)', "'cancelled', 'operator', 'superseded' or 'shutdown'", reason)
+    throw new InvalidOptionError('cancel(reason)', "'caller', 'operator', 'superseded' or 'shutdown'", reason)
   }
 }

@@ -81,7 +81,7 @@ export interface TaskHandle<T = unknown> {
   /**
    * Asks the task to stop. A waiting task ends `cancelled` at once; a running one moves to `aborting`
    * and its signal aborts. Returns `false` if the task had already been aborted or ended. `reason`
-   * says who cancels (default `'cancelled'`). Safe to destructure.
+   * says who cancels (default `'caller'`). Safe to destructure.
    */
   readonly cancel: (reason?: CancelReason) => boolean
 }
@@ -222,7 +222,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
 
   /** Bound on first read, like `progress`. */
   get cancel(): (reason?: CancelReason) => boolean {
-    return (this.#cancel ??= (reason: CancelReason = 'cancelled') => this.owner.cancelTask(this, reason))
+    return (this.#cancel ??= (reason: CancelReason = 'caller') => this.owner.cancelTask(this, reason))
   }
 
   /** The settlement of a terminated task. */
@@ -235,7 +235,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
       case 'timed_out':
         return this.error === undefined ? { outcome: 'timed_out' } : { outcome: 'timed_out', error: this.error }
       case 'cancelled': {
-        const reason = (this.abortReason ?? 'cancelled') as CancelReason
+        const reason = (this.abortReason ?? 'caller') as CancelReason
         return this.error === undefined ? { outcome: 'cancelled', reason } : { outcome: 'cancelled', reason, error: this.error }
       }
       case 'dropped':

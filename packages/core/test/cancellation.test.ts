@@ -11,7 +11,7 @@ describe('cancellation', () => {
     assert.equal(handle.state, 'aborting')
     const settlement = await handle.settled
     assert.equal(settlement.outcome, 'cancelled')
-    assert.equal(settlement.outcome === 'cancelled' && settlement.reason, 'cancelled')
+    assert.equal(settlement.outcome === 'cancelled' && settlement.reason, 'caller')
     assert.ok(settlement.outcome === 'cancelled' && settlement.error instanceof TaskAbortedError)
     assert.equal(handle.cancel(), false, 'a second cancel is a no-op')
   })
@@ -42,7 +42,7 @@ describe('cancellation', () => {
     assert.equal(b.state, 'running')
     const history = scheduler.history()
     assert.deepEqual(history.map((h) => [h.name, h.outcome, h.reason]), [
-      ['other', 'cancelled', 'cancelled'],
+      ['other', 'cancelled', 'caller'],
       ['sync-user', 'cancelled', 'operator'],
     ])
     b.cancel()
@@ -58,12 +58,21 @@ describe('cancellation', () => {
     handle.cancel()
   })
 
+  it("refuses 'cancelled', the default reason's name before 1.0, and names 'caller' instead", () => {
+    const { scheduler } = manualScheduler()
+    const handle = scheduler.spawn('job', untilAborted)
+    assert.throws(() => handle.cancel('cancelled' as CancelReason), (e: unknown) => e instanceof InvalidOptionError && /expected 'caller'.*"cancelled"/.test(e.message))
+    assert.equal(handle.state, 'running')
+    assert.equal(handle.cancel(), true)
+    assert.equal(handle.abortReason, 'caller')
+  })
+
   it('a task that finishes normally after being cancelled still ends cancelled', async () => {
     const { scheduler } = manualScheduler()
     const gate = deferred<string>()
     const handle = scheduler.spawn('finishes-anyway', () => gate.promise)
     handle.cancel()
     gate.resolve('done')
-    assert.deepEqual(await handle.settled, { outcome: 'cancelled', reason: 'cancelled' })
+    assert.deepEqual(await handle.settled, { outcome: 'cancelled', reason: 'caller' })
   })
 })

@@ -75,7 +75,7 @@ async function run(seed: number): Promise<void> {
         assert.match(String((error as Error).name), /QueueFullError|ClosingError/)
       }
     } else if (op < 0.6 && handles.length > 0) {
-      pick(handles).cancel(pick(['cancelled', 'operator'] as const))
+      pick(handles).cancel(pick(['caller', 'operator'] as const))
     } else if (op < 0.75) {
       clock.advance(Math.floor(rnd() * 120))
     } else if (op < 0.9 && releases.length > 0) {

@@ -31,7 +31,7 @@ describe('lifecycle listeners', () => {
       'rejected c queue_full',
       'settled a completed in 40',
       'started b after 40',
-      'aborted b cancelled',
+      'aborted b caller',
       'settled b cancelled in 10',
     ])
   })

@@ -23,7 +23,7 @@ test('the settlement is a union discriminated by outcome', async () => {
   const settlement = await scheduler.spawn('n', () => 1).settled
   if (settlement.outcome === 'completed') expect(settlement.value).type.toBe<number>()
   if (settlement.outcome === 'failed') expect(settlement.error).type.toBe<unknown>()
-  if (settlement.outcome === 'cancelled') expect(settlement.reason).type.toBe<'cancelled' | 'shutdown' | 'superseded' | 'operator'>()
+  if (settlement.outcome === 'cancelled') expect(settlement.reason).type.toBe<'caller' | 'shutdown' | 'superseded' | 'operator'>()
   if (settlement.outcome === 'dropped') expect(settlement.reason).type.toBe<'overflow' | 'shutdown'>()
 })
 
@@ -49,6 +49,8 @@ test('handles are read-only and cancel takes a known reason', () => {
   expect(handle.state).type.toBe<TaskState>()
   expect(handle.cancel).type.toBeCallableWith('operator')
   expect(handle.cancel).type.not.toBeCallableWith('timeout')
+  expect(handle.cancel).type.toBeCallableWith('caller')
+  expect(handle.cancel).type.not.toBeCallableWith('cancelled')
 })
 
 test('close resolves with a report; admission errors carry a reason', () => {
