@@ -5,7 +5,7 @@ import { PRIORITIES, type Priority } from './priority.js'
 import type { SpawnSiteMode } from './spawn-site.js'
 
 /** What to do when a task arrives and the queue already holds `maxQueue` tasks. */
-export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-lowest-priority'
+export type OverflowPolicy = 'reject' | 'drop_oldest' | 'drop_lowest_priority'
 
 
 /** What an admission check is told about a task that wants in. */
@@ -44,8 +44,8 @@ export interface SchedulerOptions {
    */
   maxQueue?: number
   /**
-   * `reject` throws `QueueFullError` at the newcomer; `drop-oldest` evicts the longest-waiting task;
-   * `drop-lowest-priority` evicts the newest task of the lowest waiting level when it ranks at or
+   * `reject` throws `QueueFullError` at the newcomer; `drop_oldest` evicts the longest-waiting task;
+   * `drop_lowest_priority` evicts the newest task of the lowest waiting level when it ranks at or
    * below the newcomer, and otherwise rejects the newcomer. Evicted tasks end `dropped`.
    * @default 'reject'
    */
@@ -180,7 +180,7 @@ export const DEFAULTS = Object.freeze({
   retryAfter: 1,
 } as const satisfies Partial<SchedulerOptions>)
 
-const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop-oldest', 'drop-lowest-priority']
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop_oldest', 'drop_lowest_priority']
 const SPAWN_SITE_MODES: readonly SpawnSiteMode[] = ['sampled', 'always', 'off']
 const SCHEDULER_KEYS = new Set<string>([
   'concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'maxGivenUpPerName', 'maxGivenUp', 'givenUpTtl', 'stuckAfter', 'agingInterval',

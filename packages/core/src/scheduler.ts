@@ -426,8 +426,8 @@ export class Scheduler implements TaskOwner {
   #overflow(name: string, rank: number, o: ResolvedSpawnOptions, orThrow: boolean): boolean {
     const policy = this.#options.overflow
     let victim: TaskRecord | undefined
-    if (policy === 'drop-oldest') victim = this.#queue.oldest()
-    else if (policy === 'drop-lowest-priority') {
+    if (policy === 'drop_oldest') victim = this.#queue.oldest()
+    else if (policy === 'drop_lowest_priority') {
       const lowest = this.#queue.lowest()
       if (lowest !== undefined && lowest.rank >= rank) victim = lowest
     }

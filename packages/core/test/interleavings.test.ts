@@ -27,7 +27,7 @@ async function run(seed: number): Promise<void> {
   const { scheduler, clock } = manualScheduler({
     concurrency,
     maxQueue: Math.floor(rnd() * 6),
-    overflow: pick(['reject', 'drop-oldest', 'drop-lowest-priority'] as const),
+    overflow: pick(['reject', 'drop_oldest', 'drop_lowest_priority'] as const),
     timeout: 50 + Math.floor(rnd() * 200),
     abortGrace: 20 + Math.floor(rnd() * 100),
     maxGivenUpPerName: Math.floor(rnd() * 4),

@@ -30,7 +30,7 @@ describe('option validation', () => {
     ['concurrency', '10', 'concurrency', /integer/, /"10" \(string\)/],
     ['maxQueue', -1, 'maxQueue', /integer >= 0/, /-1/],
     ['maxQueue', Infinity, 'maxQueue', /integer/, /Infinity/],
-    ['overflow', 'drop-newest', 'overflow', /'reject', 'drop-oldest', 'drop-lowest-priority'/, /drop-newest/],
+    ['overflow', 'drop-newest', 'overflow', /'reject', 'drop_oldest', 'drop_lowest_priority'/, /drop-newest/],
     ['timeout', -1, 'timeout', /Infinity/, /-1/],
     ['timeout', NaN, 'timeout', /milliseconds/, /NaN/],
     ['abortGrace', Infinity, 'abortGrace', /finite/, /Infinity/],

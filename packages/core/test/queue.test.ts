@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { QueueFullError, Scheduler, type TaskHandle } from '../src/index.js'
+import { InvalidOptionError, QueueFullError, Scheduler, type OverflowPolicy, type TaskHandle } from '../src/index.js'
 import { deferred, flush, manualScheduler } from './helpers.js'
 
 describe('concurrency and the queue', () => {
@@ -56,8 +56,8 @@ describe('concurrency and the queue', () => {
     assert.throws(() => scheduler.spawn('extra', () => 1), QueueFullError)
   })
 
-  it('drop-oldest evicts the longest-waiting task, which ends dropped with reason overflow', async () => {
-    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 2, overflow: 'drop-oldest' })
+  it('drop_oldest evicts the longest-waiting task, which ends dropped with reason overflow', async () => {
+    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 2, overflow: 'drop_oldest' })
     scheduler.spawn('running', () => deferred().promise)
     const first = scheduler.spawn('first', () => 1, { priority: 'critical' })
     const second = scheduler.spawn('second', () => 1)
@@ -68,8 +68,8 @@ describe('concurrency and the queue', () => {
     assert.equal(scheduler.summary().outcomes.dropped, 1)
   })
 
-  it('drop-lowest-priority evicts the newest lowest-priority task, or refuses a newcomer that ranks lowest', async () => {
-    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 2, overflow: 'drop-lowest-priority' })
+  it('drop_lowest_priority evicts the newest lowest-priority task, or refuses a newcomer that ranks lowest', async () => {
+    const { scheduler } = manualScheduler({ concurrency: 1, maxQueue: 2, overflow: 'drop_lowest_priority' })
     scheduler.spawn('running', () => deferred().promise)
     const lowOld = scheduler.spawn('low-old', () => 1, { priority: 'low' })
     const lowNew = scheduler.spawn('low-new', () => 1, { priority: 'low' })
@@ -85,6 +85,15 @@ describe('concurrency and the queue', () => {
     assert.equal(low2.state, 'dropped')
     // Queue holds high and critical; a normal newcomer ranks lowest and is refused.
     assert.throws(() => scheduler.spawn('normal', () => 1), QueueFullError)
+  })
+
+  it('refuses the kebab-case policy names of before 1.0, listing the snake_case ones', () => {
+    for (const old of ['drop-oldest', 'drop-lowest-priority']) {
+      assert.throws(
+        () => new Scheduler({ overflow: old as OverflowPolicy }),
+        (e: unknown) => e instanceof InvalidOptionError && e.option === 'overflow' && e.message.includes("'drop_oldest', 'drop_lowest_priority'"),
+      )
+    }
   })
 
   it('starts waiting tasks by priority, FIFO within a level', async () => {
