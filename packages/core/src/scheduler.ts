@@ -356,9 +356,10 @@ export class Scheduler implements TaskOwner {
     return this.#closing
   }
 
-  // --- TaskOwner -------------------------------------------------------------------------------
+  // --- TaskOwner: what a task calls on its scheduler. Internal: left out of the published
+  // declarations (`stripInternal`); a test checks they stay out. ------------------------------------
 
-  /** @internal */
+  /** @internal `handle.cancel(reason)` */
   cancelTask(task: TaskRecord, reason: CancelReason): boolean {
     checkCancelReason(reason)
     if (task.owner !== this) return false
@@ -376,14 +377,14 @@ export class Scheduler implements TaskOwner {
     return false
   }
 
-  /** @internal */
+  /** @internal `context.progress()` */
   progressTask(task: TaskRecord): void {
     if (task.state !== 'running' && task.state !== 'aborting') return
     task.lastProgressAt = this.#clock.now()
     if (this.#listeners.progress.length !== 0) this.#listeners.emit1('progress', task)
   }
 
-  /** @internal */
+  /** @internal `handle.site`, and the sites of snapshots, history and close reports */
   siteOf(site: SiteRef): string | undefined {
     return this.#sites.resolve(site)
   }

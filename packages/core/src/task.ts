@@ -86,10 +86,17 @@ export interface TaskHandle<T = unknown> {
   readonly cancel: (reason?: CancelReason) => boolean
 }
 
-/** What a task needs from the scheduler that owns it. */
+/**
+ * What a task needs from the scheduler that owns it. Its members are internal, like their
+ * implementations on `Scheduler`: they are left out of the published declarations (`stripInternal`),
+ * where the interface is empty and `Scheduler implements TaskOwner` still holds.
+ */
 export interface TaskOwner {
+  /** @internal */
   cancelTask(task: TaskRecord, reason: CancelReason): boolean
+  /** @internal */
   progressTask(task: TaskRecord): void
+  /** @internal */
   siteOf(site: SiteRef): string | undefined
 }
 
