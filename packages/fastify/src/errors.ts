@@ -1,4 +1,4 @@
-import type { ErrorCode as CoreErrorCode } from '@fastify-tasks/core'
+import { AdmissionError, type ErrorCode as CoreErrorCode } from '@fastify-tasks/core'
 import { createError } from '@fastify/error'
 
 /** A row of {@link ERROR_CODES}: the HTTP status an error answers with, and what it means. */
@@ -72,3 +72,26 @@ export const TaskNotFoundError = pluginError('FT_TASK_NOT_FOUND', 'No live task 
 
 /** The task was already aborting. */
 export const TaskNotCancellableError = pluginError('FT_TASK_NOT_CANCELLABLE', 'Task %s is already aborting')
+
+/** What Fastify reads from an error escaping a handler: the status and headers of the answer. */
+interface HttpAnswer {
+  statusCode: number
+  headers: { 'retry-after': string }
+}
+
+/**
+ * @internal The HTTP answer to a refused spawn, given where the refusal enters the HTTP layer (the
+ * spawn wrappers of `app.tasks` and `request.tasks`, on their refusal path only). An `AdmissionError`
+ * gets `statusCode` from {@link ERROR_CODES} (503) and `headers` with `Retry-After`, its `retryAfter`
+ * rounded up to whole seconds, which Fastify applies when the error escapes a handler. It stays the
+ * same object (the one `rejected` listeners saw), so `instanceof QueueFullError`, `code`, `reason`
+ * and `retryAfter` hold. Any other value is returned untouched.
+ */
+export function withHttpAnswer(error: unknown): unknown {
+  if (error instanceof AdmissionError) {
+    const answer = error as AdmissionError & HttpAnswer
+    answer.statusCode = ERROR_CODES[error.code].statusCode
+    answer.headers = { 'retry-after': String(Math.ceil(error.retryAfter)) }
+  }
+  return error
+}

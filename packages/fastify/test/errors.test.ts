@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import * as plugin from '../src/index.js'
+import { buildApp, deferred } from './helpers.js'
 
 const { ERROR_CODES } = plugin
 
@@ -52,5 +53,82 @@ describe('the error table', () => {
     const error = new plugin.AlreadyRegisteredError()
     assert.equal(error.code, 'FT_ALREADY_REGISTERED')
     assert.equal(error.statusCode, 500)
+  })
+})
+
+describe('a refused spawn at the HTTP layer', () => {
+  it('app.tasks.spawn throws the same AdmissionError the rejected listeners saw, with statusCode 503 and Retry-After added', async () => {
+    const { app } = await buildApp({ concurrency: 1, maxQueue: 0, retryAfter: 2.5 })
+    const gate = deferred()
+    app.tasks.spawn('blocker', () => gate.promise)
+    const seen: unknown[] = []
+    app.tasks.subscribe({ rejected: ({ error }) => void seen.push(error) })
+    assert.throws(
+      () => app.tasks.spawn('report', () => 1),
+      (error: unknown) => {
+        assert.ok(error instanceof plugin.QueueFullError)
+        assert.ok(error instanceof plugin.AdmissionError)
+        assert.equal(error.code, 'FT_QUEUE_FULL')
+        assert.equal(error.reason, 'queue_full')
+        assert.equal(error.retryAfter, 2.5)
+        const answer = error as unknown as { statusCode: unknown; headers: unknown }
+        assert.equal(answer.statusCode, ERROR_CODES.FT_QUEUE_FULL.statusCode)
+        assert.deepEqual(answer.headers, { 'retry-after': '3' })
+        assert.equal(seen[0], error)
+        return true
+      },
+    )
+    // trySpawn does not throw, and has nothing to add.
+    assert.equal(app.tasks.trySpawn('report', () => 1), undefined)
+    gate.resolve()
+    await app.close()
+  })
+
+  it('a handler that catches the refusal reads its class, code and reason, and the status from ERROR_CODES', async () => {
+    const { app } = await buildApp({ concurrency: 1, maxQueue: 0 })
+    const gate = deferred()
+    app.tasks.spawn('blocker', () => gate.promise)
+    app.post('/work', async (request, reply) => {
+      try {
+        request.tasks.spawn('report', () => 1)
+      } catch (error) {
+        if (!(error instanceof plugin.AdmissionError)) throw error
+        return reply.code(ERROR_CODES[error.code].statusCode).send({ queueFull: error instanceof plugin.QueueFullError, code: error.code, reason: error.reason })
+      }
+      return reply.code(202).send()
+    })
+    const response = await app.inject({ method: 'POST', url: '/work' })
+    assert.equal(response.statusCode, 503)
+    assert.deepEqual(response.json(), { queueFull: true, code: 'FT_QUEUE_FULL', reason: 'queue_full' })
+    gate.resolve()
+    await app.close()
+  })
+
+  it('a spawn refused by a closing scheduler answers 503 with Retry-After (ClosingError)', async () => {
+    const { app } = await buildApp({ retryAfter: 4 })
+    app.post('/work', async (request, reply) => {
+      request.tasks.spawn('report', () => 1)
+      return reply.code(202).send()
+    })
+    const closed = app.tasks.close()
+    const response = await app.inject({ method: 'POST', url: '/work' })
+    assert.equal(response.statusCode, 503)
+    assert.equal(response.headers['retry-after'], '4')
+    assert.equal(response.json<{ code: string }>().code, 'FT_CLOSING')
+    await closed
+    await app.close()
+  })
+
+  it('an InvalidOptionError escaping a handler stays a 500, without Retry-After', async () => {
+    const { app } = await buildApp()
+    app.post('/work', async (request, reply) => {
+      request.tasks.spawn('report', 'not a function' as never)
+      return reply.code(202).send()
+    })
+    const response = await app.inject({ method: 'POST', url: '/work' })
+    assert.equal(response.statusCode, 500)
+    assert.equal(response.headers['retry-after'], undefined)
+    assert.equal(response.json<{ code: string }>().code, 'FT_INVALID_OPTION')
+    await app.close()
   })
 })
