@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   FT_DEBUG_UNAUTHORIZED: { statusCode: 401, meaning: 'A debug route protected by a token was asked for without the right bearer token.' },
   FT_TASK_NOT_FOUND: { statusCode: 404, meaning: 'No live task has the id given to a debug route.' },
   FT_TASK_NOT_CANCELLABLE: { statusCode: 409, meaning: 'The task given to a debug route was already aborting.' },
+  FT_INVALID_PARAMETER: { statusCode: 400, meaning: 'A query or path parameter of a debug route had a wrong value.' },
 } as const satisfies Record<CoreErrorCode, ErrorTableEntry> & Record<`FT_${string}`, ErrorTableEntry>
 
 /** A code of {@link ERROR_CODES}: any error code of the suite, the scheduler's and the plugin's. */
@@ -72,6 +73,13 @@ export const TaskNotFoundError = pluginError('FT_TASK_NOT_FOUND', 'No live task 
 
 /** The task was already aborting. */
 export const TaskNotCancellableError = pluginError('FT_TASK_NOT_CANCELLABLE', 'Task %s is already aborting')
+
+/**
+ * A query or path parameter of a debug route had a wrong value. Made with the parameter (as
+ * `querystring/limit` or `params/id`), what it must be and what arrived:
+ * `querystring/limit must be an integer from 1 to 1000, in decimal digits; received "0x10"`.
+ */
+export const InvalidParameterError = pluginError('FT_INVALID_PARAMETER', '%s must be %s; received %s')
 
 /** What Fastify reads from an error escaping a handler: the status and headers of the answer. */
 interface HttpAnswer {

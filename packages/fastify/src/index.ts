@@ -41,6 +41,7 @@ export {
   DebugForbiddenError,
   DebugUnauthorizedError,
   ERROR_CODES,
+  InvalidParameterError,
   TaskNotCancellableError,
   TaskNotFoundError,
   type ErrorCode,

@@ -20,6 +20,7 @@ const SAMPLES: Error[] = [
   new plugin.DebugUnauthorizedError(),
   new plugin.TaskNotFoundError('1'),
   new plugin.TaskNotCancellableError('1'),
+  new plugin.InvalidParameterError('querystring/limit', 'an integer', '"x"'),
 ]
 
 function codeOf(error: Error): string {
