@@ -1,8 +1,9 @@
 /**
- * Every error the scheduler throws or hands out, in one table.
+ * Every error the scheduler throws or hands out.
  *
- * Each error has a stable `code` (documented in `docs/reference/errors.md`; a test keeps the two in
- * sync) and an HTTP `statusCode`, so the layers above can answer a request without guessing.
+ * Each error has a stable `code` (an {@link ErrorCode}). The core knows nothing of HTTP: the HTTP
+ * status of each code, and the code's meaning, are in the suite's one error table, `ERROR_CODES` of
+ * `fastify-tasks`, and in `docs/reference/errors.md` (a test keeps the two in sync).
  */
 
 /** Why `spawn` refused a task. */
@@ -14,48 +15,35 @@ export type RejectReason = 'queue_full' | 'overloaded' | 'closing'
  */
 export type AbortReason = 'timeout' | 'caller' | 'shutdown' | 'superseded' | 'operator'
 
-/** The error table: code → HTTP status and a one-line meaning. */
-export const ERROR_CODES = {
-  FT_QUEUE_FULL: { statusCode: 503, meaning: 'The queue is at `maxQueue` and the overflow policy refused the task.' },
-  FT_OVERLOADED: { statusCode: 503, meaning: 'The admission check reported overload and refused the task.' },
-  FT_CLOSING: { statusCode: 503, meaning: 'The scheduler is closing or closed and accepts no new tasks.' },
-  FT_INVALID_OPTION: { statusCode: 500, meaning: 'An option or argument had the wrong type or value.' },
-  FT_TASK_ABORTED: { statusCode: 500, meaning: "The reason on an aborted task's signal: timeout, cancellation or shutdown." },
-} as const satisfies Record<string, { statusCode: number; meaning: string }>
-
-/** A code from {@link ERROR_CODES}. */
-export type ErrorCode = keyof typeof ERROR_CODES
+/**
+ * The `code` of an error the scheduler creates: `FT_QUEUE_FULL`, `FT_OVERLOADED`, `FT_CLOSING`
+ * (the {@link AdmissionError}s), `FT_INVALID_OPTION` and `FT_TASK_ABORTED`. Stable: match on it, not on
+ * the message. What each means is in `docs/reference/errors.md`.
+ */
+export type ErrorCode = 'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING' | 'FT_INVALID_OPTION' | 'FT_TASK_ABORTED'
 
 /** Base class of every error the scheduler creates. */
 export abstract class TasksError extends Error {
-  /** Stable machine-readable code, listed in {@link ERROR_CODES}. */
+  /** Stable machine-readable code: one of {@link ErrorCode}. */
   abstract readonly code: ErrorCode
-  /** HTTP status a server should answer with when this error escapes a request handler. */
-  get statusCode(): number {
-    return ERROR_CODES[this.code].statusCode
-  }
 }
 
 /**
- * Thrown by `spawn` when a task is not admitted. Always HTTP 503; `retryAfter` is a hint in seconds
- * for the `Retry-After` header.
+ * Thrown by `spawn` when a task is not admitted; `reason` says why. `retryAfter` is a hint, in
+ * seconds, of when to try again (a server turns it into a `Retry-After` header: fastify-tasks does).
  */
 export abstract class AdmissionError extends TasksError {
+  /** One of the three refusal codes, matching `reason`. */
+  abstract override readonly code: 'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING'
   abstract readonly reason: RejectReason
   /** The name of the task that was refused. */
   readonly task: string
-  /** Seconds a client should wait before trying again. */
+  /** Seconds a caller should wait before trying again (the `retryAfter` option). */
   readonly retryAfter: number
-  /**
-   * Response headers for a server that lets this error escape a request handler (Fastify applies an
-   * error's `headers`): `Retry-After`.
-   */
-  readonly headers: { readonly 'retry-after': string }
   constructor(message: string, task: string, retryAfter: number) {
     super(message)
     this.task = task
     this.retryAfter = retryAfter
-    this.headers = { 'retry-after': String(Math.ceil(retryAfter)) }
   }
 }
 

@@ -43,7 +43,6 @@ export {
 export {
   AdmissionError,
   ClosingError,
-  ERROR_CODES,
   InvalidOptionError,
   OverloadedError,
   QueueFullError,

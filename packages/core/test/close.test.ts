@@ -10,7 +10,7 @@ describe('close', () => {
     assert.equal(scheduler.closing, true)
     assert.throws(
       () => scheduler.spawn('late', () => 1),
-      (e: unknown) => e instanceof ClosingError && e.reason === 'closing' && e.statusCode === 503,
+      (e: unknown) => e instanceof ClosingError && e.reason === 'closing' && e.code === 'FT_CLOSING',
     )
     const report = await closed
     assert.equal(report.clean, true)

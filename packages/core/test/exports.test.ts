@@ -7,7 +7,7 @@ describe('the public surface of @fastify-tasks/core', () => {
   it('exports exactly these values', async () => {
     const exported = Object.keys(await import('../src/index.js')).sort()
     assert.deepEqual(exported, [
-      'AdmissionError', 'ClosingError', 'DEFAULTS', 'DEFAULT_LIST_LIMIT', 'ERROR_CODES', 'InvalidOptionError', 'MAX_LIST_LIMIT',
+      'AdmissionError', 'ClosingError', 'DEFAULTS', 'DEFAULT_LIST_LIMIT', 'InvalidOptionError', 'MAX_LIST_LIMIT',
       'OverloadedError', 'PRIORITIES', 'QueueFullError', 'Scheduler', 'TaskAbortedError', 'TasksError', 'systemClock',
     ])
   })

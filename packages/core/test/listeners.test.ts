@@ -87,7 +87,7 @@ describe('lifecycle listeners', () => {
     })
     assert.throws(
       () => scheduler.spawn('analytics', () => 1, { priority: 'low' }),
-      (e: unknown) => e instanceof OverloadedError && e.reason === 'overloaded' && e.statusCode === 503,
+      (e: unknown) => e instanceof OverloadedError && e.reason === 'overloaded' && e.code === 'FT_OVERLOADED',
     )
     assert.equal(scheduler.spawn('payment', () => 1, { priority: 'critical' }).state, 'completed')
     overloaded = false

@@ -3,6 +3,7 @@ import {
   Scheduler,
   type AdmissionError,
   type CloseReport,
+  type ErrorCode,
   type Settlement,
   type TaskContext,
   type TaskHandle,
@@ -56,4 +57,11 @@ test('handles are read-only and cancel takes a known reason', () => {
 test('close resolves with a report; admission errors carry a reason', () => {
   expect(scheduler.close()).type.toBe<Promise<CloseReport>>()
   expect<AdmissionError['reason']>().type.toBe<'queue_full' | 'overloaded' | 'closing'>()
+})
+
+test('error codes are a closed union; an admission error has a refusal code, and nothing of HTTP', () => {
+  expect<ErrorCode>().type.toBe<'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING' | 'FT_INVALID_OPTION' | 'FT_TASK_ABORTED'>()
+  expect<AdmissionError['code']>().type.toBe<'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING'>()
+  expect<AdmissionError>().type.not.toHaveProperty('statusCode')
+  expect<AdmissionError>().type.not.toHaveProperty('headers')
 })

@@ -40,9 +40,11 @@ export {
   OverloadedRequestError,
   DebugForbiddenError,
   DebugUnauthorizedError,
-  PLUGIN_ERROR_CODES,
+  ERROR_CODES,
+  InvalidParameterError,
   TaskNotCancellableError,
   TaskNotFoundError,
+  type ErrorCode,
 } from './errors.js'
 // The scheduler's vocabulary, so apps need one import.
 export {
@@ -53,7 +55,6 @@ export {
   QueueFullError,
   TaskAbortedError,
   TasksError,
-  ERROR_CODES,
   type AbortReason,
   type CancelReason,
   type CloseReport,

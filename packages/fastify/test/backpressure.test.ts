@@ -90,7 +90,7 @@ describe('backpressure with an injected overload signal', () => {
     const { monitor, scheduler, app } = await harness({ underPressure: false })
     monitor.overloaded = true
     for (const priority of ['low', 'normal'] as const) {
-      assert.throws(() => scheduler.spawn('report', () => 1, { priority }), (e: unknown) => e instanceof OverloadedError && e.statusCode === 503)
+      assert.throws(() => scheduler.spawn('report', () => 1, { priority }), (e: unknown) => e instanceof OverloadedError && e.code === 'FT_OVERLOADED')
     }
     assert.equal(scheduler.spawn('charge', () => 1, { priority: 'critical' }).state, 'completed')
     assert.equal(scheduler.spawn('notify', () => 1, { priority: 'high' }).state, 'completed')

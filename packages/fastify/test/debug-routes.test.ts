@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyRequest } from 'fastify'
-import fastifyTasks, { debugRoutes, type GroupsReport, type HistoryReport, type TasksReport } from '../src/index.js'
+import fastifyTasks, { debugRoutes, ERROR_CODES, InvalidParameterError, type GroupsReport, type HistoryReport, type TasksReport } from '../src/index.js'
 import { buildApp } from './helpers.js'
 
 const hang = (): Promise<never> => new Promise<never>(() => {})
@@ -191,9 +191,9 @@ describe('numeric parameters of the debug routes', () => {
     const history = await app.inject('/debug/tasks?view=history&limit=Infinity')
     assert.deepEqual(history.json(), {
       statusCode: 400,
-      code: 'FST_ERR_VALIDATION',
+      code: 'FT_INVALID_PARAMETER',
       error: 'Bad Request',
-      message: 'querystring/limit must be an integer from 1 to 1000, in decimal digits',
+      message: 'querystring/limit must be an integer from 1 to 1000, in decimal digits; received "Infinity"',
     })
     await app.close()
   })
@@ -347,11 +347,11 @@ describe('GET /debug/tasks: a bad word answers 400 listing what would do', () =>
   it('names the parameter and the values it takes, not a pattern', async () => {
     const { app } = await buildApp({ debug: { cancel: true }, drainTimeout: 0 })
     const cases: [string, RegExp][] = [
-      ['/debug/tasks?format=xml', /^querystring\/format must be one of json, text$/],
-      ['/debug/tasks?format=TEXT', /^querystring\/format must be one of json, text$/],
-      ['/debug/tasks?view=foo', /^querystring\/view must be one of groups, tasks, history$/],
-      ['/debug/tasks?view=tasks&state=done', /^querystring\/state must be pending, running or aborting/],
-      ['/debug/tasks?view=tasks&cursor=abc', /^querystring\/cursor must be the nextCursor of a previous page/],
+      ['/debug/tasks?format=xml', /^querystring\/format must be one of json, text; received "xml"$/],
+      ['/debug/tasks?format=TEXT', /^querystring\/format must be one of json, text; received "TEXT"$/],
+      ['/debug/tasks?view=foo', /^querystring\/view must be one of groups, tasks, history; received "foo"$/],
+      ['/debug/tasks?view=tasks&state=done', /^querystring\/state must be pending, running or aborting.*; received "done"$/],
+      ['/debug/tasks?view=tasks&cursor=abc', /^querystring\/cursor must be the nextCursor of a previous page.*; received "abc"$/],
     ]
     for (const [url, message] of cases) {
       const response = await app.inject(url)
@@ -360,7 +360,33 @@ describe('GET /debug/tasks: a bad word answers 400 listing what would do', () =>
     }
     const bad = await app.inject({ method: 'DELETE', url: '/debug/tasks/abc' })
     assert.equal(bad.statusCode, 400)
-    assert.match(bad.json<{ message: string }>().message, /^params\/id must be a task id/)
+    assert.match(bad.json<{ message: string }>().message, /^params\/id must be a task id.*; received "abc"$/)
+    await app.close()
+  })
+})
+
+describe('debug routes: a bad parameter is a fastify-tasks error, not a made-up Fastify one', () => {
+  it('answers FT_INVALID_PARAMETER naming the parameter, what it must be and what arrived; what only the schema checks stays FST_ERR_VALIDATION', async () => {
+    const { app } = await buildApp({ debug: { cancel: true }, drainTimeout: 0 })
+    const cases: [string, string, string][] = [
+      ['GET', '/debug/tasks?limit=0x10', 'querystring/limit must be an integer from 1 to 1000, in decimal digits; received "0x10"'],
+      ['GET', '/debug/tasks?limit=1&limit=2', 'querystring/limit must be an integer from 1 to 1000, in decimal digits; received 2 values (a repeated parameter)'],
+      ['GET', `/debug/tasks?view=${'x'.repeat(100)}`, `querystring/view must be one of groups, tasks, history; received "${'x'.repeat(57)}..."`],
+      ['DELETE', '/debug/tasks/1e3', 'params/id must be a task id: the decimal digits of a live task id; received "1e3"'],
+    ]
+    for (const [method, url, message] of cases) {
+      const response = await app.inject({ method: method as 'GET' | 'DELETE', url })
+      assert.deepEqual(response.json(), { statusCode: 400, code: 'FT_INVALID_PARAMETER', error: 'Bad Request', message }, url)
+    }
+    const error = new InvalidParameterError('querystring/limit', 'an integer', '"x"')
+    assert.equal(error.statusCode, ERROR_CODES.FT_INVALID_PARAMETER.statusCode)
+    // Parameters that only the JSON schema checks are answered by Fastify's own validation.
+    for (const url of [`/debug/tasks?name=${'x'.repeat(1_001)}`]) {
+      const response = await app.inject(url)
+      assert.equal(response.json<{ code: string }>().code, 'FST_ERR_VALIDATION', url)
+    }
+    const unnamed = await app.inject({ method: 'DELETE', url: '/debug/tasks' })
+    assert.equal(unnamed.json<{ code: string }>().code, 'FST_ERR_VALIDATION')
     await app.close()
   })
 })

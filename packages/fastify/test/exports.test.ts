@@ -11,7 +11,7 @@ describe('the public surface of fastify-tasks', () => {
       'AdmissionError', 'AlreadyRegisteredError', 'Backpressure', 'ClosingError', 'ConcurrencyController',
       'DEFAULT_DURATION_BUCKETS', 'DEFAULT_HTTP_BUCKETS', 'DEFAULT_QUEUE_WAIT_BUCKETS', 'DebugForbiddenError',
       'DebugUnauthorizedError', 'DecoratorTakenError', 'ERROR_CODES', 'ESSENTIAL_ROUTE', 'EXIT_CODES', 'EventLoopMonitor',
-      'InvalidOptionError', 'OTHER_TASKS', 'OverloadDetector', 'OverloadedError', 'OverloadedRequestError', 'PLUGIN_ERROR_CODES',
+      'InvalidOptionError', 'InvalidParameterError', 'OTHER_TASKS', 'OverloadDetector', 'OverloadedError', 'OverloadedRequestError',
       'QueueFullError', 'RequestTasks', 'TaskAbortedError', 'TaskMetrics', 'TaskNotCancellableError', 'TaskNotFoundError',
       'TaskScheduler', 'TasksError', 'UNMATCHED_ROUTE', 'debugRoutes', 'default', 'fastifyTasks', 'listenGracefully',
       'loopbackOnly', 'metricsRoute',

@@ -1,12 +1,16 @@
 import { expect, test } from 'tstyche'
 import Fastify from 'fastify'
+import type { ErrorCode as CoreErrorCode } from '@fastify-tasks/core'
 import fastifyTasks, {
+  ERROR_CODES,
   fastifyTasks as named,
   listenGracefully,
   RequestTasks,
   TaskScheduler,
   type FastifyTaskContext,
   type GracefulServer,
+  type AdmissionError,
+  type ErrorCode,
   type TaskHandle,
 } from 'fastify-tasks'
 
@@ -43,4 +47,10 @@ test('task functions receive the Fastify task context', () => {
 test('listenGracefully resolves with the server handle', () => {
   expect(listenGracefully(app)).type.toBe<Promise<GracefulServer>>()
   expect(listenGracefully).type.not.toBeCallableWith(app, { drainTimeout: '10s' })
+})
+
+test('ERROR_CODES holds every code of the suite, with literal statuses', () => {
+  expect<CoreErrorCode>().type.toBeAssignableTo<ErrorCode>()
+  expect<(typeof ERROR_CODES)[AdmissionError['code']]['statusCode']>().type.toBe<503>()
+  expect(ERROR_CODES.FT_TASK_NOT_FOUND.statusCode).type.toBe<404>()
 })

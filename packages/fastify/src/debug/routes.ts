@@ -4,7 +4,7 @@ import { ESSENTIAL_ROUTE } from '../backpressure/backpressure.js'
 import { loopbackOnly, resolveGuard, type DebugGuard } from '../guard.js'
 import { groupsReport, historyReport, tasksReport } from './report.js'
 import { groupsText, historyText, tasksText } from './text.js'
-import { TaskNotCancellableError, TaskNotFoundError } from '../errors.js'
+import { InvalidParameterError, TaskNotCancellableError, TaskNotFoundError } from '../errors.js'
 import { checkKnownKeys } from '../known-keys.js'
 
 /** Options of the `/debug/tasks` route plugin. */
@@ -49,12 +49,19 @@ interface ListQuerystring {
   cursor?: string
 }
 
-/** A 400 in the shape of Fastify's own validation errors, naming the query parameter. */
-function badQuery(parameter: string, expected: string, where: 'querystring' | 'params' = 'querystring'): Error {
-  return Object.assign(new Error(`${where}/${parameter} ${expected === '' ? 'is invalid' : `must be ${expected}`}`), {
-    statusCode: 400,
-    code: 'FST_ERR_VALIDATION',
-  })
+/**
+ * A 400 (`FT_INVALID_PARAMETER`) naming the query (or path) parameter as Fastify's own validation
+ * messages do (`querystring/limit`), what it must be, and what arrived (see {@link shownValue}).
+ */
+function badQuery(parameter: string, expected: string, received: string, where: 'querystring' | 'params' = 'querystring'): Error {
+  return new InvalidParameterError(`${where}/${parameter}`, expected, received)
+}
+
+/** A parameter's value as written, for a message: quoted and cut at 60 characters; a repeated one counted. */
+function shownValue(raw: unknown): string {
+  if (typeof raw === 'string') return JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw)
+  if (Array.isArray(raw)) return `${raw.length} values (a repeated parameter)`
+  return typeof raw
 }
 
 /**
@@ -67,7 +74,7 @@ function asBadRequest<T>(run: () => T): T {
   } catch (error) {
     if (error instanceof InvalidOptionError) {
       const parameter = /(?:\.|\()(\w+)\)$/.exec(error.option)?.[1] ?? error.option
-      throw badQuery(parameter, error.expected)
+      throw badQuery(parameter, error.expected, error.received)
     }
     throw error
   }
@@ -89,7 +96,7 @@ function checkNumericQuery(query: Record<string, unknown>): void {
     const raw = query[parameter]
     if (raw === undefined) continue
     const value = typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : typeof raw === 'number' && Number.isInteger(raw) ? raw : NaN
-    if (!(value >= min && value <= max)) throw badQuery(parameter, `an integer from ${min} to ${max}, in decimal digits`)
+    if (!(value >= min && value <= max)) throw badQuery(parameter, `an integer from ${min} to ${max}, in decimal digits`, shownValue(raw))
   }
 }
 
@@ -103,15 +110,15 @@ function checkWordQuery(query: Record<string, unknown>): void {
   for (const [parameter, words] of Object.entries(WORD_QUERY)) {
     const raw = query[parameter]
     if (raw === undefined) continue
-    if (typeof raw !== 'string' || !(words as readonly string[]).includes(raw)) throw badQuery(parameter, `one of ${words.join(', ')}`)
+    if (typeof raw !== 'string' || !(words as readonly string[]).includes(raw)) throw badQuery(parameter, `one of ${words.join(', ')}`, shownValue(raw))
   }
   const state = query['state']
   if (state !== undefined && (typeof state !== 'string' || !new RegExp(STATE_LIST).test(state))) {
-    throw badQuery('state', 'pending, running or aborting, or a comma-separated list of them')
+    throw badQuery('state', 'pending, running or aborting, or a comma-separated list of them', shownValue(state))
   }
   const cursor = query['cursor']
   if (cursor !== undefined && (typeof cursor !== 'string' || !/^[0-9]{1,15}$/.test(cursor))) {
-    throw badQuery('cursor', 'the nextCursor of a previous page (decimal digits)')
+    throw badQuery('cursor', 'the nextCursor of a previous page (decimal digits)', shownValue(cursor))
   }
 }
 
@@ -206,7 +213,7 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
       schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } },
       preValidation: async (request) => {
         const { id } = request.params
-        if (!/^[0-9]{1,15}$/.test(id)) throw badQuery('id', 'a task id: the decimal digits of a live task id', 'params')
+        if (!/^[0-9]{1,15}$/.test(id)) throw badQuery('id', 'a task id: the decimal digits of a live task id', shownValue(id), 'params')
       },
       config: { ...ESSENTIAL_ROUTE },
     },

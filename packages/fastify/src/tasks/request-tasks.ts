@@ -46,9 +46,11 @@ export class RequestTasks {
   }
 
   /**
-   * Spawns a background task for this request. Throws an `AdmissionError` (HTTP 503 with
-   * `Retry-After` if it escapes the handler) when the task is refused. For work the response does
-   * not depend on, prefer {@link RequestTasks.trySpawn}: a refusal then never fails the request.
+   * Spawns a background task for this request. Throws an `AdmissionError` (`QueueFullError`,
+   * `OverloadedError` or `ClosingError`) when the task is refused, carrying `statusCode` 503 and
+   * `headers` with `Retry-After` (the `retryAfter` option rounded up), so that if it escapes the
+   * handler Fastify answers `503` with `Retry-After`. For work the response does not depend on,
+   * prefer {@link RequestTasks.trySpawn}: a refusal then never fails the request.
    */
   spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
     return this.#spawn(name, fn, options, true)!

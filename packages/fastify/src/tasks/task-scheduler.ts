@@ -2,6 +2,7 @@ import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions
 import type { FastifyBaseLogger } from 'fastify'
 import type { Backpressure } from '../backpressure/backpressure.js'
 import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
+import { withHttpAnswer } from '../errors.js'
 import { checkMilliseconds } from '../milliseconds.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
 import type { TaskMetrics } from '../metrics/task-metrics.js'
@@ -43,7 +44,11 @@ export class TaskScheduler extends Scheduler {
     this.#drainTimeout = checkMilliseconds('drainTimeout', value)
   }
 
-  /** Spawns a task outside any request. Its `log` is a child of `app.log`. */
+  /**
+   * Spawns a task outside any request. Its `log` is a child of `app.log`. A refused task throws an
+   * `AdmissionError` carrying `statusCode` 503 and a `Retry-After` header, as from
+   * `request.tasks.spawn`.
+   */
   override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
     checkSpawnOptions(options)
     return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, true)!
@@ -62,12 +67,20 @@ export class TaskScheduler extends Scheduler {
   /**
    * @internal Spawns with `options.data` (a logger) as the parent of the task's logger. The caller
    * has checked `options` with {@link checkSpawnOptions} and built it afresh (it is not copied).
-   * With `orThrow` false, a refusal returns `undefined` (`trySpawn`).
+   * With `orThrow` false, a refusal returns `undefined` (`trySpawn`); with `orThrow` true, it throws
+   * the scheduler's `AdmissionError` with an HTTP answer added (`statusCode` 503, `Retry-After`):
+   * this is where a refusal enters the HTTP layer.
    */
   spawnWithLog<T>(log: FastifyBaseLogger, name: string, fn: FastifyTaskFunction<T>, options: SpawnOptions, orThrow: boolean): TaskHandle<T> | undefined {
     if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
     const run = (context: TaskContext): T | PromiseLike<T> => fn(new LoggingTaskContext(context, log))
-    return orThrow ? super.spawn(name, run, options) : super.trySpawn(name, run, options)
+    if (!orThrow) return super.trySpawn(name, run, options)
+    try {
+      return super.spawn(name, run, options)
+    } catch (error) {
+      // Only a refusal or a bad argument gets here: the cold path. A refusal gets its 503.
+      throw withHttpAnswer(error)
+    }
   }
 }
 
