@@ -46,16 +46,16 @@ describe('a really blocked event loop (real server process)', { timeout: 60_000 
       assert.equal(critical.status, 202, 'critical work is still admitted')
 
       const debug = (await debugResponse.json()) as {
-        eventLoop: { overloaded: boolean; overloadSignal: string | null; trips: { eventLoopBlocked: number } }
+        eventLoop: { overloaded: boolean; overloadSignal: string | null; trips: { event_loop_blocked: number } }
       }
       // The detector tripped on the late tick.
-      assert.ok(debug.eventLoop.trips.eventLoopBlocked >= 1)
+      assert.ok(debug.eventLoop.trips.event_loop_blocked >= 1)
       // The overloaded state itself may have ended by the time this request was read on a busy machine
       // (a single block holds it for a while only), so the signal shown is checked against the state
       // the report is in, whichever it is: a delay signal while overloaded, none once it has cleared.
       const { overloaded, overloadSignal } = debug.eventLoop
       assert.ok(
-        overloaded ? overloadSignal === 'eventLoopBlocked' || overloadSignal === 'eventLoopDelay' : overloadSignal === null,
+        overloaded ? overloadSignal === 'event_loop_blocked' || overloadSignal === 'event_loop_delay' : overloadSignal === null,
         `overloaded ${overloaded} with signal ${String(overloadSignal)}`,
       )
     } finally {

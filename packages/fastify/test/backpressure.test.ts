@@ -14,7 +14,7 @@ describe('the overload detector (fed measurements, step by step)', () => {
     assert.equal(d.overloaded(0), false)
     d.tick(10, 450) // the loop was blocked for ~450 ms
     assert.equal(d.overloaded(10), true)
-    assert.equal(d.signal(10), 'eventLoopBlocked')
+    assert.equal(d.signal(10), 'event_loop_blocked')
     assert.equal(d.overloaded(459), true)
     assert.equal(d.overloaded(460), false, 'a block holds as long as it lasted')
     assert.equal(d.signal(460), null)
@@ -22,15 +22,15 @@ describe('the overload detector (fed measurements, step by step)', () => {
     assert.equal(d.overloaded(619), true)
     assert.equal(d.overloaded(620), false)
     d.window(1_000, 150, 0.5)
-    assert.equal(d.signal(1_000), 'eventLoopDelay')
+    assert.equal(d.signal(1_000), 'event_loop_delay')
     assert.equal(d.overloaded(1_999), true, 'a window holds for holdFor')
     assert.equal(d.overloaded(2_000), false)
     d.window(2_000, 150, 0.5)
-    assert.equal(d.signal(2_000), 'eventLoopDelay')
+    assert.equal(d.signal(2_000), 'event_loop_delay')
     d.window(3_500, 20, 0.95)
-    assert.equal(d.signal(3_500), 'eventLoopUtilization')
+    assert.equal(d.signal(3_500), 'event_loop_utilization')
     assert.equal(d.since(3_500), 3_500, 'a new overload after a clear one')
-    assert.deepEqual(d.trips, { eventLoopBlocked: 2, eventLoopDelay: 2, eventLoopUtilization: 1 })
+    assert.deepEqual(d.trips, { event_loop_blocked: 2, event_loop_delay: 2, event_loop_utilization: 1 })
   })
 })
 
@@ -70,7 +70,7 @@ class FakeMonitor {
     for (const listener of this.#listeners) listener({ delayMs: { p99 } }, this.overloaded)
   }
   snapshot(): { overloadSignal: string | null } {
-    return { overloadSignal: this.overloaded ? 'eventLoopBlocked' : null }
+    return { overloadSignal: this.overloaded ? 'event_loop_blocked' : null }
   }
 }
 
@@ -174,7 +174,7 @@ describe('backpressure in the plugin', () => {
     assert.match(metrics, /^fastify_tasks_concurrency_limit 40$/m)
     assert.match(metrics, /^fastify_tasks_concurrency_max 40$/m)
     assert.match(metrics, /^fastify_tasks_overloaded 0$/m)
-    assert.match(metrics, /^fastify_tasks_overload_trips_total\{signal="eventLoopBlocked"\} 0$/m)
+    assert.match(metrics, /^fastify_tasks_overload_trips_total\{signal="event_loop_blocked"\} 0$/m)
     assert.match(metrics, /^fastify_tasks_deferred_total 0$/m)
     await app.close()
     await flush(1)

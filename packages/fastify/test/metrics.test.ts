@@ -282,12 +282,12 @@ describe('/metrics', () => {
     let deferred = 2
     const snapshot = app.tasks.eventLoop.snapshot.bind(app.tasks.eventLoop)
     const summary = app.tasks.summary.bind(app.tasks)
-    Object.assign(app.tasks.eventLoop, { snapshot: () => ({ ...snapshot(), trips: { ...snapshot().trips, eventLoopBlocked: trips } }) })
+    Object.assign(app.tasks.eventLoop, { snapshot: () => ({ ...snapshot(), trips: { ...snapshot().trips, event_loop_blocked: trips } }) })
     Object.assign(app.tasks, { summary: () => ({ ...summary(), deferred }) })
     await app.tasks.spawn('mail', () => 'sent').settled
     await app.inject('/ping')
     let m = await scrape(app)
-    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="eventLoopBlocked"}'), 4)
+    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="event_loop_blocked"}'), 4)
     assert.equal(m.get('fastify_tasks_deferred_total'), 2)
     // Counted after the scrape, reset before the next: never shown.
     await app.tasks.spawn('mail', () => Promise.reject(new Error('smtp down'))).settled
@@ -305,7 +305,7 @@ describe('/metrics', () => {
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="failed"}'), undefined)
     assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 1)
     assert.equal(m.get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/ping",status_code="200"}'), 1)
-    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="eventLoopBlocked"}'), 1)
+    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="event_loop_blocked"}'), 1)
     assert.equal(m.get('fastify_tasks_deferred_total'), 1)
     assert.equal(m.get('fastify_tasks_live{state="running"}'), 0)
     assert.equal(m.get('fastify_tasks_concurrency_limit'), app.tasks.concurrency)

@@ -35,7 +35,7 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
     assert.match(output, /SUCCESS: \d+ rules found/)
   })
 
-  it('the alerting rules fire on the first leak, failure burst, abandonment and eviction (promtool test rules)', () => {
+  it('the alerting rules fire on the first leak, failure burst, abandonment, eviction and frequent overload (promtool test rules)', () => {
     const tests = fileURLToPath(new URL('../../../docs/reference/alert-rules.test.yml', import.meta.url))
     const { status, output } = promtool(['test', 'rules', tests])
     assert.equal(status, 0, output)

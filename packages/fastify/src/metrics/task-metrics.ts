@@ -331,7 +331,7 @@ export class TaskMetrics {
     const reportedTrips = new Map<string, number>()
     register(`${p}overload_trips_total`, () => new Counter({
       name: `${p}overload_trips_total`,
-      help: 'Times the overload detector tripped, by signal (eventLoopBlocked, eventLoopDelay, eventLoopUtilization).',
+      help: 'Times the overload detector tripped, by signal (event_loop_blocked, event_loop_delay, event_loop_utilization).',
       labelNames: ['signal'],
       registers,
       collect() {

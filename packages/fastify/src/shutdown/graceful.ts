@@ -118,7 +118,7 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
       const signal = otherSignal ?? first?.signal
       const budget = signal === 'SIGINT' ? interruptDrainTimeout : drainTimeout
       if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
-      const reason = signal ?? (manual === true ? 'manual' : err !== undefined ? 'error' : 'event loop empty')
+      const reason = signal ?? (manual === true ? 'manual' : err !== undefined ? 'error' : 'event_loop_empty')
       if (app.tasks.closing) {
         // The app was closed some other way (app.close() called directly): report how that went.
         app.log.info({ reason }, 'already closed')
