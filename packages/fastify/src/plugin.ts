@@ -74,7 +74,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     eventLoop,
   )
   const labels = new RouteLabelCache()
-  const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval)
+  const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval, eventLoop.clock)
   const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, eventLoop, backpressure, metricsConfig)
   scheduler.metrics = metrics
   scheduler.backpressure = backpressure
