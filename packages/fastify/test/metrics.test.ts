@@ -188,6 +188,25 @@ describe('/metrics', () => {
     await b.app.close()
   })
 
+  it("the oldest running task's start time is now less its age on the scheduler clock, in Unix seconds", async () => {
+    const clock = new ManualClock()
+    const { app } = await buildApp({ clock, timeout: Infinity, drainTimeout: 0, abortGrace: 0 })
+    const startTime = async (): Promise<{ value: number; before: number; after: number }> => {
+      const before = Date.now()
+      const value = (await scrape(app)).get('fastify_tasks_oldest_running_start_time_seconds')!
+      return { value, before, after: Date.now() }
+    }
+    let { value, before, after } = await startTime()
+    assert.ok(value >= before / 1000 && value <= after / 1000, `now when none runs: ${value} in [${before / 1000}, ${after / 1000}]`)
+    app.tasks.spawn('export', () => new Promise(() => {}))
+    clock.advance(90_000)
+    app.tasks.spawn('export', () => new Promise(() => {}))
+    ;({ value, before, after } = await startTime())
+    assert.ok(value >= (before - 90_000) / 1000 && value <= (after - 90_000) / 1000, `90 s ago: ${value} in [${(before - 90_000) / 1000}, ${(after - 90_000) / 1000}]`)
+    app.tasks.cancelWhere(() => true)
+    await app.close()
+  })
+
   it('closing the app stops the event-loop monitor and the GC observer its metrics started', { skip: typeof globalThis.gc !== 'function' && 'needs --expose-gc' }, async () => {
     const gc = globalThis.gc as () => void
     const { app } = await buildApp()
