@@ -321,9 +321,8 @@ export class TaskMetrics {
     gauge('concurrency_limit', 'Tasks allowed to run at once (the effective limit).', () => scheduler.concurrency)
     gauge('queue_capacity', 'Tasks allowed to wait for a slot (maxQueue).', () => scheduler.summary().limits.maxQueue)
     gauge('oldest_running_start_time_seconds', 'Unix time at which the oldest running task started (now when none runs), so time() - this is its age.', () => {
-      // The age is on the scheduler's clock; the Unix time it is taken from is the wall clock's, which
-      // a Clock (monotonic, any origin) cannot give.
       const age = scheduler.summary().oldestRunningAgeMs ?? 0
+      // eslint-disable-next-line no-restricted-properties -- the age is on the scheduler's clock; Unix time is the wall clock's, which a Clock (monotonic, any origin) cannot give
       return (Date.now() - age) / 1000
     })
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
