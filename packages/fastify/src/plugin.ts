@@ -59,7 +59,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   }
   const { scheduler: schedulerOptions, drainTimeout, logInterval, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
   const metricsConfig = metricsOptions === false ? undefined : resolveMetricsOptions(metricsOptions)
-  // Every time the plugin reads comes from the scheduler's clock (a bad one is refused by the scheduler below).
+  // The plugin's timers and readings of time run on the scheduler's clock (a bad one is refused by the scheduler below).
   const eventLoop = new EventLoopMonitor(eventLoopOptions, schedulerOptions.clock)
   const backpressure = backpressureOptions === false ? undefined : new Backpressure(eventLoop, backpressureOptions)
   const scheduler = new TaskScheduler(
