@@ -30,6 +30,23 @@ export default tseslint.config(
     },
   },
   {
+    // The packages read and wait for time only through the scheduler's Clock, which a test replaces
+    // with a ManualClock. The few exceptions say why, in place.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Read time through the Clock (clock.now()), so that a ManualClock controls it.' },
+        { object: 'performance', property: 'now', message: 'Read time through the Clock (clock.now()), so that a ManualClock controls it.' },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Wait through the Clock (clock.setTimeout()), so that a ManualClock controls it.' },
+        { name: 'setInterval', message: 'Wait through the Clock (clock.setTimeout(), re-armed), so that a ManualClock controls it.' },
+      ],
+    },
+  },
+  {
     // Type tests only hand methods to expect() to inspect their types; they never call them unbound.
     files: ['**/typetests/**'],
     rules: { '@typescript-eslint/unbound-method': 'off' },

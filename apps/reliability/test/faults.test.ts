@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { ManualClock } from '@fastify-tasks/core/testing'
 import { Registry, Counter } from 'prom-client'
 import type { Outcome, TaskHandle } from 'fastify-tasks'
 import Fastify from 'fastify'
@@ -13,7 +14,8 @@ import { buildApp, flush, samples, watchProcess } from './helpers.js'
 describe('faults', () => {
   it('every kind of misbehaving task ends in one terminal state or is flagged; nothing escapes; the surfaces agree', async (t) => {
     const { result, unhandled, uncaught } = await watchProcess(async () => {
-      const { app } = await buildApp({ timeout: 200, abortGrace: 100, spawnSite: 'always' })
+      const clock = new ManualClock()
+      const { app } = await buildApp({ clock, timeout: 200, abortGrace: 100, spawnSite: 'always' })
       const handles: TaskHandle[] = []
       const settledEvents = new Map<string, number>()
       app.tasks.subscribe({ settled: (task) => settledEvents.set(task.id, (settledEvents.get(task.id) ?? 0) + 1) })
@@ -59,12 +61,11 @@ describe('faults', () => {
       // A task that ignores its signal entirely.
       handles.push(app.tasks.spawn('ignores-abort', () => new Promise(() => {})))
       for (const kind of Object.keys(kinds)) assert.equal((await app.inject(`/fault/${encodeURIComponent(kind)}`)).statusCode, 200)
-      // Deadlines (200 ms) and abort grace (100 ms) pass: wait until both never-settling tasks are
-      // flagged leaked (bounded: 10 s, for a machine far busier than this needs).
-      const neverSettle = handles.filter((h) => h.name === 'ignores-abort' || h.name === 'never-settles-but-listens')
-      for (let waited = 0; waited < 10_000 && !neverSettle.every((h) => h.leaked); waited += 50) {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      // Deadlines (200 ms) pass, then the abort grace (100 ms): the never-settling tasks are flagged leaked.
+      await flush()
+      clock.advance(200)
+      await flush()
+      clock.advance(100)
       await flush()
 
       const states = new Map<string, string>()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createInterface } from 'node:readline'
+import { createInterface, type Interface } from 'node:readline'
 import { describe, it } from 'node:test'
 
 const FIXTURE = new URL('./fixtures/load-server.ts', import.meta.url)
@@ -16,6 +16,7 @@ interface Server {
   child: ChildProcess
   address: string
   lines: Record<string, unknown>[]
+  reader: Interface
   exited: Promise<{ code: number | null; at: number }>
 }
 
@@ -27,9 +28,10 @@ async function start(env: Record<string, number>): Promise<Server> {
   const lines: Record<string, unknown>[] = []
   // 'close' (stdout read to its end), not 'exit': the last log lines may still be in the pipe at exit.
   const exited = once(child, 'close').then(([code]) => ({ code: code as number | null, at: performance.now() }))
+  const reader = createInterface({ input: child.stdout })
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no start within 30 s')), 30_000)
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    reader.on('line', (line) => {
       try {
         const parsed = JSON.parse(line) as Record<string, unknown>
         lines.push(parsed)
@@ -43,11 +45,40 @@ async function start(env: Record<string, number>): Promise<Server> {
     })
     void exited.then(() => reject(new Error('exited before listening')))
   })
-  return { child, address, lines, exited }
+  return { child, address, lines, reader, exited }
 }
 
-/** Sends `count` tasks of one kind, `parallel` at a time; returns how many were admitted (202). */
-async function send(server: Server, name: string, ms: number, obey: boolean, count: number, parallel = 50): Promise<number> {
+/** The first line with this message, written already or to come; rejects after `ms` or when the server exits without it. */
+async function line(server: Server, msg: string, ms = 10_000): Promise<Record<string, unknown>> {
+  const find = (): Record<string, unknown> | undefined => server.lines.find((l) => l['msg'] === msg)
+  const seen = find()
+  if (seen !== undefined) return seen
+  let stop = (): void => {}
+  try {
+    return await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no '${msg}' line within ${ms} ms`)), ms)
+      // Registered after start()'s listener, so the line is in `lines` when this runs.
+      const onLine = (): void => {
+        const found = find()
+        if (found !== undefined) resolve(found)
+      }
+      server.reader.on('line', onLine)
+      stop = () => {
+        clearTimeout(timer)
+        server.reader.off('line', onLine)
+      }
+      void server.exited.then(() => reject(new Error(`the server exited without a '${msg}' line`)))
+    })
+  } finally {
+    stop()
+  }
+}
+
+/**
+ * Sends `count` tasks of one kind, `parallel` at a time; returns how many were admitted (202).
+ * `onAdmitted` runs after each admission.
+ */
+async function send(server: Server, name: string, ms: number, obey: boolean, count: number, parallel = 50, onAdmitted = (): void => {}): Promise<number> {
   let admitted = 0
   let next = 0
   const worker = async (): Promise<void> => {
@@ -56,7 +87,10 @@ async function send(server: Server, name: string, ms: number, obey: boolean, cou
       try {
         const response = await fetch(`${server.address}/work?name=${name}&ms=${ms}&obey=${obey ? 1 : 0}`, { method: 'POST' })
         await response.arrayBuffer()
-        if (response.status === 202) admitted++
+        if (response.status === 202) {
+          admitted++
+          onAdmitted()
+        }
       } catch {
         // refused or reset: the server is closing; not admitted
       }
@@ -88,9 +122,11 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
       medium: await send(server, 'medium', 1_000, true, 1_000),
       long: await send(server, 'long', 60_000, true, 1_000),
     }
-    // More traffic is still arriving when the signal lands.
-    const late = send(server, 'late-short', 50, true, 500, 20)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // More traffic is still arriving when the signal lands: it is sent once the first of it was admitted.
+    let flowing = (): void => {}
+    const trafficFlows = new Promise<void>((resolve) => (flowing = resolve))
+    const late = send(server, 'late-short', 50, true, 500, 20, () => flowing())
+    await Promise.race([trafficFlows, late])
     const signalledAt = performance.now()
     server.child.kill('SIGTERM')
     const lateAdmitted = await late
@@ -128,15 +164,12 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
   })
 
   it('a second signal mid-drain forces the exit', async (t) => {
-    const env = { DRAIN_MS: 20_000, GRACE_MS: 300 }
+    // No duplicate window: any second signal, however soon, is a person insisting.
+    const env = { DRAIN_MS: 20_000, GRACE_MS: 300, DUPLICATE_MS: 0 }
     const server = await start(env)
     await send(server, 'long', 60_000, true, 500)
     server.child.kill('SIGTERM')
-    // Once it is closing, and later than a process manager's forwarded copy would come (500 ms).
-    for (const until = performance.now() + 5_000; !server.lines.some((l) => l['msg'] === 'closing') && performance.now() < until; ) {
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    await line(server, 'closing')
     const secondAt = performance.now()
     server.child.kill('SIGTERM')
     const { code, at } = await exitWithin(server, env.DRAIN_MS)

@@ -20,8 +20,10 @@ export interface Clock {
  * the abort grace after it) do.
  */
 export const systemClock: Clock = {
+  // eslint-disable-next-line no-restricted-properties -- the real clock itself
   now: () => performance.now(),
   setTimeout(callback, ms, keepAlive = false) {
+    // eslint-disable-next-line no-restricted-globals -- the real clock itself
     const timer = setTimeout(callback, ms)
     if (!keepAlive) timer.unref()
     return timer

@@ -23,7 +23,13 @@ export { OverloadDetector, type OverloadSignal, type OverloadThresholds } from '
 export { debugRoutes, type DebugRoutesOptions } from './debug/routes.js'
 export { loopbackOnly, type DebugGuard } from './guard.js'
 export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug/report.js'
-export { EventLoopMonitor, type EventLoopOptions, type EventLoopSnapshot } from './backpressure/event-loop-monitor.js'
+export {
+  EventLoopMonitor,
+  type EventLoopOptions,
+  type EventLoopSample,
+  type EventLoopSampler,
+  type EventLoopSnapshot,
+} from './backpressure/event-loop-monitor.js'
 export type { MemorySnapshot } from './process-info.js'
 export { metricsRoute, type MetricsRouteOptions } from './metrics/route.js'
 export {

@@ -59,7 +59,8 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   }
   const { scheduler: schedulerOptions, drainTimeout, logInterval, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
   const metricsConfig = metricsOptions === false ? undefined : resolveMetricsOptions(metricsOptions)
-  const eventLoop = new EventLoopMonitor(eventLoopOptions)
+  // The plugin's timers and readings of time run on the scheduler's clock (a bad one is refused by the scheduler below).
+  const eventLoop = new EventLoopMonitor(eventLoopOptions, schedulerOptions.clock)
   const backpressure = backpressureOptions === false ? undefined : new Backpressure(eventLoop, backpressureOptions)
   const scheduler = new TaskScheduler(
     {
@@ -73,7 +74,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     eventLoop,
   )
   const labels = new RouteLabelCache()
-  const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval)
+  const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval, eventLoop.clock)
   const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, eventLoop, backpressure, metricsConfig)
   scheduler.metrics = metrics
   scheduler.backpressure = backpressure

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { ManualClock } from '@fastify-tasks/core/testing'
 import type { GroupsReport, HistoryReport, TasksReport } from '../src/index.js'
 import { LogLimiter } from '../src/logging/log-limiter.js'
-import { buildApp, flush, LEVEL } from './helpers.js'
+import { buildApp, flush, LEVEL, type LogLine } from './helpers.js'
 
 const hang = (): Promise<never> => new Promise<never>(() => {})
 
@@ -49,8 +49,9 @@ describe('converting fire-and-forget code never makes the service worse', () => 
     assert.equal(app.tasks.summary().rejected.closing, 2)
   })
 
-  it('failure lines are rate-limited per task name: the first in full with its stack and meta, the rest counted', async () => {
-    const { app, logs } = await buildApp({ logInterval: 60_000 })
+  it('failure lines are rate-limited per task name: the first in full with its stack and meta, the rest counted into one line at the end of the interval', async () => {
+    const clock = new ManualClock()
+    const { app, logs } = await buildApp({ clock, logInterval: 60_000 })
     app.post('/orders', async (request, reply) => {
       request.tasks.spawn('send-mail', () => Promise.reject(new Error('smtp down')), { meta: { orderId: 'o-1' } })
       request.tasks.spawn('post-analytics', () => Promise.reject(new Error('analytics down')))
@@ -64,13 +65,21 @@ describe('converting fire-and-forget code never makes the service worse', () => 
     assert.match(String((mail['err'] as { stack?: string }).stack), /smtp down\n\s+at /, 'the first carries the stack')
     assert.equal((mail['meta'] as Record<string, unknown>)['orderId'], 'o-1')
     assert.equal(typeof mail['reqId'], 'string', 'through the request logger')
-    await app.close()
-    const summaries = logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('background task failed, and'))
-    assert.deepEqual(summaries.map((l) => [l['task'], l['suppressed']]).sort(), [['post-analytics', 49], ['send-mail', 49]])
-    const mailSummary = summaries.find((l) => l['task'] === 'send-mail')!
+    const summaries = (): LogLine[] => logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('background task failed, and'))
+    clock.advance(59_999)
+    assert.deepEqual(summaries(), [], 'nothing more within the interval')
+    clock.advance(1)
+    assert.deepEqual(summaries().map((l) => [l['task'], l['suppressed'], l['intervalMs']]).sort(), [['post-analytics', 49, 60_000], ['send-mail', 49, 60_000]])
+    const mailSummary = summaries().find((l) => l['task'] === 'send-mail')!
     assert.equal(mailSummary['lastError'], 'Error: smtp down')
     assert.equal(mailSummary['err'], undefined, 'no stack in the summary')
     assert.equal((mailSummary['meta'] as Record<string, unknown>)['orderId'], 'o-1')
+    // The next interval starts with a line in full again.
+    await app.inject({ method: 'POST', url: '/orders' })
+    await flush()
+    assert.equal(logs.filter((l) => l.msg === 'background task failed').length, 4)
+    await app.close()
+    assert.equal(summaries().length, 2, 'nothing held back, so nothing owed at close')
   })
 
   it('logInterval 0 writes every line', async () => {
@@ -164,20 +173,32 @@ describe('/debug/tasks says why the queue does not move', () => {
 })
 
 describe('LogLimiter', () => {
-  it('writes the first line of each interval and summarizes the rest when the interval ends', (t) => {
-    t.mock.timers.enable({ apis: ['setInterval', 'Date'] })
+  it('writes the first line of each interval and summarizes the rest when the interval ends', () => {
+    const clock = new ManualClock()
     const lines: string[] = []
-    const limiter = new LogLimiter(1_000)
+    const limiter = new LogLimiter(1_000, clock)
     const log = (key: string): void => limiter.log(key, () => lines.push(`${key}`), (n) => lines.push(`${key} +${n}`))
     for (let i = 0; i < 5; i++) log('a')
     log('b')
     assert.deepEqual(lines, ['a', 'b'])
-    t.mock.timers.tick(1_000)
-    assert.deepEqual(lines, ['a', 'b', 'a +4'], 'the summary at the end of the interval; none for b')
+    clock.advance(500)
+    log('c')
+    log('c')
+    clock.advance(499)
+    assert.deepEqual(lines, ['a', 'b', 'c'])
+    clock.advance(1)
+    assert.deepEqual(lines, ['a', 'b', 'c', 'a +4'], "a's summary at the end of its interval; none for b")
+    clock.advance(999)
+    assert.deepEqual(lines, ['a', 'b', 'c', 'a +4'])
+    clock.advance(1)
+    assert.deepEqual(lines, ['a', 'b', 'c', 'a +4', 'c +1'], "c's at the first check (one per interval) after its own ended")
+    assert.equal(clock.pendingTimers, 0, 'no timer while no line is held')
+    lines.length = 0
     log('a')
-    assert.deepEqual(lines, ['a', 'b', 'a +4', 'a'], 'a new interval starts with a full line')
+    assert.deepEqual(lines, ['a'], 'a new interval starts with a full line')
     log('a')
     limiter.close()
-    assert.deepEqual(lines, ['a', 'b', 'a +4', 'a', 'a +1'], 'close writes what is owed')
+    assert.deepEqual(lines, ['a', 'a +1'], 'close writes what is owed')
+    assert.equal(clock.pendingTimers, 0, 'close stops the timer')
   })
 })

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test'
 import { OverloadedError, Scheduler } from '@fastify-tasks/core'
 import underPressure from '@fastify/under-pressure'
 import Fastify from 'fastify'
+import { ManualClock } from '@fastify-tasks/core/testing'
 import fastifyTasks, { Backpressure, ConcurrencyController, ESSENTIAL_ROUTE, EventLoopMonitor, OverloadDetector } from '../src/index.js'
-import { flush } from './helpers.js'
+import { FedSampler, flush } from './helpers.js'
 
 describe('the overload detector (fed measurements, step by step)', () => {
   it('trips on a late tick, on a window p99 above the threshold, or on utilization; holds, then clears', () => {
@@ -14,7 +15,7 @@ describe('the overload detector (fed measurements, step by step)', () => {
     assert.equal(d.overloaded(0), false)
     d.tick(10, 450) // the loop was blocked for ~450 ms
     assert.equal(d.overloaded(10), true)
-    assert.equal(d.signal(10), 'eventLoopBlocked')
+    assert.equal(d.signal(10), 'event_loop_blocked')
     assert.equal(d.overloaded(459), true)
     assert.equal(d.overloaded(460), false, 'a block holds as long as it lasted')
     assert.equal(d.signal(460), null)
@@ -22,15 +23,15 @@ describe('the overload detector (fed measurements, step by step)', () => {
     assert.equal(d.overloaded(619), true)
     assert.equal(d.overloaded(620), false)
     d.window(1_000, 150, 0.5)
-    assert.equal(d.signal(1_000), 'eventLoopDelay')
+    assert.equal(d.signal(1_000), 'event_loop_delay')
     assert.equal(d.overloaded(1_999), true, 'a window holds for holdFor')
     assert.equal(d.overloaded(2_000), false)
     d.window(2_000, 150, 0.5)
-    assert.equal(d.signal(2_000), 'eventLoopDelay')
+    assert.equal(d.signal(2_000), 'event_loop_delay')
     d.window(3_500, 20, 0.95)
-    assert.equal(d.signal(3_500), 'eventLoopUtilization')
+    assert.equal(d.signal(3_500), 'event_loop_utilization')
     assert.equal(d.since(3_500), 3_500, 'a new overload after a clear one')
-    assert.deepEqual(d.trips, { eventLoopBlocked: 2, eventLoopDelay: 2, eventLoopUtilization: 1 })
+    assert.deepEqual(d.trips, { event_loop_blocked: 2, event_loop_delay: 2, event_loop_utilization: 1 })
   })
 })
 
@@ -55,89 +56,88 @@ describe('adaptive concurrency (AIMD, step by step)', () => {
   })
 })
 
-/** A monitor whose overload signal and windows the test drives. */
-class FakeMonitor {
-  overloaded = false
-  readonly maxDelay = 100
-  readonly maxUtilization = 0.98
-  readonly window = 1_000
-  readonly tickMs = 20
-  readonly #listeners: ((stats: { delayMs: { p99: number } }, overloaded: boolean) => void)[] = []
-  onWindow(listener: (stats: { delayMs: { p99: number } }, overloaded: boolean) => void): void {
-    this.#listeners.push(listener)
-  }
-  closeWindow(p99: number): void {
-    for (const listener of this.#listeners) listener({ delayMs: { p99 } }, this.overloaded)
-  }
-  snapshot(): { overloadSignal: string | null } {
-    return { overloadSignal: this.overloaded ? 'eventLoopBlocked' : null }
-  }
-}
-
+/**
+ * Backpressure on a real event-loop monitor, on a manual clock and fed measurements: `overload()`
+ * closes a window whose p99 lag is over maxDelay (100 ms), which holds the overload for holdFor (the
+ * 1 s window); `calm()` closes one at 10 ms, after which the overload has run out.
+ */
 async function harness(options: ConstructorParameters<typeof Backpressure>[1], concurrency = 100) {
-  const monitor = new FakeMonitor()
-  const backpressure = new Backpressure(monitor as unknown as EventLoopMonitor, options)
-  const scheduler = new Scheduler({ concurrency, admission: backpressure.admission, startGate: backpressure.startGate, timeout: Infinity })
+  const clock = new ManualClock()
+  const sampler = new FedSampler()
+  const monitor = new EventLoopMonitor({ maxDelay: 100, window: 1_000 }, clock, sampler)
+  const backpressure = new Backpressure(monitor, options)
+  const scheduler = new Scheduler({ concurrency, admission: backpressure.admission, startGate: backpressure.startGate, timeout: Infinity, clock })
   const app = Fastify()
   await backpressure.attach(app, scheduler, 2)
   app.get('/ordinary', async () => 'ok')
   app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => 'alive')
-  return { monitor, backpressure, scheduler, app }
+  monitor.start()
+  app.addHook('onClose', async () => monitor.stop())
+  /** Closes the next window with this p99 lag (ms). */
+  const closeWindow = (p99: number): void => {
+    sampler.p99 = p99
+    clock.advance(1_000)
+  }
+  return { monitor, backpressure, scheduler, app, clock, closeWindow, overload: () => closeWindow(500), calm: () => closeWindow(10) }
 }
 
-describe('backpressure with an injected overload signal', () => {
+describe('backpressure with a fed event-loop monitor on a manual clock', () => {
   it('sheds spawns below admitWhenOverloaded with OverloadedError while critical work is admitted', async () => {
-    const { monitor, scheduler, app } = await harness({ underPressure: false })
-    monitor.overloaded = true
+    const { monitor, scheduler, app, overload, calm } = await harness({ underPressure: false })
+    overload()
+    assert.equal(monitor.overloaded, true)
     for (const priority of ['low', 'normal'] as const) {
       assert.throws(() => scheduler.spawn('report', () => 1, { priority }), (e: unknown) => e instanceof OverloadedError && e.code === 'FT_OVERLOADED')
     }
     assert.equal(scheduler.spawn('charge', () => 1, { priority: 'critical' }).state, 'completed')
     assert.equal(scheduler.spawn('notify', () => 1, { priority: 'high' }).state, 'completed')
-    monitor.overloaded = false
+    calm()
+    assert.equal(monitor.overloaded, false)
     assert.equal(scheduler.spawn('report', () => 1, { priority: 'low' }).state, 'completed')
     assert.equal(scheduler.summary().rejected.overloaded, 2)
     await app.close()
   })
 
   it("onOverload: 'defer' queues shed work and starts it when the overload passes", async () => {
-    const { monitor, scheduler, backpressure, app } = await harness({ underPressure: false, onOverload: 'defer', admitWhenOverloaded: 'critical' })
-    monitor.overloaded = true
+    const { scheduler, backpressure, app, clock, overload, calm } = await harness({ underPressure: false, onOverload: 'defer', admitWhenOverloaded: 'critical' })
+    overload()
     const low = scheduler.spawn('reindex', () => 'done', { priority: 'low' })
     const critical = scheduler.spawn('charge', () => 'ok', { priority: 'critical' })
     assert.equal(low.state, 'pending')
     assert.equal(critical.state, 'completed')
-    monitor.closeWindow(10)
+    clock.advance(999)
     assert.equal(low.state, 'pending', 'held while overloaded')
-    monitor.overloaded = false
-    monitor.closeWindow(10)
+    calm()
     assert.deepEqual(await low.settled, { outcome: 'completed', value: 'done' })
     assert.equal(scheduler.summary().deferred, 1)
     assert.equal(backpressure.state().onOverload, 'defer')
     await app.close()
   })
 
-  it('answers 503 with Retry-After for ordinary routes, and keeps essential routes answering', async () => {
-    const { monitor, backpressure, app } = await harness({ underPressure: false })
+  it('answers 503 with Retry-After for ordinary routes, naming the signal, and keeps essential routes answering', async () => {
+    const { backpressure, app, overload } = await harness({ underPressure: false })
     assert.equal((await app.inject('/ordinary')).statusCode, 200)
-    monitor.overloaded = true
+    overload()
     const shed = await app.inject('/ordinary')
     assert.equal(shed.statusCode, 503)
     assert.equal(shed.headers['retry-after'], '2')
     assert.equal(shed.json<{ code: string }>().code, 'FT_OVERLOADED_REQUEST')
+    assert.match(shed.json<{ message: string }>().message, /\(event_loop_delay\)/)
     assert.equal((await app.inject('/health')).statusCode, 200)
     assert.equal(backpressure.state().requestsShed, 1)
     await app.close()
   })
 
   it('steps the effective concurrency on each window, within bounds', async () => {
-    const { monitor, scheduler, backpressure, app } = await harness({ underPressure: false, adaptive: { targetDelay: 50, min: 10 } })
-    monitor.closeWindow(120)
+    // p99 80 ms: above the 50 ms target, under the 100 ms maxDelay (not an overload).
+    const { scheduler, backpressure, app, closeWindow, monitor } = await harness({ underPressure: false, adaptive: { targetDelay: 50, min: 10 } })
+    closeWindow(80)
     assert.equal(scheduler.concurrency, 70)
-    monitor.closeWindow(120)
+    closeWindow(80)
     assert.equal(scheduler.concurrency, 49)
+    assert.equal(monitor.overloaded, false)
     for (let i = 0; i < 100; i++) scheduler.spawn('wait', () => new Promise(() => {}))
-    monitor.closeWindow(10)
+    closeWindow(10)
     assert.equal(scheduler.concurrency, 54, 'grows by 1/20 of the maximum while tasks wait')
     assert.deepEqual(backpressure.state().concurrency, { effective: 54, max: 100, min: 10, adaptive: true, decreases: 2, increases: 1 })
     await app.close()
@@ -174,7 +174,7 @@ describe('backpressure in the plugin', () => {
     assert.match(metrics, /^fastify_tasks_concurrency_limit 40$/m)
     assert.match(metrics, /^fastify_tasks_concurrency_max 40$/m)
     assert.match(metrics, /^fastify_tasks_overloaded 0$/m)
-    assert.match(metrics, /^fastify_tasks_overload_trips_total\{signal="eventLoopBlocked"\} 0$/m)
+    assert.match(metrics, /^fastify_tasks_overload_trips_total\{signal="event_loop_blocked"\} 0$/m)
     assert.match(metrics, /^fastify_tasks_deferred_total 0$/m)
     await app.close()
     await flush(1)

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
-import { createInterface } from 'node:readline'
-import { EXIT_CODES } from '../src/index.js'
-import type { LogLine } from './helpers.js'
+import { createInterface, type Interface } from 'node:readline'
+import { ManualClock } from '@fastify-tasks/core/testing'
+import { EXIT_CODES, listenGracefully } from '../src/index.js'
+import { ForwardedSignals } from '../src/shutdown/forwarded-signals.js'
+import { buildApp, type LogLine } from './helpers.js'
 
 const FIXTURE = new URL('./fixtures/graceful-server.ts', import.meta.url)
 /**
@@ -18,6 +20,7 @@ interface Server {
   child: ChildProcess
   address: string
   logs: LogLine[]
+  lines: Interface
   exited: Promise<{ code: number | null; at: number }>
 }
 
@@ -49,7 +52,33 @@ async function startServer(env: Record<string, number>): Promise<Server> {
     })
     void exited.then(() => reject(new Error('server exited before listening')))
   })
-  return { child, address, logs, exited }
+  return { child, address, logs, lines, exited }
+}
+
+/** The first log line with this message, written already or to come; rejects after `ms` or when the server exits without it. */
+async function logLine(server: Server, msg: string, ms = 10_000): Promise<LogLine> {
+  const find = (): LogLine | undefined => server.logs.find((l) => l.msg === msg)
+  const seen = find()
+  if (seen !== undefined) return seen
+  let stop = (): void => {}
+  try {
+    return await new Promise<LogLine>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no '${msg}' line within ${ms} ms`)), ms)
+      // Registered after startServer's listener, so the line is in `logs` when this runs.
+      const onLine = (): void => {
+        const line = find()
+        if (line !== undefined) resolve(line)
+      }
+      server.lines.on('line', onLine)
+      stop = () => {
+        clearTimeout(timer)
+        server.lines.off('line', onLine)
+      }
+      void server.exited.then(() => reject(new Error(`the server exited without a '${msg}' line`)))
+    })
+  } finally {
+    stop()
+  }
 }
 
 async function spawnTask(server: Server, name: string, ms: number, obey = true): Promise<void> {
@@ -119,14 +148,15 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
 
   it('one Ctrl-C delivered twice (the terminal and a process manager forwarding it) still drains', async () => {
     for (const [firstSignal, secondSignal] of [['SIGINT', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const) {
-      const server = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 200, INTERRUPT_MS: 1_000 })
+      // A window far wider than this test needs, so the copy falls within it on any machine.
+      const server = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 200, INTERRUPT_MS: 1_000, DUPLICATE_MS: 60_000 })
       await spawnTask(server, 'quick', 300)
       server.child.kill(firstSignal)
-      // The forwarded copy comes once the server has begun closing, a few ms later.
-      for (const until = performance.now() + 5_000; !server.logs.some((l) => l.msg === 'closing') && performance.now() < until; ) {
-        await new Promise((resolve) => setTimeout(resolve, 2))
-      }
+      // The forwarded copy comes once the server has begun closing.
+      await logLine(server, 'closing')
       server.child.kill(secondSignal)
+      const duplicate = await logLine(server, 'duplicate signal ignored (forwarded by a process manager)')
+      assert.equal(duplicate['signal'], secondSignal)
       const { code } = await exitWithin(server, 15_000)
       assert.equal(code, EXIT_CODES.drained, `${firstSignal} then ${secondSignal} at once: the drain ran (${server.logs.map((l) => l.msg).join(' | ')})`)
       assert.deepEqual(done(server), ['quick'])
@@ -142,19 +172,43 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
     assert.deepEqual(done(clean), ['quick'])
 
     // A drain budget (30 s) well beyond the margin and the kill below, so only the second signal can end it in time.
-    const forced = await startServer({ DRAIN_MS: 30_000, GRACE_MS: 200, INTERRUPT_MS: 200 })
+    // No duplicate window: any second signal, however soon, is a person insisting.
+    const forced = await startServer({ DRAIN_MS: 30_000, GRACE_MS: 200, INTERRUPT_MS: 200, DUPLICATE_MS: 0 })
     await spawnTask(forced, 'long', 60_000)
     forced.child.kill('SIGTERM')
-    // Once it is closing, and later than a process manager's forwarded copy would come (500 ms).
-    for (const until = performance.now() + 5_000; !forced.logs.some((l) => l.msg === 'closing') && performance.now() < until; ) {
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    await logLine(forced, 'closing')
     const secondAt = performance.now()
     forced.child.kill('SIGTERM')
     const { code, at } = await exitWithin(forced, 15_000)
     assert.equal(code, EXIT_CODES.failed)
     assert.ok(at - secondAt < EXIT_MARGIN_MS, `second signal took ${(at - secondAt).toFixed(0)} ms to exit`)
     assert.ok(forced.logs.some((l) => l.msg.includes('second signal')))
+  })
+})
+
+describe('listenGracefully: one Ctrl-C forwarded twice, on a manual clock', () => {
+  it('a repeat within the window is a copy of the first; a later one, or any with a window of 0, forces the exit', () => {
+    const clock = new ManualClock()
+    const signals = new ForwardedSignals(clock, 500)
+    assert.equal(signals.first, undefined)
+    assert.deepEqual(signals.receive('SIGINT'), { verdict: 'close', afterMs: 0 })
+    assert.equal(signals.first, 'SIGINT')
+    clock.advance(499)
+    assert.deepEqual(signals.receive('SIGTERM'), { verdict: 'duplicate', afterMs: 499 })
+    clock.advance(1)
+    assert.deepEqual(signals.receive('SIGINT'), { verdict: 'force', afterMs: 500 })
+    assert.equal(signals.first, 'SIGINT', 'the first is remembered (its drain budget applies)')
+    const noWindow = new ForwardedSignals(clock, 0)
+    noWindow.receive('SIGTERM')
+    assert.equal(noWindow.receive('SIGTERM').verdict, 'force')
+  })
+
+  it('duplicateSignalWindow is checked by name before listening', async () => {
+    const { app } = await buildApp()
+    for (const value of [-1, Infinity, '500']) {
+      await assert.rejects(listenGracefully(app, { duplicateSignalWindow: value as number }), /listenGracefully\(options\.duplicateSignalWindow\)/)
+    }
+    assert.equal(app.server.listening, false)
+    await app.close()
   })
 })

@@ -188,6 +188,25 @@ describe('/metrics', () => {
     await b.app.close()
   })
 
+  it("the oldest running task's start time is now less its age on the scheduler clock, in Unix seconds", async () => {
+    const clock = new ManualClock()
+    const { app } = await buildApp({ clock, timeout: Infinity, drainTimeout: 0, abortGrace: 0 })
+    const startTime = async (): Promise<{ value: number; before: number; after: number }> => {
+      const before = Date.now()
+      const value = (await scrape(app)).get('fastify_tasks_oldest_running_start_time_seconds')!
+      return { value, before, after: Date.now() }
+    }
+    let { value, before, after } = await startTime()
+    assert.ok(value >= before / 1000 && value <= after / 1000, `now when none runs: ${value} in [${before / 1000}, ${after / 1000}]`)
+    app.tasks.spawn('export', () => new Promise(() => {}))
+    clock.advance(90_000)
+    app.tasks.spawn('export', () => new Promise(() => {}))
+    ;({ value, before, after } = await startTime())
+    assert.ok(value >= (before - 90_000) / 1000 && value <= (after - 90_000) / 1000, `90 s ago: ${value} in [${(before - 90_000) / 1000}, ${(after - 90_000) / 1000}]`)
+    app.tasks.cancelWhere(() => true)
+    await app.close()
+  })
+
   it('closing the app stops the event-loop monitor and the GC observer its metrics started', { skip: typeof globalThis.gc !== 'function' && 'needs --expose-gc' }, async () => {
     const gc = globalThis.gc as () => void
     const { app } = await buildApp()
@@ -282,12 +301,12 @@ describe('/metrics', () => {
     let deferred = 2
     const snapshot = app.tasks.eventLoop.snapshot.bind(app.tasks.eventLoop)
     const summary = app.tasks.summary.bind(app.tasks)
-    Object.assign(app.tasks.eventLoop, { snapshot: () => ({ ...snapshot(), trips: { ...snapshot().trips, eventLoopBlocked: trips } }) })
+    Object.assign(app.tasks.eventLoop, { snapshot: () => ({ ...snapshot(), trips: { ...snapshot().trips, event_loop_blocked: trips } }) })
     Object.assign(app.tasks, { summary: () => ({ ...summary(), deferred }) })
     await app.tasks.spawn('mail', () => 'sent').settled
     await app.inject('/ping')
     let m = await scrape(app)
-    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="eventLoopBlocked"}'), 4)
+    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="event_loop_blocked"}'), 4)
     assert.equal(m.get('fastify_tasks_deferred_total'), 2)
     // Counted after the scrape, reset before the next: never shown.
     await app.tasks.spawn('mail', () => Promise.reject(new Error('smtp down'))).settled
@@ -305,7 +324,7 @@ describe('/metrics', () => {
     assert.equal(m.get('fastify_tasks_duration_seconds_count{task="mail",outcome="failed"}'), undefined)
     assert.equal(m.get('fastify_tasks_queue_wait_seconds_count{task="mail"}'), 1)
     assert.equal(m.get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/ping",status_code="200"}'), 1)
-    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="eventLoopBlocked"}'), 1)
+    assert.equal(m.get('fastify_tasks_overload_trips_total{signal="event_loop_blocked"}'), 1)
     assert.equal(m.get('fastify_tasks_deferred_total'), 1)
     assert.equal(m.get('fastify_tasks_live{state="running"}'), 0)
     assert.equal(m.get('fastify_tasks_concurrency_limit'), app.tasks.concurrency)

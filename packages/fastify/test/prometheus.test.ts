@@ -35,7 +35,7 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
     assert.match(output, /SUCCESS: \d+ rules found/)
   })
 
-  it('the alerting rules fire on the first leak, failure burst, abandonment and eviction (promtool test rules)', () => {
+  it('the alerting rules fire on the first leak, failure burst, abandonment, eviction and frequent overload (promtool test rules)', () => {
     const tests = fileURLToPath(new URL('../../../docs/reference/alert-rules.test.yml', import.meta.url))
     const { status, output } = promtool(['test', 'rules', tests])
     assert.equal(status, 0, output)
@@ -70,6 +70,28 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
       request.tasks.spawn('post-analytics', () => Promise.reject(new Error('partner 502')))
       return reply.code(202).send()
     })
+    // Scrapes as they begin, so the test waits for Prometheus's own steps instead of polling it.
+    let scrapesBegun = 0
+    let scrapeWaiters: { at: number; resolve: () => void }[] = []
+    app.addHook('onRequest', async (request) => {
+      if (request.url !== '/metrics') return
+      scrapesBegun++
+      for (const waiter of scrapeWaiters) if (waiter.at <= scrapesBegun) waiter.resolve()
+      scrapeWaiters = scrapeWaiters.filter((waiter) => waiter.at > scrapesBegun)
+    })
+    /** Resolves once the `n`th scrape has begun; rejects after `ms`. */
+    const scrapeBegins = async (n: number, ms: number): Promise<void> => {
+      if (scrapesBegun >= n) return
+      let timer: NodeJS.Timeout | undefined
+      try {
+        await new Promise<void>((resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`scrape ${n} did not begin within ${ms} ms (${scrapesBegun} so far)`)), ms)
+          scrapeWaiters.push({ at: n, resolve })
+        })
+      } finally {
+        clearTimeout(timer)
+      }
+    }
     const address = await app.listen({ port: 0, host: '127.0.0.1' })
     const prometheus = await startPrometheus(new URL(address).host)
     try {
@@ -78,15 +100,12 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
         ['send-confirmation/completed', 7],
         ['post-analytics/failed', 7],
       ])
-      let seen = new Map<string, number>()
-      const deadline = Date.now() + 60_000
-      while (Date.now() < deadline) {
-        const result = await prometheus.query('fastify_tasks_finished_total')
-        // Every outcome of a seen name is exported, at 0 until it happens: compare the others.
-        seen = new Map(result.map((r) => [`${r.metric['task']}/${r.metric['outcome']}`, Number(r.value[1])] as const).filter(([, v]) => v !== 0))
-        if ([...expected].every(([k, v]) => seen.get(k) === v)) break
-        await new Promise((resolve) => setTimeout(resolve, 500))
-      }
+      // The tasks have settled. The next scrape reads their counts; Prometheus stores what it read
+      // before it begins the one after (1 s apart): once that one begins, the counts are queryable.
+      await scrapeBegins(scrapesBegun + 2, 60_000)
+      const result = await prometheus.query('fastify_tasks_finished_total')
+      // Every outcome of a seen name is exported, at 0 until it happens: compare the others.
+      const seen = new Map(result.map((r) => [`${r.metric['task']}/${r.metric['outcome']}`, Number(r.value[1])] as const).filter(([, v]) => v !== 0))
       assert.deepEqual(seen, expected)
       const spawned = await prometheus.query('sum by (task) (fastify_tasks_spawned_total)')
       assert.deepEqual(Object.fromEntries(spawned.map((r) => [r.metric['task'], Number(r.value[1])])), { 'send-confirmation': 7, 'post-analytics': 7 })

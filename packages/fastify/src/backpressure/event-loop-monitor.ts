@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
-import { InvalidOptionError } from '@fastify-tasks/core'
+import { InvalidOptionError, systemClock, type Clock } from '@fastify-tasks/core'
 import { checkKnownKeys } from '../known-keys.js'
 import { OverloadDetector, type OverloadSignal } from './overload-detector.js'
 
@@ -107,11 +107,62 @@ export function lagFigures(histogram: DelayHistogram, resolutionMs: number): Eve
   })
 }
 
+/** What a sampler measured over one window. */
+export interface EventLoopSample {
+  /** Event-loop lag over the window, in ms (see {@link lagFigures}). */
+  readonly delayMs: EventLoopSnapshot['delayMs']
+  /** Share of the window the event loop spent busy, 0–1. */
+  readonly utilization: number
+}
+
+/**
+ * Where the monitor's measurements come from: Node's event-loop delay histogram and
+ * `performance.eventLoopUtilization()` by default. A test passes its own, sets what each window
+ * reads, and drives the monitor's windows and overload transitions with a `ManualClock`.
+ */
+export interface EventLoopSampler {
+  /** Starts measuring. */
+  start(): void
+  /** What was measured since `start()` or the last `take()`; the next measurement starts from here. */
+  take(): EventLoopSample
+  /** Stops measuring and releases what `start()` took. */
+  stop(): void
+}
+
+/** The real measurements: Node's delay histogram sampled every `resolution` ms, and event-loop utilization. */
+export function nodeEventLoopSampler(resolution: number): EventLoopSampler {
+  let histogram: IntervalHistogram | undefined
+  let lastElu: EventLoopUtilization | undefined
+  return {
+    start() {
+      histogram = monitorEventLoopDelay({ resolution })
+      histogram.enable()
+      lastElu = performance.eventLoopUtilization()
+    },
+    take() {
+      const elu = performance.eventLoopUtilization()
+      const utilization = performance.eventLoopUtilization(elu, lastElu).utilization
+      const delayMs = histogram === undefined ? EMPTY_WINDOW.delayMs : lagFigures(histogram, resolution)
+      histogram?.reset()
+      lastElu = elu
+      return { delayMs, utilization }
+    },
+    stop() {
+      histogram?.disable()
+      histogram = undefined
+    },
+  }
+}
+
 /**
  * Measures event-loop delay and utilization per window, and decides when the process is overloaded
- * (see {@link OverloadDetector}), with one unref'ed timer. The window closes on a tick, which a
- * blocked loop delays: the block lands in the window that closes right after it, never erased by a
- * reset during the block.
+ * (see {@link OverloadDetector}), with one timer on its clock (unref'ed on the real one). The window
+ * closes on a tick, which a blocked loop delays: the block lands in the window that closes right
+ * after it, never erased by a reset during the block.
+ *
+ * Time comes from `clock` (the plugin passes the scheduler's `clock` option), measurements from
+ * `sampler` (Node's, by default): with a `ManualClock` and a sampler of their own, tests step through
+ * windows, blocks and overloads without waiting.
  */
 export class EventLoopMonitor {
   readonly resolution: number
@@ -119,16 +170,18 @@ export class EventLoopMonitor {
   readonly maxDelay: number
   readonly maxUtilization: number
   readonly tickMs: number
+  /** The monitor's source of time: the scheduler's clock in the plugin, the real one by default. */
+  readonly clock: Clock
+  readonly #sampler: EventLoopSampler
   readonly #detector: OverloadDetector
   readonly #onWindow: ((stats: WindowStats, overloaded: boolean) => void)[] = []
-  #histogram: IntervalHistogram | undefined
-  #timer: NodeJS.Timeout | undefined
-  #lastElu: EventLoopUtilization | undefined
+  #running = false
+  #timer: unknown = undefined
   #windowStart = 0
   #lastTick = 0
   #last: WindowStats = EMPTY_WINDOW
 
-  constructor(options: EventLoopOptions = {}) {
+  constructor(options: EventLoopOptions = {}, clock: Clock = systemClock, sampler?: EventLoopSampler) {
     checkKnownKeys('eventLoop', options, ['resolution', 'window', 'maxDelay', 'maxUtilization', 'tick', 'holdFor', 'holdAfterBlock'])
     this.resolution = checkRange('eventLoop.resolution', options.resolution ?? 10, 1, 1_000, 'an integer (ms)', true)
     this.window = checkRange('eventLoop.window', options.window ?? 1_000, 10, 3_600_000, 'an integer (ms)', true)
@@ -138,16 +191,18 @@ export class EventLoopMonitor {
     const holdFor = checkRange('eventLoop.holdFor', options.holdFor ?? this.window, 0, 3_600_000, 'milliseconds')
     const holdAfterBlock = checkRange('eventLoop.holdAfterBlock', options.holdAfterBlock ?? 100, 0, 3_600_000, 'milliseconds')
     this.#detector = new OverloadDetector({ maxDelay: this.maxDelay, maxUtilization: this.maxUtilization, holdFor, holdAfterBlock })
+    this.clock = clock
+    this.#sampler = sampler ?? nodeEventLoopSampler(this.resolution)
   }
 
   /** `true` between `start()` and `stop()`. */
   get running(): boolean {
-    return this.#histogram !== undefined
+    return this.#running
   }
 
   /** Whether the process counts as overloaded now: one field read, cheap enough for every request. */
   get overloaded(): boolean {
-    return this.#detector.overloaded(performance.now())
+    return this.#detector.overloaded(this.clock.now())
   }
 
   /** Calls `listener` each time a window closes (adaptive concurrency steps on it). */
@@ -157,26 +212,25 @@ export class EventLoopMonitor {
 
   /** Starts measuring. Idempotent. */
   start(): void {
-    if (this.#histogram !== undefined) return
-    this.#histogram = monitorEventLoopDelay({ resolution: this.resolution })
-    this.#histogram.enable()
-    this.#lastElu = performance.eventLoopUtilization()
-    this.#windowStart = this.#lastTick = performance.now()
-    this.#timer = setInterval(() => this.#tick(), this.tickMs)
-    this.#timer.unref()
+    if (this.#running) return
+    this.#running = true
+    this.#sampler.start()
+    this.#windowStart = this.#lastTick = this.clock.now()
+    this.#arm()
   }
 
-  /** Stops measuring and releases the timer and the histogram. Idempotent. */
+  /** Stops measuring and releases the timer and the sampler. Idempotent. */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#histogram?.disable()
+    if (!this.#running) return
+    this.#running = false
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#histogram = undefined
+    this.#sampler.stop()
   }
 
   /** The last complete window and the overload state now. A fresh frozen object. */
   snapshot(): EventLoopSnapshot {
-    const now = performance.now()
+    const now = this.clock.now()
     const since = this.#detector.since(now)
     return Object.freeze({
       ...this.#last,
@@ -187,29 +241,27 @@ export class EventLoopMonitor {
     })
   }
 
+  /** The next tick, `tickMs` from now (a blocked loop runs it late: that lateness is what it measures). */
+  #arm(): void {
+    this.#timer = this.clock.setTimeout(() => this.#tick(), this.tickMs)
+  }
+
   #tick(): void {
-    const now = performance.now()
+    this.#arm()
+    const now = this.clock.now()
     this.#detector.tick(now, now - this.#lastTick - this.tickMs)
     this.#lastTick = now
     if (now - this.#windowStart >= this.window) this.#closeWindow(now)
   }
 
   #closeWindow(now: number): void {
-    const histogram = this.#histogram
-    if (histogram === undefined) return
-    const elu = performance.eventLoopUtilization()
-    const delta = performance.eventLoopUtilization(elu, this.#lastElu)
-    const delayMs = lagFigures(histogram, this.resolution)
-    const p99 = delayMs.p99
-    const utilization = Math.round(delta.utilization * 1_000) / 1_000
+    const { delayMs, utilization } = this.#sampler.take()
     this.#last = {
       delayMs,
-      utilization,
+      utilization: Math.round(utilization * 1_000) / 1_000,
       windowMs: Math.round(now - this.#windowStart),
     }
-    this.#detector.window(now, p99, utilization)
-    histogram.reset()
-    this.#lastElu = elu
+    this.#detector.window(now, delayMs.p99, this.#last.utilization)
     this.#windowStart = now
     const overloaded = this.#detector.overloaded(now)
     for (const listener of this.#onWindow) {

@@ -1,5 +1,5 @@
 /** Which measurement said the process is overloaded. */
-export type OverloadSignal = 'eventLoopBlocked' | 'eventLoopDelay' | 'eventLoopUtilization'
+export type OverloadSignal = 'event_loop_blocked' | 'event_loop_delay' | 'event_loop_utilization'
 
 /** Thresholds of the overload detector. */
 export interface OverloadThresholds {
@@ -32,7 +32,7 @@ export class OverloadDetector {
   readonly thresholds: OverloadThresholds
   #until = -Infinity
   #signal: OverloadSignal | null = null
-  #trips = { eventLoopBlocked: 0, eventLoopDelay: 0, eventLoopUtilization: 0 }
+  #trips = { event_loop_blocked: 0, event_loop_delay: 0, event_loop_utilization: 0 }
   #since = -Infinity
 
   constructor(thresholds: OverloadThresholds) {
@@ -42,14 +42,14 @@ export class OverloadDetector {
   /** A tick ran `lateness` ms after it was due, at `now`. */
   tick(now: number, lateness: number): void {
     if (lateness > this.thresholds.maxDelay) {
-      this.#trip('eventLoopBlocked', now, Math.max(this.thresholds.holdAfterBlock, Math.min(lateness, this.thresholds.holdFor)))
+      this.#trip('event_loop_blocked', now, Math.max(this.thresholds.holdAfterBlock, Math.min(lateness, this.thresholds.holdFor)))
     }
   }
 
   /** A measurement window closed at `now` with this p99 delay (ms) and utilization (0–1). */
   window(now: number, p99: number, utilization: number): void {
-    if (p99 > this.thresholds.maxDelay) this.#trip('eventLoopDelay', now, this.thresholds.holdFor)
-    else if (utilization > this.thresholds.maxUtilization) this.#trip('eventLoopUtilization', now, this.thresholds.holdFor)
+    if (p99 > this.thresholds.maxDelay) this.#trip('event_loop_delay', now, this.thresholds.holdFor)
+    else if (utilization > this.thresholds.maxUtilization) this.#trip('event_loop_utilization', now, this.thresholds.holdFor)
   }
 
   /** Whether the process counts as overloaded at `now`. */

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '@fastify-tasks/core'
+
 /** Most distinct keys (task name × kind of line) rate-limited at once; beyond, lines are written as they come. */
 const MAX_KEYS = 1_000
 
@@ -18,14 +20,14 @@ interface Window {
  */
 export class LogLimiter {
   readonly #interval: number
-  readonly #now: () => number
+  readonly #clock: Clock
   readonly #windows = new Map<string, Window>()
-  #timer: NodeJS.Timeout | undefined = undefined
+  #timer: unknown = undefined
 
-  /** `interval` in ms; 0 writes every line. */
-  constructor(interval: number, now: () => number = Date.now) {
+  /** `interval` in ms; 0 writes every line. Intervals run on `clock` (the plugin passes the scheduler's). */
+  constructor(interval: number, clock: Clock = systemClock) {
     this.#interval = interval
-    this.#now = now
+    this.#clock = clock
   }
 
   /**
@@ -34,7 +36,7 @@ export class LogLimiter {
    */
   log(key: string, write: () => void, summarize: (suppressed: number) => void): void {
     if (this.#interval === 0) return write()
-    const now = this.#now()
+    const now = this.#clock.now()
     const window = this.#windows.get(key)
     if (window === undefined || now - window.start >= this.#interval) {
       if (window !== undefined) this.#summarize(window)
@@ -51,7 +53,7 @@ export class LogLimiter {
   close(): void {
     for (const window of this.#windows.values()) this.#summarize(window)
     this.#windows.clear()
-    if (this.#timer !== undefined) clearInterval(this.#timer)
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
   }
 
@@ -62,23 +64,21 @@ export class LogLimiter {
     if (suppressed > 0 && summarize !== undefined) summarize(suppressed)
   }
 
+  /** A check every `interval` while windows are open (not holding the process open on the real clock). */
   #arm(): void {
     if (this.#timer !== undefined) return
-    this.#timer = setInterval(() => this.#tick(), this.#interval)
-    this.#timer.unref()
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), this.#interval)
   }
 
   /** Ends the windows whose interval is over: their summaries are written, and they are forgotten. */
   #tick(): void {
-    const now = this.#now()
+    this.#timer = undefined
+    const now = this.#clock.now()
     for (const [key, window] of this.#windows) {
       if (now - window.start < this.#interval) continue
       this.#summarize(window)
       this.#windows.delete(key)
     }
-    if (this.#windows.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer)
-      this.#timer = undefined
-    }
+    if (this.#windows.size > 0) this.#arm()
   }
 }

@@ -1,4 +1,4 @@
-import type { Scheduler, TaskHandle } from '@fastify-tasks/core'
+import type { Clock, Scheduler, TaskHandle } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { LogLimiter } from './log-limiter.js'
 import { loggableError } from './loggable-error.js'
@@ -28,10 +28,11 @@ function taskFields(task: TaskHandle): Record<string, unknown> {
  *
  * Lines are rate-limited per task name and kind: the first of each `interval` is written in full
  * (with the error's stack), the rest are counted into one summary line at the end of the interval.
- * Returns the function that unsubscribes and writes the summaries still owed.
+ * Intervals run on `clock` (the scheduler's). Returns the function that unsubscribes and writes the
+ * summaries still owed.
  */
-export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogger, interval: number): () => void {
-  const limiter = new LogLimiter(interval)
+export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogger, interval: number, clock?: Clock): () => void {
+  const limiter = new LogLimiter(interval, clock)
   const heldBack = (suppressed: number): Record<string, unknown> => ({ suppressed, intervalMs: interval })
   const logEviction = (task: TaskHandle): void => {
     const log = loggerOf(task.data, fallback)

@@ -322,6 +322,7 @@ export class TaskMetrics {
     gauge('queue_capacity', 'Tasks allowed to wait for a slot (maxQueue).', () => scheduler.summary().limits.maxQueue)
     gauge('oldest_running_start_time_seconds', 'Unix time at which the oldest running task started (now when none runs), so time() - this is its age.', () => {
       const age = scheduler.summary().oldestRunningAgeMs ?? 0
+      // eslint-disable-next-line no-restricted-properties -- the age is on the scheduler's clock; Unix time is the wall clock's, which a Clock (monotonic, any origin) cannot give
       return (Date.now() - age) / 1000
     })
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
@@ -331,7 +332,7 @@ export class TaskMetrics {
     const reportedTrips = new Map<string, number>()
     register(`${p}overload_trips_total`, () => new Counter({
       name: `${p}overload_trips_total`,
-      help: 'Times the overload detector tripped, by signal (eventLoopBlocked, eventLoopDelay, eventLoopUtilization).',
+      help: 'Times the overload detector tripped, by signal (event_loop_blocked, event_loop_delay, event_loop_utilization).',
       labelNames: ['signal'],
       registers,
       collect() {

@@ -2,6 +2,7 @@ import { InvalidOptionError, type CloseReport } from '@fastify-tasks/core'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { checkMilliseconds } from '../milliseconds.js'
+import { ForwardedSignals } from './forwarded-signals.js'
 
 /** Exit codes of a process closed by {@link listenGracefully}. */
 export const EXIT_CODES = {
@@ -33,6 +34,13 @@ export interface GracefulOptions {
    * @default 2_000
    */
   closeMargin?: number
+  /**
+   * A repeat of the first SIGINT or SIGTERM within this many ms is the same request delivered twice
+   * (a process manager forwarding the terminal's Ctrl-C), and is ignored; a later one forces the exit.
+   * Measured on the plugin's `clock`. `0`: every second signal forces the exit.
+   * @default 500
+   */
+  duplicateSignalWindow?: number
 }
 
 /** What {@link listenGracefully} resolves with. */
@@ -52,17 +60,16 @@ export interface GracefulServer {
 
 /** The signals a process manager forwards from the terminal, handled with duplicate detection. */
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM'] as const satisfies readonly NodeJS.Signals[]
-/** A repeat of the first signal within this many ms is the same request, delivered twice. */
-const DUPLICATE_SIGNAL_MS = 500
 
 /**
  * Listens, and closes gracefully on SIGTERM, SIGINT, an uncaught exception or an unhandled
  * rejection, using close-with-grace: intake stops, in-flight requests finish, background tasks
  * drain within the budget for that signal, the rest are aborted and reported by name, and the
  * process exits with a code that says whether everything drained ({@link EXIT_CODES}). A second
- * signal forces the exit; a repeat within 500 ms of the first is not one: it is the same Ctrl-C
- * forwarded by a process manager (`npm start`, `pnpm run`), and is ignored. The plugin itself never installs signal handlers; call this from your
- * entrypoint (`server.ts`), after building the app.
+ * signal forces the exit; a repeat within `duplicateSignalWindow` (500 ms) of the first is not one:
+ * it is the same Ctrl-C forwarded by a process manager (`npm start`, `pnpm run`), and is ignored. The
+ * plugin itself never installs signal handlers; call this from your entrypoint (`server.ts`), after
+ * building the app.
  */
 export async function listenGracefully(app: FastifyInstance, options: GracefulOptions = {}): Promise<GracefulServer> {
   if (!app.hasDecorator('tasks')) {
@@ -74,25 +81,23 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
       ? Math.min(2_000, drainTimeout)
       : checkMilliseconds('listenGracefully(options.interruptDrainTimeout)', options.interruptDrainTimeout)
   const closeMargin = options.closeMargin === undefined ? 2_000 : checkMilliseconds('listenGracefully(options.closeMargin)', options.closeMargin)
+  const duplicateSignalWindow =
+    options.duplicateSignalWindow === undefined ? 500 : checkMilliseconds('listenGracefully(options.duplicateSignalWindow)', options.duplicateSignalWindow)
   const exit = (code: number): never => process.exit(code)
   const abortGrace = app.tasks.summary().limits.abortGrace
   const killAfterMs = Math.max(drainTimeout, interruptDrainTimeout) + abortGrace + closeMargin
 
   const address = await app.listen(options.listen ?? { port: 3000, host: '127.0.0.1' })
 
-  // SIGINT and SIGTERM are handled here, not by close-with-grace: a process manager that runs the
-  // server (`npm start`, `pnpm run`, `pnpm --filter … start`) forwards the terminal's Ctrl-C to it,
-  // so one Ctrl-C arrives twice (sometimes as SIGINT then SIGTERM), milliseconds apart. Counted as
-  // a second signal, it would force the exit and skip the drain. A repeat within
-  // DUPLICATE_SIGNAL_MS of the first is that duplicate; a later one is a person insisting.
-  let first: { signal: NodeJS.Signals; at: number } | undefined
+  // SIGINT and SIGTERM are handled here, not by close-with-grace, which would count a forwarded copy
+  // of the first as a second signal (see ForwardedSignals).
+  const signals = new ForwardedSignals(app.tasks.eventLoop.clock, duplicateSignalWindow)
   const onSignal = (signal: NodeJS.Signals): void => {
-    const now = performance.now()
-    if (first === undefined) {
-      first = { signal, at: now }
+    const { verdict, afterMs } = signals.receive(signal)
+    if (verdict === 'close') {
       void grace.close()
-    } else if (now - first.at < DUPLICATE_SIGNAL_MS) {
-      app.log.debug({ signal, afterMs: Math.round(now - first.at) }, 'duplicate signal ignored (forwarded by a process manager)')
+    } else if (verdict === 'duplicate') {
+      app.log.debug({ signal, afterMs: Math.round(afterMs) }, 'duplicate signal ignored (forwarded by a process manager)')
     } else {
       app.log.error({ signal }, 'second signal while closing: exiting now')
       exit(EXIT_CODES.failed)
@@ -115,10 +120,10 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
       },
     },
     async ({ signal: otherSignal, err, manual }) => {
-      const signal = otherSignal ?? first?.signal
+      const signal = otherSignal ?? signals.first
       const budget = signal === 'SIGINT' ? interruptDrainTimeout : drainTimeout
       if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
-      const reason = signal ?? (manual === true ? 'manual' : err !== undefined ? 'error' : 'event loop empty')
+      const reason = signal ?? (manual === true ? 'manual' : err !== undefined ? 'error' : 'event_loop_empty')
       if (app.tasks.closing) {
         // The app was closed some other way (app.close() called directly): report how that went.
         app.log.info({ reason }, 'already closed')
