@@ -26,8 +26,6 @@ import {
 } from './inspection.js'
 import { ListenerSet, type LifecycleEvent, type LifecycleListener } from './lifecycle.js'
 import {
-  checkDuration,
-  checkInteger,
   resolveOptions,
   resolveSpawnOptions,
   type ResolvedOptions,
@@ -36,6 +34,7 @@ import {
   type SchedulerOptions,
   type SpawnOptions,
 } from './options.js'
+import { checkDuration, checkInteger, isTaskId } from './validation.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
 import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
@@ -284,7 +283,7 @@ export class Scheduler implements TaskOwner {
   }
 
   set concurrency(value: number) {
-    this.#concurrency = checkInteger('concurrency', value, 1)
+    this.#concurrency = checkInteger('concurrency', value, { min: 1 })
     this.#pump()
   }
 
@@ -441,11 +440,11 @@ export class Scheduler implements TaskOwner {
       for (const s of states) if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
     }
     if (query.name !== undefined && typeof query.name !== 'string') throw new InvalidOptionError('list(query.name)', 'a string', query.name)
-    const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan, false)
-    const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, 1, MAX_LIST_LIMIT)
+    const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan)
+    const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, { min: 1, max: MAX_LIST_LIMIT })
     let after = 0
     if (query.cursor !== undefined) {
-      after = typeof query.cursor === 'string' && /^\d{1,15}$/.test(query.cursor) ? Number(query.cursor) : NaN
+      after = isTaskId(query.cursor) ? Number(query.cursor) : NaN
       if (Number.isNaN(after)) throw new InvalidOptionError('list(query.cursor)', 'a cursor returned by a previous page', query.cursor)
     }
     const now = this.#clock.now()
@@ -467,7 +466,7 @@ export class Scheduler implements TaskOwner {
 
   /** Recently terminated tasks, newest first (at most `historySize`). */
   history(limit: number = DEFAULT_LIST_LIMIT): HistoryEntry[] {
-    checkInteger('history(limit)', limit, 1)
+    checkInteger('history(limit)', limit, { min: 1 })
     return this.#history.snapshot(this.#clock.now(), limit, (ref) => this.siteOf(ref))
   }
 
@@ -480,7 +479,7 @@ export class Scheduler implements TaskOwner {
   close(options: CloseOptions = {}): Promise<CloseReport> {
     if (this.#closing !== undefined) return this.#closing
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('close(options)', 'an object', options)
-    const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, true)
+    const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, { infinity: true })
     // Closing from here on, before the drain's first (synchronous) step runs listeners that may call
     // close() or spawn() again.
     let settle!: (report: CloseReport) => void
@@ -528,7 +527,7 @@ export class Scheduler implements TaskOwner {
   // --- internals ---------------------------------------------------------------------------------
 
   #byId(id: string): TaskRecord | undefined {
-    if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) return undefined
+    if (!isTaskId(id)) return undefined
     const seq = Number(id)
     for (const task of this.#liveTasks()) if (task.seq === seq) return task
     return undefined
