@@ -5,7 +5,7 @@ import { loopbackOnly, resolveGuard, type DebugGuard } from '../guard.js'
 import { groupsReport, historyReport, tasksReport } from './report.js'
 import { groupsText, historyText, tasksText } from './text.js'
 import { TaskNotCancellableError, TaskNotFoundError } from '../errors.js'
-import { checkKnownKeys } from '../known-keys.js'
+import { checkKnownKeys } from '@fastify-tasks/core/validation'
 
 /** Options of the `/debug/tasks` route plugin. */
 export interface DebugRoutesOptions {
