@@ -9,6 +9,15 @@ const PACKAGES = ['packages/core', 'packages/fastify']
 /** `from '…'`, `import '…'` and `import('…')`, type-only ones included. */
 const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(?\s*)'([^']+)'/g
 
+/** What a package lets others import: its name, and its name plus each subpath of its `exports` (`@fastify-tasks/core/testing`). */
+function entryPoints(pkg: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, pkg, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> }
+  return Object.keys(manifest.exports)
+    .filter((subpath) => subpath !== './package.json')
+    .map((subpath) => (subpath === '.' ? manifest.name : `${manifest.name}${subpath.slice(1)}`))
+}
+const ENTRY_POINTS = new Set(PACKAGES.flatMap(entryPoints))
+
 function sources(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
@@ -63,12 +72,19 @@ describe('the layout tells the architecture', () => {
     it(`${pkg} imports other packages only through their entry points`, () => {
       const deep = sources(join(ROOT, pkg, 'src')).flatMap((file) =>
         specifiers(file)
-          .filter((s) => s.startsWith('@fastify-tasks/') && s !== '@fastify-tasks/core' && s !== '@fastify-tasks/core/testing')
+          .filter((s) => s.startsWith('@fastify-tasks/') && !ENTRY_POINTS.has(s))
           .map((s) => `${relative(ROOT, file)}: ${s}`),
       )
       assert.deepEqual(deep, [])
     })
   }
+
+  it("the entry points are the core's exports, so a deep import is still refused", () => {
+    assert.deepEqual([...ENTRY_POINTS].filter((e) => e.startsWith('@fastify-tasks/core')).sort(), [
+      '@fastify-tasks/core', '@fastify-tasks/core/testing', '@fastify-tasks/core/validation',
+    ])
+    assert.ok(!ENTRY_POINTS.has('@fastify-tasks/core/dist/options.js'))
+  })
 
   it('the core knows nothing of Fastify, HTTP or Prometheus', () => {
     const forbidden = /^(fastify|@fastify\/|fastify-plugin|prom-client|node:http|node:https|http|https|undici)/

@@ -99,14 +99,14 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
     assert.deepEqual(plugin['peerDependencies'], { fastify: '^5.0.0' })
   })
 
-  it('an ES module script uses the plugin: request tasks, /debug/tasks, /metrics, the testing clock', () => {
+  it('an ES module script uses the plugin: request tasks, /debug/tasks, /metrics, the testing clock, the shared checks', () => {
     const output = run(process.execPath, ['esm.mjs'], project)
-    assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), { order: true, debug: true, metrics: true, scheduler: true, testing: true })
+    assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), { order: true, debug: true, metrics: true, scheduler: true, testing: true, validation: true })
   })
 
-  it('a CommonJS script requires the packages (Node 20.19+, 22.12+, 24)', () => {
+  it('a CommonJS script requires the packages and the validation entry (Node 20.19+, 22.12+, 24)', () => {
     const output = run(process.execPath, ['cjs.cjs'], project)
-    assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), { plugin: true, core: true })
+    assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), { plugin: true, core: true, validation: true })
   })
 
   for (const [name, compilerOptions] of [

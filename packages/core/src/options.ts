@@ -3,6 +3,18 @@ import { InvalidOptionError } from './errors.js'
 import type { LifecycleEvent } from './lifecycle.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import type { SpawnSiteMode } from './spawn-site.js'
+import {
+  checkArray,
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+  checkOneOf,
+  checkString,
+  type DurationBounds,
+} from './validation.js'
 
 /** What to do when a task arrives and the queue already holds `maxQueue` tasks. */
 export type OverflowPolicy = 'reject' | 'drop_oldest' | 'drop_lowest_priority'
@@ -187,6 +199,9 @@ const SCHEDULER_KEYS = new Set<string>([
   'historySize', 'spawnSite', 'siteIgnore', 'retryAfter', 'admission', 'startGate', 'clock', 'onListenerError',
 ])
 const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
+const DUPLICATE_MODES = ['join', 'replace'] as const
+const ANY_DURATION: DurationBounds = { infinity: true }
+const NON_EMPTY = { minLength: 1 } as const
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
@@ -206,80 +221,21 @@ export interface ResolvedOptions {
   retryAfter: number
   admission: AdmissionCheck | undefined
   startGate: StartGate | undefined
-  onListenerError: ((error: unknown, event: LifecycleEvent | 'admission') => void) | undefined
+  onListenerError: ListenerErrorHandler | undefined
 }
 
-function checkAgingInterval(value: unknown): number {
-  if (typeof value === 'number' && value > 0) return checkDuration('agingInterval', value, true)
-  throw new InvalidOptionError('agingInterval', 'milliseconds as a number > 0, or Infinity for no aging', value)
-}
-
-/** Throws unless `value` is an integer in [min, max]. */
-export function checkInteger(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`
-    throw new InvalidOptionError(option, range, value)
-  }
-  return value
-}
-
-/** Throws unless `value` is a duration in milliseconds: a finite number >= 0, or `Infinity` when allowed. */
-export function checkDuration(option: string, value: unknown, allowInfinity: boolean): number {
-  if (typeof value === 'number' && value >= 0 && (Number.isFinite(value) || (allowInfinity && value === Infinity))) {
-    return value
-  }
-  throw new InvalidOptionError(
-    option,
-    allowInfinity ? 'milliseconds as a number >= 0, or Infinity' : 'milliseconds as a finite number >= 0',
-    value,
-  )
-}
-
-function checkOneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
-  throw new InvalidOptionError(option, `one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value)
-}
-
-function checkPlainObject(option: string, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(option, 'an object', value)
-  }
-  return value as Record<string, unknown>
-}
-
-function checkUnknownKeys(where: string, value: Record<string, unknown>, known: Set<string>): void {
-  // Object.keys, not for…in: it hits V8's enum cache (for…in was the slowest line of spawn).
-  const keys = Object.keys(value)
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    if (!known.has(key)) {
-      throw new InvalidOptionError(`${where}.${key}`, `one of the known options (${[...known].join(', ')})`, value[key])
-    }
-  }
-}
+type ListenerErrorHandler = (error: unknown, event: LifecycleEvent | 'admission') => void
 
 /** Validates scheduler options and fills in defaults. */
 export function resolveOptions(options: SchedulerOptions | undefined): ResolvedOptions & { clock: Clock | undefined } {
-  const o = options === undefined ? {} : checkPlainObject('options', options)
-  checkUnknownKeys('options', o, SCHEDULER_KEYS)
+  const o = options === undefined ? {} : checkObject('options', options)
+  checkKnownKeys('options', o, SCHEDULER_KEYS)
   const get = (key: string): unknown => o[key]
   const orDefault = <T>(key: string, fallback: T): unknown => (get(key) === undefined ? fallback : get(key))
-  const siteIgnore = orDefault('siteIgnore', [])
-  if (!Array.isArray(siteIgnore) || siteIgnore.some((s) => typeof s !== 'string' || s.length === 0)) {
-    throw new InvalidOptionError('siteIgnore', 'an array of non-empty strings', siteIgnore)
-  }
-  const admission = get('admission')
-  if (admission !== undefined && typeof admission !== 'function') {
-    throw new InvalidOptionError('admission', 'a function (request) => boolean', admission)
-  }
-  const startGate = get('startGate')
-  if (startGate !== undefined && typeof startGate !== 'function') {
-    throw new InvalidOptionError('startGate', 'a function (priority) => boolean', startGate)
-  }
-  const onListenerError = get('onListenerError')
-  if (onListenerError !== undefined && typeof onListenerError !== 'function') {
-    throw new InvalidOptionError('onListenerError', 'a function (error, event) => void', onListenerError)
-  }
+  const siteIgnore = checkArray('siteIgnore', orDefault('siteIgnore', []), { of: 'non-empty strings', every: (s) => typeof s === 'string' && s.length > 0 })
+  const admission = get('admission') === undefined ? undefined : checkFunction<AdmissionCheck>('admission', get('admission'), '(request) => boolean')
+  const startGate = get('startGate') === undefined ? undefined : checkFunction<StartGate>('startGate', get('startGate'), '(priority) => boolean')
+  const onListenerError = get('onListenerError') === undefined ? undefined : checkFunction<ListenerErrorHandler>('onListenerError', get('onListenerError'), '(error, event) => void')
   const clock = get('clock')
   if (
     clock !== undefined &&
@@ -290,28 +246,25 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
   ) {
     throw new InvalidOptionError('clock', 'an object with now(), setTimeout() and clearTimeout()', clock)
   }
-  const retryAfter = orDefault('retryAfter', DEFAULTS.retryAfter)
-  if (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0) {
-    throw new InvalidOptionError('retryAfter', 'seconds as a finite number >= 0', retryAfter)
-  }
+  const retryAfter = checkNumber('retryAfter', orDefault('retryAfter', DEFAULTS.retryAfter), { min: 0, unit: 'seconds' })
   return {
-    concurrency: checkInteger('concurrency', orDefault('concurrency', DEFAULTS.concurrency), 1),
-    maxQueue: checkInteger('maxQueue', orDefault('maxQueue', DEFAULTS.maxQueue), 0),
+    concurrency: checkInteger('concurrency', orDefault('concurrency', DEFAULTS.concurrency), { min: 1 }),
+    maxQueue: checkInteger('maxQueue', orDefault('maxQueue', DEFAULTS.maxQueue), { min: 0 }),
     overflow: checkOneOf('overflow', orDefault('overflow', DEFAULTS.overflow), OVERFLOW_POLICIES),
-    timeout: checkDuration('timeout', orDefault('timeout', DEFAULTS.timeout), true),
-    abortGrace: checkDuration('abortGrace', orDefault('abortGrace', DEFAULTS.abortGrace), false),
-    maxGivenUpPerName: checkInteger('maxGivenUpPerName', orDefault('maxGivenUpPerName', DEFAULTS.maxGivenUpPerName), 0, 1_000_000),
-    maxGivenUp: checkInteger('maxGivenUp', orDefault('maxGivenUp', DEFAULTS.maxGivenUp), 0, 10_000_000),
-    givenUpTtl: checkDuration('givenUpTtl', orDefault('givenUpTtl', DEFAULTS.givenUpTtl), true),
-    stuckAfter: checkDuration('stuckAfter', orDefault('stuckAfter', DEFAULTS.stuckAfter), true),
-    agingInterval: checkAgingInterval(orDefault('agingInterval', DEFAULTS.agingInterval)),
-    historySize: checkInteger('historySize', orDefault('historySize', DEFAULTS.historySize), 0, 1_000_000),
+    timeout: checkDuration('timeout', orDefault('timeout', DEFAULTS.timeout), { infinity: true }),
+    abortGrace: checkDuration('abortGrace', orDefault('abortGrace', DEFAULTS.abortGrace)),
+    maxGivenUpPerName: checkInteger('maxGivenUpPerName', orDefault('maxGivenUpPerName', DEFAULTS.maxGivenUpPerName), { min: 0, max: 1_000_000 }),
+    maxGivenUp: checkInteger('maxGivenUp', orDefault('maxGivenUp', DEFAULTS.maxGivenUp), { min: 0, max: 10_000_000 }),
+    givenUpTtl: checkDuration('givenUpTtl', orDefault('givenUpTtl', DEFAULTS.givenUpTtl), { infinity: true }),
+    stuckAfter: checkDuration('stuckAfter', orDefault('stuckAfter', DEFAULTS.stuckAfter), { infinity: true }),
+    agingInterval: checkDuration('agingInterval', orDefault('agingInterval', DEFAULTS.agingInterval), { above: 0, infinity: true }),
+    historySize: checkInteger('historySize', orDefault('historySize', DEFAULTS.historySize), { min: 0, max: 1_000_000 }),
     spawnSite: checkOneOf('spawnSite', orDefault('spawnSite', DEFAULTS.spawnSite), SPAWN_SITE_MODES),
     siteIgnore: Object.freeze([...(siteIgnore as string[])]),
     retryAfter,
-    admission: admission as AdmissionCheck | undefined,
-    startGate: startGate as StartGate | undefined,
-    onListenerError: onListenerError as ResolvedOptions['onListenerError'],
+    admission,
+    startGate,
+    onListenerError,
     clock: clock as Clock | undefined,
   }
 }
@@ -329,14 +282,14 @@ export interface ResolvedSpawnOptions {
 
 /** Validates the options of one `spawn` call. */
 export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
-  const o = checkPlainObject('spawn(options)', options)
-  checkUnknownKeys('spawn(options)', o, SPAWN_KEYS)
+  // Runs on every spawn with options: the shared checks get constant arguments (no allocation per
+  // call), and the per-label and per-meta checks stay written out (a name built per entry would be).
+  const o = checkObject('spawn(options)', options)
+  checkKnownKeys('spawn(options)', o, SPAWN_KEYS)
   const { timeout, priority, key, onDuplicate, labels, meta, data } = o
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0)) {
-    throw new InvalidOptionError('spawn(options.key)', 'a non-empty string', key)
-  }
+  if (key !== undefined) checkString('spawn(options.key)', key, NON_EMPTY)
   if (labels !== undefined) {
-    const l = checkPlainObject('spawn(options.labels)', labels)
+    const l = checkObject('spawn(options.labels)', labels)
     const keys = Object.keys(l)
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!
@@ -344,7 +297,7 @@ export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
     }
   }
   if (meta !== undefined) {
-    const m = checkPlainObject('spawn(options.meta)', meta)
+    const m = checkObject('spawn(options.meta)', meta)
     const keys = Object.keys(m)
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!
@@ -355,10 +308,10 @@ export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
     }
   }
   return {
-    timeout: timeout === undefined ? undefined : checkDuration('spawn(options.timeout)', timeout, true),
+    timeout: timeout === undefined ? undefined : checkDuration('spawn(options.timeout)', timeout, ANY_DURATION),
     priority: priority === undefined ? 'normal' : checkOneOf('spawn(options.priority)', priority, PRIORITIES),
-    key,
-    onDuplicate: onDuplicate === undefined ? 'join' : checkOneOf('spawn(options.onDuplicate)', onDuplicate, ['join', 'replace'] as const),
+    key: key as string | undefined,
+    onDuplicate: onDuplicate === undefined ? 'join' : checkOneOf('spawn(options.onDuplicate)', onDuplicate, DUPLICATE_MODES),
     labels: labels as ResolvedSpawnOptions['labels'],
     meta: meta as ResolvedSpawnOptions['meta'],
     data,

@@ -21,8 +21,6 @@ import type { SchedulerState } from './inspection/scheduler-state.js'
 import { summarize } from './inspection/summary.js'
 import { ListenerSet, type LifecycleEvent, type LifecycleListener } from './lifecycle.js'
 import {
-  checkDuration,
-  checkInteger,
   resolveOptions,
   resolveSpawnOptions,
   type ResolvedOptions,
@@ -31,6 +29,7 @@ import {
   type SchedulerOptions,
   type SpawnOptions,
 } from './options.js'
+import { checkDuration, checkInteger, isTaskId } from './validation.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
 import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
@@ -274,7 +273,7 @@ export class Scheduler implements TaskOwner {
   }
 
   set concurrency(value: number) {
-    this.#concurrency = checkInteger('concurrency', value, 1)
+    this.#concurrency = checkInteger('concurrency', value, { min: 1 })
     this.#pump()
   }
 
@@ -330,7 +329,7 @@ export class Scheduler implements TaskOwner {
 
   /** Recently terminated tasks, newest first (at most `historySize`). */
   history(limit: number = DEFAULT_LIST_LIMIT): HistoryEntry[] {
-    checkInteger('history(limit)', limit, 1)
+    checkInteger('history(limit)', limit, { min: 1 })
     return this.#history.snapshot(this.#clock.now(), limit, (ref) => this.siteOf(ref))
   }
 
@@ -343,7 +342,7 @@ export class Scheduler implements TaskOwner {
   close(options: CloseOptions = {}): Promise<CloseReport> {
     if (this.#closing !== undefined) return this.#closing
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('close(options)', 'an object', options)
-    const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, true)
+    const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, { infinity: true })
     // Closing from here on, before the drain's first (synchronous) step runs listeners that may call
     // close() or spawn() again.
     let settle!: (report: CloseReport) => void
@@ -392,7 +391,7 @@ export class Scheduler implements TaskOwner {
   // --- internals ---------------------------------------------------------------------------------
 
   #byId(id: string): TaskRecord | undefined {
-    if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) return undefined
+    if (!isTaskId(id)) return undefined
     const seq = Number(id)
     for (const task of this.#liveTasks()) if (task.seq === seq) return task
     return undefined

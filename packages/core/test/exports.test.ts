@@ -15,4 +15,11 @@ describe('the public surface of @fastify-tasks/core', () => {
   it('@fastify-tasks/core/testing exports exactly these values', async () => {
     assert.deepEqual(Object.keys(await import('../src/testing.js')).sort(), ['ManualClock'])
   })
+
+  it('@fastify-tasks/core/validation exports exactly these values', async () => {
+    assert.deepEqual(Object.keys(await import('../src/validation.js')).sort(), [
+      'TASK_ID_PATTERN', 'checkArray', 'checkBoolean', 'checkDuration', 'checkFunction', 'checkInteger', 'checkKnownKeys',
+      'checkNumber', 'checkObject', 'checkObjectOrFalse', 'checkOneOf', 'checkString', 'isTaskId',
+    ])
+  })
 })

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidOptionError } from '@fastify-tasks/core'
+import { checkFunction, checkString } from '@fastify-tasks/core/validation'
 import { DebugForbiddenError, DebugUnauthorizedError } from './errors.js'
 
 /** A hook that decides who may use the debug routes: throw (or reply) to refuse. */
@@ -43,13 +44,10 @@ export function bearerToken(token: string): DebugGuard {
  * neither is given. Refuses bad values naming `where.token` / `where.guard`, and never echoes a token.
  */
 export function resolveGuard<F extends DebugGuard | undefined>(where: string, token: unknown, guard: unknown, fallback: F): DebugGuard | F {
-  if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
-    // Never echo a secret into an error message (and so into logs): say only what kind of value came.
-    const shown = typeof token === 'string' ? `(hidden: ${token.length} character${token.length === 1 ? '' : 's'})` : token
-    throw new InvalidOptionError(`${where}.token`, 'a string of at least 16 characters', shown)
-  }
-  if (guard !== undefined && typeof guard !== 'function') throw new InvalidOptionError(`${where}.guard`, 'a function (request, reply)', guard)
-  if (token !== undefined && guard !== undefined) throw new InvalidOptionError(`${where}.guard`, 'no guard when a token is given (one or the other)', guard)
-  if (guard !== undefined) return guard as DebugGuard
-  return token !== undefined ? bearerToken(token) : fallback
+  // Never echo a secret into an error message (and so into logs): `secret` shows only its length.
+  const bearer = token === undefined ? undefined : checkString(`${where}.token`, token, { minLength: 16, secret: true })
+  const own = guard === undefined ? undefined : checkFunction<DebugGuard>(`${where}.guard`, guard, '(request, reply)')
+  if (bearer !== undefined && own !== undefined) throw new InvalidOptionError(`${where}.guard`, 'no guard when a token is given (one or the other)', guard)
+  if (own !== undefined) return own
+  return bearer !== undefined ? bearerToken(bearer) : fallback
 }

@@ -1,9 +1,8 @@
-import { DEFAULTS, InvalidOptionError, type SchedulerOptions } from '@fastify-tasks/core'
+import { DEFAULTS, type SchedulerOptions } from '@fastify-tasks/core'
+import { checkDuration, checkKnownKeys, checkObject, checkObjectOrFalse } from '@fastify-tasks/core/validation'
 import type { BackpressureOptions } from './backpressure/backpressure.js'
 import type { DebugRoutesOptions } from './debug/routes.js'
 import type { EventLoopOptions } from './backpressure/event-loop-monitor.js'
-import { unknownKeyError } from './known-keys.js'
-import { checkMilliseconds } from './milliseconds.js'
 import type { MetricsOptions } from './metrics/task-metrics.js'
 
 /** Options of the fastify-tasks plugin: every scheduler option, plus the plugin's own. */
@@ -46,8 +45,8 @@ export interface FastifyTasksOptions extends SchedulerOptions {
 export const DEFAULT_DRAIN_TIMEOUT = 10_000
 export const DEFAULT_LOG_INTERVAL = 10_000
 
-/** Keys Fastify itself accepts in `register` options; they are not ours to validate. */
-const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
+/** The longest delay Node's timers take (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_DELAY = 2_147_483_647
 
 /** The scheduler's options that have no default (the others are the keys of its `DEFAULTS`). */
 const SCHEDULER_KEYS_WITHOUT_DEFAULT = ['siteIgnore', 'admission', 'startGate', 'clock', 'onListenerError'] as const satisfies readonly (keyof SchedulerOptions)[]
@@ -66,7 +65,6 @@ const PLUGIN_KEYS = ['drainTimeout', 'logInterval', 'debug', 'eventLoop', 'metri
 /** Every top-level option, as listed in the error for an unknown one. */
 const KNOWN_OPTIONS: readonly string[] = [...SCHEDULER_KEYS, ...PLUGIN_KEYS]
 const SCHEDULER_KEY_SET = new Set<string>(SCHEDULER_KEYS)
-const ACCEPTED_KEYS = new Set<string>([...KNOWN_OPTIONS, ...REGISTER_KEYS])
 
 
 /** Plugin options split between the scheduler and the plugin's own parts. */
@@ -83,9 +81,10 @@ export interface SplitOptions {
 /** Splits plugin options into the scheduler's and the plugin's own, validating the latter. */
 export function splitOptions(options: unknown): SplitOptions {
   if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, logInterval: DEFAULT_LOG_INTERVAL, debug: {}, eventLoop: {}, metrics: {}, backpressure: {} }
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError('options', 'an object', options)
-  }
+  // The keys Fastify itself reads from `register` options are not ours to validate, nor to list.
+  const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...own } = checkObject('options', options)
+  // Before the scheduler sees them: its own error would list only its keys, never the plugin's.
+  checkKnownKeys('options', own, KNOWN_OPTIONS)
   const scheduler: Record<string, unknown> = {}
   let drainTimeout = DEFAULT_DRAIN_TIMEOUT
   let logInterval = DEFAULT_LOG_INTERVAL
@@ -93,36 +92,15 @@ export function splitOptions(options: unknown): SplitOptions {
   let eventLoop: EventLoopOptions = {}
   let metrics: MetricsOptions | false = {}
   let backpressure: BackpressureOptions | false = {}
-  for (const [key, value] of Object.entries(options)) {
-    // Before the scheduler sees it: its own error would list only its keys, never the plugin's.
-    if (!ACCEPTED_KEYS.has(key)) throw unknownKeyError('options', key, value, KNOWN_OPTIONS)
+  for (const [key, value] of Object.entries(own)) {
     if (value === undefined) continue
-    if (key === 'drainTimeout') drainTimeout = checkMilliseconds('drainTimeout', value)
-    else if (key === 'logInterval') {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2_147_483_647) {
-        throw new InvalidOptionError('logInterval', 'milliseconds as a finite number from 0 to 2147483647', value)
-      }
-      logInterval = value
-    }
-    else if (key === 'debug') {
-      if (value !== false && (typeof value !== 'object' || value === null)) {
-        throw new InvalidOptionError('debug', 'an object of debug route options, or false', value)
-      }
-      debug = value as DebugRoutesOptions | false
-    } else if (key === 'eventLoop') {
-      if (typeof value !== 'object' || value === null) throw new InvalidOptionError('eventLoop', 'an object', value)
-      eventLoop = value as EventLoopOptions
-    } else if (key === 'metrics') {
-      if (value !== false && (typeof value !== 'object' || value === null)) {
-        throw new InvalidOptionError('metrics', 'an object of metrics options, or false', value)
-      }
-      metrics = value as MetricsOptions | false
-    } else if (key === 'backpressure') {
-      if (value !== false && (typeof value !== 'object' || value === null)) {
-        throw new InvalidOptionError('backpressure', 'an object of backpressure options, or false', value)
-      }
-      backpressure = value as BackpressureOptions | false
-    } else if (SCHEDULER_KEY_SET.has(key)) scheduler[key] = value
+    if (key === 'drainTimeout') drainTimeout = checkDuration('drainTimeout', value)
+    else if (key === 'logInterval') logInterval = checkDuration('logInterval', value, { max: MAX_TIMER_DELAY })
+    else if (key === 'debug') debug = checkObjectOrFalse('debug', value)
+    else if (key === 'eventLoop') eventLoop = checkObject('eventLoop', value)
+    else if (key === 'metrics') metrics = checkObjectOrFalse('metrics', value)
+    else if (key === 'backpressure') backpressure = checkObjectOrFalse('backpressure', value)
+    else if (SCHEDULER_KEY_SET.has(key)) scheduler[key] = value
   }
   return { scheduler, drainTimeout, logInterval, debug, eventLoop, metrics, backpressure }
 }

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.js'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListQuery, type TaskPage } from '../inspection.js'
-import { checkDuration, checkInteger } from '../options.js'
+import { checkDuration, checkInteger, isTaskId } from '../validation.js'
 import type { LiveTask, SchedulerState } from './scheduler-state.js'
 import { snapshotTask } from './snapshot.js'
 
@@ -28,11 +28,11 @@ export function checkListQuery(query: ListQuery): ResolvedListQuery {
     for (const s of states) if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
   }
   if (query.name !== undefined && typeof query.name !== 'string') throw new InvalidOptionError('list(query.name)', 'a string', query.name)
-  const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan, false)
-  const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, 1, MAX_LIST_LIMIT)
+  const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan)
+  const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, { min: 1, max: MAX_LIST_LIMIT })
   let after = 0
   if (query.cursor !== undefined) {
-    after = typeof query.cursor === 'string' && /^\d{1,15}$/.test(query.cursor) ? Number(query.cursor) : NaN
+    after = isTaskId(query.cursor) ? Number(query.cursor) : NaN
     if (Number.isNaN(after)) throw new InvalidOptionError('list(query.cursor)', 'a cursor returned by a previous page', query.cursor)
   }
   return { states, name: query.name, olderThan, limit, after }

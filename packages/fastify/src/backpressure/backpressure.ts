@@ -1,9 +1,9 @@
 import { InvalidOptionError, PRIORITIES, type AdmissionCheck, type Priority, type Scheduler, type StartGate } from '@fastify-tasks/core'
+import { checkBoolean, checkKnownKeys, checkNumber, checkObject, checkObjectOrFalse, checkOneOf } from '@fastify-tasks/core/validation'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ConcurrencyController, type AdaptiveConcurrencyOptions } from './concurrency-controller.js'
 import { OverloadedRequestError } from '../errors.js'
-import { checkKnownKeys } from '../known-keys.js'
 import type { EventLoopMonitor } from './event-loop-monitor.js'
 
 /** Options of the `@fastify/under-pressure` instance fastify-tasks registers. */
@@ -103,23 +103,18 @@ export class Backpressure {
   #requestsShed = 0
 
   constructor(monitor: EventLoopMonitor, options: BackpressureOptions) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('backpressure', 'an object, or false', options)
+    checkObject('backpressure', options)
     checkKnownKeys('backpressure', options, ['requests', 'underPressure', 'admitWhenOverloaded', 'onOverload', 'adaptive'])
     const { requests = true, underPressure: up = {}, admitWhenOverloaded = 'high', onOverload = 'reject', adaptive = {} } = options
-    if (typeof requests !== 'boolean') throw new InvalidOptionError('backpressure.requests', 'a boolean', requests)
-    if (!PRIORITIES.includes(admitWhenOverloaded)) {
-      throw new InvalidOptionError('backpressure.admitWhenOverloaded', `one of ${PRIORITIES.map((p) => `'${p}'`).join(', ')}`, admitWhenOverloaded)
-    }
-    if (onOverload !== 'reject' && onOverload !== 'defer') throw new InvalidOptionError('backpressure.onOverload', "'reject' or 'defer'", onOverload)
-    if (up !== false && (typeof up !== 'object' || up === null)) throw new InvalidOptionError('backpressure.underPressure', 'an object, or false', up)
-    if (adaptive !== false && (typeof adaptive !== 'object' || adaptive === null)) throw new InvalidOptionError('backpressure.adaptive', 'an object, or false', adaptive)
+    checkBoolean('backpressure.requests', requests)
+    checkOneOf('backpressure.admitWhenOverloaded', admitWhenOverloaded, PRIORITIES)
+    checkOneOf('backpressure.onOverload', onOverload, ['reject', 'defer'])
+    checkObjectOrFalse('backpressure.underPressure', up)
+    checkObjectOrFalse('backpressure.adaptive', adaptive)
     if (up !== false) {
       checkKnownKeys('backpressure.underPressure', up, ['maxEventLoopDelay', 'maxEventLoopUtilization', 'maxHeapUsedBytes', 'maxRssBytes', 'statusRoute'])
       for (const key of ['maxEventLoopDelay', 'maxEventLoopUtilization', 'maxHeapUsedBytes', 'maxRssBytes'] as const) {
-        const value = up[key]
-        if (value !== undefined && (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))) {
-          throw new InvalidOptionError(`backpressure.underPressure.${key}`, 'a finite number > 0', value)
-        }
+        if (up[key] !== undefined) checkNumber(`backpressure.underPressure.${key}`, up[key], { above: 0 })
       }
     }
     if (adaptive !== false) checkKnownKeys('backpressure.adaptive', adaptive, ['targetDelay', 'min', 'decrease', 'increase'])

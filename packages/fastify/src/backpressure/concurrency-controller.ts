@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '@fastify-tasks/core'
+import { checkDuration, checkInteger, checkNumber } from '@fastify-tasks/core/validation'
 
 /** Options of adaptive concurrency (additive increase, multiplicative decrease). */
 export interface AdaptiveConcurrencyOptions {
@@ -28,12 +29,13 @@ export class ConcurrencyController {
 
   constructor(max: number, options: AdaptiveConcurrencyOptions = {}) {
     const { targetDelay = 50, min = 1, decrease = 0.7, increase = Math.max(1, Math.ceil(max / 20)) } = options
-    if (typeof targetDelay !== 'number' || !(targetDelay > 0)) throw new InvalidOptionError('backpressure.adaptive.targetDelay', 'milliseconds > 0', targetDelay)
+    checkDuration('backpressure.adaptive.targetDelay', targetDelay, { above: 0, infinity: true })
+    // Bounded by another option: the message names it.
     if (typeof min !== 'number' || !Number.isInteger(min) || min < 1 || min > max) {
       throw new InvalidOptionError('backpressure.adaptive.min', `an integer from 1 to concurrency (${max})`, min)
     }
-    if (typeof decrease !== 'number' || !(decrease >= 0.1 && decrease <= 0.95)) throw new InvalidOptionError('backpressure.adaptive.decrease', 'a number from 0.1 to 0.95', decrease)
-    if (typeof increase !== 'number' || !Number.isInteger(increase) || increase < 1) throw new InvalidOptionError('backpressure.adaptive.increase', 'an integer >= 1', increase)
+    checkNumber('backpressure.adaptive.decrease', decrease, { min: 0.1, max: 0.95 })
+    checkInteger('backpressure.adaptive.increase', increase, { min: 1 })
     this.max = max
     this.min = min
     this.targetDelay = targetDelay

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
-import { InvalidOptionError, systemClock, type Clock } from '@fastify-tasks/core'
-import { checkKnownKeys } from '../known-keys.js'
+import { systemClock, type Clock } from '@fastify-tasks/core'
+import { checkDuration, checkInteger, checkKnownKeys, checkNumber } from '@fastify-tasks/core/validation'
 import { OverloadDetector, type OverloadSignal } from './overload-detector.js'
 
 /** Event-loop health: the last complete window, and the overload state now. */
@@ -183,13 +183,13 @@ export class EventLoopMonitor {
 
   constructor(options: EventLoopOptions = {}, clock: Clock = systemClock, sampler?: EventLoopSampler) {
     checkKnownKeys('eventLoop', options, ['resolution', 'window', 'maxDelay', 'maxUtilization', 'tick', 'holdFor', 'holdAfterBlock'])
-    this.resolution = checkRange('eventLoop.resolution', options.resolution ?? 10, 1, 1_000, 'an integer (ms)', true)
-    this.window = checkRange('eventLoop.window', options.window ?? 1_000, 10, 3_600_000, 'an integer (ms)', true)
-    this.maxDelay = checkRange('eventLoop.maxDelay', options.maxDelay ?? 200, 1, 3_600_000, 'milliseconds')
-    this.maxUtilization = checkRange('eventLoop.maxUtilization', options.maxUtilization ?? 1, 0.01, 1, 'a ratio')
-    this.tickMs = checkRange('eventLoop.tick', options.tick ?? 20, 1, 60_000, 'an integer (ms)', true)
-    const holdFor = checkRange('eventLoop.holdFor', options.holdFor ?? this.window, 0, 3_600_000, 'milliseconds')
-    const holdAfterBlock = checkRange('eventLoop.holdAfterBlock', options.holdAfterBlock ?? 100, 0, 3_600_000, 'milliseconds')
+    this.resolution = checkInteger('eventLoop.resolution', options.resolution ?? 10, { min: 1, max: 1_000, unit: 'milliseconds' })
+    this.window = checkInteger('eventLoop.window', options.window ?? 1_000, { min: 10, max: 3_600_000, unit: 'milliseconds' })
+    this.maxDelay = checkDuration('eventLoop.maxDelay', options.maxDelay ?? 200, { min: 1, max: 3_600_000 })
+    this.maxUtilization = checkNumber('eventLoop.maxUtilization', options.maxUtilization ?? 1, { min: 0.01, max: 1 })
+    this.tickMs = checkInteger('eventLoop.tick', options.tick ?? 20, { min: 1, max: 60_000, unit: 'milliseconds' })
+    const holdFor = checkDuration('eventLoop.holdFor', options.holdFor ?? this.window, { max: 3_600_000 })
+    const holdAfterBlock = checkDuration('eventLoop.holdAfterBlock', options.holdAfterBlock ?? 100, { max: 3_600_000 })
     this.#detector = new OverloadDetector({ maxDelay: this.maxDelay, maxUtilization: this.maxUtilization, holdFor, holdAfterBlock })
     this.clock = clock
     this.#sampler = sampler ?? nodeEventLoopSampler(this.resolution)
@@ -272,9 +272,4 @@ export class EventLoopMonitor {
       }
     }
   }
-}
-
-function checkRange(option: string, value: unknown, min: number, max: number, what: string, integer = false): number {
-  if (typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value))) return value
-  throw new InvalidOptionError(option, `${what} from ${min} to ${max}`, value)
 }

@@ -4,11 +4,12 @@ import { debugNotes } from './notes.js'
 import type { EventLoopSnapshot } from '../backpressure/event-loop-monitor.js'
 import { activeResources, memorySnapshot, type MemorySnapshot } from '../process-info.js'
 import type { TaskScheduler } from '../tasks/task-scheduler.js'
+import { truncate } from '../truncate.js'
 
 /** Longest task name, label or site echoed in a debug response (hostile names stay bounded). */
 export const MAX_TEXT = 200
 
-const clip = (value: string): string => (value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT - 1)}…` : value)
+const clip = (value: string): string => truncate(value, MAX_TEXT)
 
 function clipRecord<V extends string | number | boolean>(record: Readonly<Record<string, V>> | null): Record<string, V> | null {
   if (record === null) return null

@@ -5,7 +5,7 @@ import { loopbackOnly, resolveGuard, type DebugGuard } from '../guard.js'
 import { groupsReport, historyReport, tasksReport } from './report.js'
 import { groupsText, historyText, tasksText } from './text.js'
 import { InvalidParameterError, TaskNotCancellableError, TaskNotFoundError } from '../errors.js'
-import { checkKnownKeys } from '../known-keys.js'
+import { checkKnownKeys, isTaskId, TASK_ID_PATTERN } from '@fastify-tasks/core/validation'
 
 /** Options of the `/debug/tasks` route plugin. */
 export interface DebugRoutesOptions {
@@ -117,7 +117,7 @@ function checkWordQuery(query: Record<string, unknown>): void {
     throw badQuery('state', 'pending, running or aborting, or a comma-separated list of them', shownValue(state))
   }
   const cursor = query['cursor']
-  if (cursor !== undefined && (typeof cursor !== 'string' || !/^[0-9]{1,15}$/.test(cursor))) {
+  if (cursor !== undefined && !isTaskId(cursor)) {
     throw badQuery('cursor', 'the nextCursor of a previous page (decimal digits)', shownValue(cursor))
   }
 }
@@ -139,7 +139,7 @@ const querystring = {
     name: { type: 'string', minLength: 1, maxLength: 1_000 },
     olderThan: { type: 'integer', minimum: 0, maximum: 1e12 },
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT },
-    cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    cursor: { type: 'string', pattern: TASK_ID_PATTERN },
   },
 } as const
 
@@ -210,10 +210,10 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
   fastify.delete<{ Params: { id: string } }>(
     `${options.path}/:id`,
     {
-      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } },
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: TASK_ID_PATTERN } } } },
       preValidation: async (request) => {
         const { id } = request.params
-        if (!/^[0-9]{1,15}$/.test(id)) throw badQuery('id', 'a task id: the decimal digits of a live task id', shownValue(id), 'params')
+        if (!isTaskId(id)) throw badQuery('id', 'a task id: the decimal digits of a live task id', shownValue(id), 'params')
       },
       config: { ...ESSENTIAL_ROUTE },
     },

@@ -1,3 +1,5 @@
+import { truncate } from '../truncate.js'
+
 /**
  * Characters that would break a terminal line or disguise one: C0/C1 controls, DEL, line and
  * paragraph separators, and the invisible format characters (Unicode category Cf: bidirectional
@@ -18,7 +20,7 @@ export function printable(value: string | number | boolean | null | undefined, m
   const text = (value === null || value === undefined ? '-' : String(value)).replace(UNPRINTABLE, (c) =>
     c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : escapeCodePoint(c),
   )
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+  return truncate(text, max)
 }
 
 /** A column of a text table; `right` aligns numbers. */

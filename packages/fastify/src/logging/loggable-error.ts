@@ -1,4 +1,5 @@
 import { types } from 'node:util'
+import { truncate } from '../truncate.js'
 
 /** Longest message of the stand-in Error. */
 const MAX_MESSAGE_LENGTH = 200
@@ -65,18 +66,15 @@ function summarize(value: unknown): string {
     types.isNativeError(value)
       ? `${readText(() => value.name) ?? 'Error'}: ${readText(() => value.message) ?? '(unreadable message)'}`
       : (readText(() => value) ?? 'unprintable value'),
+    MAX_MESSAGE_LENGTH,
   )
 }
 
 /** `String(read())`, truncated; `undefined` when reading or printing throws. */
 function readText(read: () => unknown): string | undefined {
   try {
-    return truncate(String(read()))
+    return truncate(String(read()), MAX_MESSAGE_LENGTH)
   } catch {
     return undefined
   }
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text
 }

@@ -1,9 +1,9 @@
 import type { CloseReport, Outcome, RejectReason, Release, Scheduler } from '@fastify-tasks/core'
 import { InvalidOptionError } from '@fastify-tasks/core'
+import { checkArray, checkBoolean, checkInteger, checkKnownKeys, checkObject } from '@fastify-tasks/core/validation'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
 import { resolveGuard, type DebugGuard } from '../guard.js'
-import { checkKnownKeys } from '../known-keys.js'
 import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
 import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
 import type { Backpressure } from '../backpressure/backpressure.js'
@@ -115,16 +115,15 @@ export interface ResolvedMetricsOptions {
   processMetrics: boolean
 }
 
-function checkBuckets(option: string, value: unknown, fallback: readonly number[]): number[] {
-  if (value === undefined) return [...fallback]
-  if (
-    !Array.isArray(value) ||
-    value.length === 0 ||
-    value.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= (value[i - 1] as number)))
-  ) {
-    throw new InvalidOptionError(option, 'a non-empty array of increasing positive numbers (seconds)', value)
-  }
-  return [...(value as number[])]
+/** Histogram bucket bounds: strictly increasing, positive, finite seconds. */
+const BUCKETS = {
+  of: 'increasing positive numbers (seconds)',
+  minLength: 1,
+  every: (b: unknown, i: number, all: readonly unknown[]) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (all[i - 1] as number)),
+} as const
+
+function checkBuckets(name: string, value: unknown, fallback: readonly number[]): number[] {
+  return value === undefined ? [...fallback] : [...(checkArray(name, value, BUCKETS) as number[])]
 }
 
 /** What the metrics use of a registry. */
@@ -142,22 +141,20 @@ function isRegistry(value: unknown): value is Registry {
 
 /** Validates metrics options, naming any bad one. */
 export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('metrics', 'an object of metrics options, or false', options)
+  checkObject('metrics', options)
   checkKnownKeys('metrics', options, ['path', 'route', 'registry', 'token', 'guard', 'prefix', 'maxTaskNames', 'durationBuckets', 'queueWaitBuckets', 'httpBuckets', 'http', 'processMetrics'])
   const { path = '/metrics', route = true, registry, prefix = 'fastify_tasks_', maxTaskNames = 100, http = true, processMetrics = true } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('metrics.path', "a path starting with '/'", path)
-  if (typeof route !== 'boolean') throw new InvalidOptionError('metrics.route', 'a boolean', route)
+  checkBoolean('metrics.route', route)
   if (registry !== undefined && !isRegistry(registry)) {
     throw new InvalidOptionError('metrics.registry', `a prom-client Registry (an object with ${REGISTRY_METHODS.join('(), ')}() and contentType)`, registry)
   }
   if (typeof prefix !== 'string' || (prefix !== '' && !NAME.test(prefix))) {
     throw new InvalidOptionError('metrics.prefix', 'a Prometheus metric name prefix (letters, digits, _ and :, not starting with a digit)', prefix)
   }
-  if (typeof maxTaskNames !== 'number' || !Number.isInteger(maxTaskNames) || maxTaskNames < 1 || maxTaskNames > 10_000) {
-    throw new InvalidOptionError('metrics.maxTaskNames', 'an integer from 1 to 10000', maxTaskNames)
-  }
-  if (typeof http !== 'boolean') throw new InvalidOptionError('metrics.http', 'a boolean', http)
-  if (typeof processMetrics !== 'boolean') throw new InvalidOptionError('metrics.processMetrics', 'a boolean', processMetrics)
+  checkInteger('metrics.maxTaskNames', maxTaskNames, { min: 1, max: 10_000 })
+  checkBoolean('metrics.http', http)
+  checkBoolean('metrics.processMetrics', processMetrics)
   return {
     path,
     route,

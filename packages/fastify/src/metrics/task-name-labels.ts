@@ -1,3 +1,5 @@
+import { truncate } from '../truncate.js'
+
 /** The label value for task names past the cap. */
 export const OTHER_TASKS = '__other__'
 
@@ -21,7 +23,7 @@ export class TaskNameLabels {
     const known = this.#known.get(name)
     if (known !== undefined) return known
     if (this.#known.size >= this.max) return OTHER_TASKS
-    const value = name.length > MAX_LABEL_LENGTH ? `${name.slice(0, MAX_LABEL_LENGTH - 1)}…` : name
+    const value = truncate(name, MAX_LABEL_LENGTH)
     this.#known.set(name, value)
     return value
   }

@@ -1,7 +1,7 @@
 import { InvalidOptionError, type CloseReport } from '@fastify-tasks/core'
+import { checkDuration } from '@fastify-tasks/core/validation'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
-import { checkMilliseconds } from '../milliseconds.js'
 import { ForwardedSignals } from './forwarded-signals.js'
 
 /** Exit codes of a process closed by {@link listenGracefully}. */
@@ -75,14 +75,14 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
   if (!app.hasDecorator('tasks')) {
     throw new InvalidOptionError('listenGracefully(app)', 'a Fastify instance with fastify-tasks registered', app)
   }
-  const drainTimeout = options.drainTimeout === undefined ? app.tasks.drainTimeout : checkMilliseconds('listenGracefully(options.drainTimeout)', options.drainTimeout)
+  const drainTimeout = options.drainTimeout === undefined ? app.tasks.drainTimeout : checkDuration('listenGracefully(options.drainTimeout)', options.drainTimeout)
   const interruptDrainTimeout =
     options.interruptDrainTimeout === undefined
       ? Math.min(2_000, drainTimeout)
-      : checkMilliseconds('listenGracefully(options.interruptDrainTimeout)', options.interruptDrainTimeout)
-  const closeMargin = options.closeMargin === undefined ? 2_000 : checkMilliseconds('listenGracefully(options.closeMargin)', options.closeMargin)
+      : checkDuration('listenGracefully(options.interruptDrainTimeout)', options.interruptDrainTimeout)
+  const closeMargin = options.closeMargin === undefined ? 2_000 : checkDuration('listenGracefully(options.closeMargin)', options.closeMargin)
   const duplicateSignalWindow =
-    options.duplicateSignalWindow === undefined ? 500 : checkMilliseconds('listenGracefully(options.duplicateSignalWindow)', options.duplicateSignalWindow)
+    options.duplicateSignalWindow === undefined ? 500 : checkDuration('listenGracefully(options.duplicateSignalWindow)', options.duplicateSignalWindow)
   const exit = (code: number): never => process.exit(code)
   const abortGrace = app.tasks.summary().limits.abortGrace
   const killAfterMs = Math.max(drainTimeout, interruptDrainTimeout) + abortGrace + closeMargin

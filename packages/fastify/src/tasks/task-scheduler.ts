@@ -1,9 +1,9 @@
 import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskContext, type TaskHandle } from '@fastify-tasks/core'
+import { checkDuration } from '@fastify-tasks/core/validation'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Backpressure } from '../backpressure/backpressure.js'
 import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
 import { withHttpAnswer } from '../errors.js'
-import { checkMilliseconds } from '../milliseconds.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
 import type { TaskMetrics } from '../metrics/task-metrics.js'
 
@@ -41,7 +41,7 @@ export class TaskScheduler extends Scheduler {
   }
 
   set drainTimeout(value: number) {
-    this.#drainTimeout = checkMilliseconds('drainTimeout', value)
+    this.#drainTimeout = checkDuration('drainTimeout', value)
   }
 
   /**

@@ -1,5 +1,3 @@
-import { InvalidOptionError } from '@fastify-tasks/core'
-
 /** Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`, or `limit + 1` once past `limit`. */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1
@@ -54,24 +52,3 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   )
 }
 
-/** The error for an unknown key: every known one, and the closest of them when one is close. */
-export function unknownKeyError(where: string, key: string, value: unknown, known: readonly string[]): InvalidOptionError {
-  const suggestion = closestKey(key, known)
-  const expected =
-    suggestion === undefined
-      ? `one of the known options (${known.join(', ')})`
-      : `one of the known options (did you mean ${suggestion}?): ${known.join(', ')}`
-  // A misspelled secret (`tokn: '…'`) must not end up in an error message, and so in logs.
-  const secret = typeof value === 'string' && SECRET.test(`${key} ${suggestion ?? ''}`)
-  return new InvalidOptionError(`${where}.${key}`, expected, secret ? `(hidden: ${value.length} character${value.length === 1 ? '' : 's'})` : value)
-}
-
-/** Option names whose string values are not echoed in errors. */
-const SECRET = /token|secret|password|passwd|credential|api[-_]?key/i
-
-/** Throws, naming `where.key`, if `value` has a key not in `known` (a typo would otherwise be ignored). */
-export function checkKnownKeys(where: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw unknownKeyError(where, key, (value as Record<string, unknown>)[key], known)
-  }
-}
