@@ -3,7 +3,7 @@
  * `low`-priority tasks at a fixed rate through `app.tasks.spawn`, each burning a slice of CPU.
  */
 import { performance } from 'node:perf_hooks'
-import { AdmissionError, type TaskScheduler } from 'fastify-tasks'
+import { AdmissionError, type AppTasks } from 'fastify-tasks'
 
 /** Tasks offered per second, whatever the server's state (like jobs arriving from a queue). */
 export const OFFERED_PER_SECOND = 200
@@ -60,7 +60,7 @@ export interface Producer {
 }
 
 /** Starts offering tasks to `tasks` at {@link OFFERED_PER_SECOND}. */
-export function startProducer(tasks: TaskScheduler): Producer {
+export function startProducer(tasks: AppTasks): Producer {
   const counts: ProducerCounts = { offered: 0, overloaded: 0, queueFull: 0, closing: 0 }
   const started = performance.now()
   const options = { priority: 'low' } as const

@@ -7,39 +7,32 @@ import { fastifyTasks } from './plugin.js'
 export default fastifyTasks
 export { fastifyTasks }
 export { type FastifyTasksOptions } from './options.js'
-export { TaskScheduler, type FastifySpawnOptions } from './tasks/task-scheduler.js'
-export { RequestTasks, UNMATCHED_ROUTE } from './tasks/request-tasks.js'
+// app.tasks and request.tasks: types only, the plugin makes them.
+export type { AppTasks, FastifySpawnOptions } from './tasks/app-tasks.js'
+export type { RequestTasks } from './tasks/request-tasks.js'
+export type { BackpressureStatus, EventLoopStatus, MetricsStatus } from './tasks/parts.js'
 export type { FastifyTaskContext, FastifyTaskFunction } from './tasks/task-context.js'
 export { listenGracefully, EXIT_CODES, type GracefulOptions, type GracefulServer } from './shutdown/graceful.js'
 export {
-  Backpressure,
   ESSENTIAL_ROUTE,
   type BackpressureOptions,
   type BackpressureState,
   type UnderPressureOptions,
 } from './backpressure/backpressure.js'
-export { ConcurrencyController, type AdaptiveConcurrencyOptions } from './backpressure/concurrency-controller.js'
-export { OverloadDetector, type OverloadSignal, type OverloadThresholds } from './backpressure/overload-detector.js'
+export type { AdaptiveConcurrencyOptions } from './backpressure/concurrency-controller.js'
+export type { OverloadSignal } from './backpressure/overload-detector.js'
+export type { EventLoopOptions, EventLoopSnapshot } from './backpressure/event-loop-monitor.js'
 export { debugRoutes, type DebugRoutesOptions } from './debug/routes.js'
 export { loopbackOnly, type DebugGuard } from './guard.js'
 export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug/report.js'
-export {
-  EventLoopMonitor,
-  type EventLoopOptions,
-  type EventLoopSample,
-  type EventLoopSampler,
-  type EventLoopSnapshot,
-} from './backpressure/event-loop-monitor.js'
 export type { MemorySnapshot } from './process-info.js'
 export { metricsRoute, type MetricsRouteOptions } from './metrics/route.js'
 export {
-  TaskMetrics,
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_HTTP_BUCKETS,
   DEFAULT_QUEUE_WAIT_BUCKETS,
   type MetricsOptions,
 } from './metrics/task-metrics.js'
-export { OTHER_TASKS } from './metrics/task-name-labels.js'
 export {
   AlreadyRegisteredError,
   DecoratorTakenError,

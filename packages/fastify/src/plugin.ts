@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { SchedulerOptions } from '@fastify-tasks/core'
 import { Backpressure } from './backpressure/backpressure.js'
 import { debugRoutes } from './debug/routes.js'
-import { drainOnClose } from './shutdown/drain.js'
+import { drainAndReport } from './shutdown/drain.js'
 import { EventLoopMonitor } from './backpressure/event-loop-monitor.js'
 import { metricsRoute } from './metrics/route.js'
 import { resolveMetricsOptions, TaskMetrics } from './metrics/task-metrics.js'
@@ -12,12 +12,12 @@ import { AlreadyRegisteredError, DecoratorTakenError } from './errors.js'
 import { splitOptions, type FastifyTasksOptions } from './options.js'
 import { RequestTasks, RouteLabelCache, UNMATCHED_ROUTE } from './tasks/request-tasks.js'
 import { logTaskProblems } from './logging/task-logging.js'
-import { TaskScheduler } from './tasks/task-scheduler.js'
+import { AppTasks } from './tasks/app-tasks.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The background-task scheduler of this app (fastify-tasks). */
-    readonly tasks: TaskScheduler
+    readonly tasks: AppTasks
   }
   interface FastifyRequest {
     /** Spawns background tasks on behalf of this request (fastify-tasks). */
@@ -54,7 +54,7 @@ function composeAdmission(options: SchedulerOptions, backpressure: Backpressure)
 
 const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyInstance, options) => {
   if (fastify.hasDecorator('tasks') || fastify.hasRequestDecorator('tasks')) {
-    const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof TaskScheduler
+    const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof AppTasks
     throw ours ? new AlreadyRegisteredError() : new DecoratorTakenError()
   }
   const { scheduler: schedulerOptions, drainTimeout, logInterval, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
@@ -62,7 +62,8 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   // The plugin's timers and readings of time run on the scheduler's clock (a bad one is refused by the scheduler below).
   const eventLoop = new EventLoopMonitor(eventLoopOptions, schedulerOptions.clock)
   const backpressure = backpressureOptions === false ? undefined : new Backpressure(eventLoop, backpressureOptions)
-  const scheduler = new TaskScheduler(
+  const made: { metrics?: TaskMetrics | undefined } = {}
+  const scheduler = new AppTasks(
     {
       ...schedulerOptions,
       ...(backpressure === undefined ? {} : composeAdmission(schedulerOptions, backpressure)),
@@ -71,13 +72,16 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     },
     fastify.log,
     drainTimeout,
-    eventLoop,
+    {
+      eventLoop,
+      backpressure,
+      // Kept here too: the plugin calls what app.tasks.metrics does not show.
+      metrics: (tasks) => (made.metrics = metricsConfig === undefined ? undefined : new TaskMetrics(tasks, eventLoop, backpressure, metricsConfig)),
+    },
   )
+  const metrics = made.metrics
   const labels = new RouteLabelCache()
   const stopLogging = logTaskProblems(scheduler, fastify.log, logInterval, eventLoop.clock)
-  const metrics = metricsConfig === undefined ? undefined : new TaskMetrics(scheduler, eventLoop, backpressure, metricsConfig)
-  scheduler.metrics = metrics
-  scheduler.backpressure = backpressure
 
   fastify.decorate('tasks', scheduler)
   fastify.decorateRequest('tasks', {
@@ -98,7 +102,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   if (backpressure !== undefined) await backpressure.attach(fastify, scheduler, schedulerOptions.retryAfter ?? 1)
   fastify.addHook('onClose', async (instance) => {
     try {
-      const report = await drainOnClose(scheduler, instance.log)
+      const report = await drainAndReport(scheduler, instance.log)
       metrics?.recordAbandoned(report)
     } finally {
       stopLogging()

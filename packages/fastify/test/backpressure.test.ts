@@ -4,7 +4,12 @@ import { OverloadedError, Scheduler } from '@fastify-tasks/core'
 import underPressure from '@fastify/under-pressure'
 import Fastify from 'fastify'
 import { ManualClock } from '@fastify-tasks/core/testing'
-import fastifyTasks, { Backpressure, ConcurrencyController, ESSENTIAL_ROUTE, EventLoopMonitor, OverloadDetector } from '../src/index.js'
+import fastifyTasks, { ESSENTIAL_ROUTE } from '../src/index.js'
+// The machinery behind the plugin is not exported: its tests import it from its modules.
+import { Backpressure } from '../src/backpressure/backpressure.js'
+import { ConcurrencyController } from '../src/backpressure/concurrency-controller.js'
+import { EventLoopMonitor } from '../src/backpressure/event-loop-monitor.js'
+import { OverloadDetector } from '../src/backpressure/overload-detector.js'
 import { FedSampler, flush } from './helpers.js'
 
 describe('the overload detector (fed measurements, step by step)', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ManualClock } from '@fastify-tasks/core/testing'
-import { EventLoopMonitor, type EventLoopOptions } from '../src/index.js'
+import type { EventLoopOptions } from '../src/index.js'
+import { EventLoopMonitor } from '../src/backpressure/event-loop-monitor.js'
 import { BlockingClock, buildApp, FedSampler } from './helpers.js'
 
 /** A started monitor on a clock that can block, fed by the test. */

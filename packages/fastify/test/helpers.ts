@@ -1,6 +1,7 @@
 import { ManualClock } from '@fastify-tasks/core/testing'
 import Fastify, { type FastifyInstance } from 'fastify'
-import fastifyTasks, { type EventLoopSample, type EventLoopSampler, type FastifyTasksOptions } from '../src/index.js'
+import fastifyTasks, { type FastifyTasksOptions } from '../src/index.js'
+import type { EventLoopSample, EventLoopSampler } from '../src/backpressure/event-loop-monitor.js'
 
 /** A parsed pino line. */
 export type LogLine = Record<string, unknown> & { level: number; msg: string }

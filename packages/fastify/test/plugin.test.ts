@@ -4,13 +4,14 @@ import { describe, it } from 'node:test'
 import { Scheduler } from '@fastify-tasks/core'
 import { ManualClock } from '@fastify-tasks/core/testing'
 import Fastify from 'fastify'
-import fastifyTasks, { AlreadyRegisteredError, InvalidOptionError, TaskScheduler, type TaskHandle } from '../src/index.js'
+import fastifyTasks, { AlreadyRegisteredError, InvalidOptionError, type TaskHandle } from '../src/index.js'
+import { AppTasks } from '../src/tasks/app-tasks.js'
 import { buildApp, deferred, flush, LEVEL } from './helpers.js'
 
 describe('registration', () => {
   it('decorates the app with the scheduler and validates options, naming the bad one', async () => {
     const { app } = await buildApp({ concurrency: 8, drainTimeout: 500 })
-    assert.ok(app.tasks instanceof TaskScheduler)
+    assert.ok(app.tasks instanceof AppTasks)
     assert.equal(app.tasks.concurrency, 8)
     assert.equal(app.tasks.drainTimeout, 500)
     await app.close()

@@ -5,8 +5,8 @@ import fastifyTasks, {
   ERROR_CODES,
   fastifyTasks as named,
   listenGracefully,
-  RequestTasks,
-  TaskScheduler,
+  type RequestTasks,
+  type AppTasks,
   type FastifyTaskContext,
   type GracefulServer,
   type AdmissionError,
@@ -24,7 +24,7 @@ test('default and named exports are the same plugin, with typed options', () => 
 })
 
 test('the app and requests are decorated', () => {
-  expect(app.tasks).type.toBe<TaskScheduler>()
+  expect(app.tasks).type.toBe<AppTasks>()
   app.get('/', async (request) => {
     expect(request.tasks).type.toBe<RequestTasks>()
     const handle = request.tasks.spawn('n', async ({ log, signal }) => {

@@ -3,7 +3,7 @@ import type { BackpressureState } from '../backpressure/backpressure.js'
 import { debugNotes } from './notes.js'
 import type { EventLoopSnapshot } from '../backpressure/event-loop-monitor.js'
 import { activeResources, memorySnapshot, type MemorySnapshot } from '../process-info.js'
-import type { TaskScheduler } from '../tasks/task-scheduler.js'
+import type { AppTasks } from '../tasks/app-tasks.js'
 import { truncate } from '../truncate.js'
 
 /** Longest task name, label or site echoed in a debug response (hostile names stay bounded). */
@@ -119,7 +119,7 @@ export interface HistoryReport {
   readonly history: readonly HistoryRow[]
 }
 
-export function groupsReport(scheduler: TaskScheduler, maxGroups: number): GroupsReport {
+export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsReport {
   const all: readonly TaskGroup[] = scheduler.groups()
   const groups = all.slice(0, maxGroups).map(
     (g): GroupRow => ({

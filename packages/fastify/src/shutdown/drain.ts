@@ -1,13 +1,13 @@
 import type { CloseReport } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
-import type { TaskScheduler } from '../tasks/task-scheduler.js'
+import type { AppTasks } from '../tasks/app-tasks.js'
 
 /**
  * The drain, run from the plugin's `onClose` hook: after in-flight requests have finished (Fastify
  * closes the server first) and before plugins registered earlier close. Logs one line per abandoned
  * group and a summary line.
  */
-export async function drainOnClose(scheduler: TaskScheduler, log: FastifyBaseLogger): Promise<CloseReport> {
+export async function drainAndReport(scheduler: AppTasks, log: FastifyBaseLogger): Promise<CloseReport> {
   const drainTimeout = scheduler.drainTimeout
   const report = await scheduler.close({ timeout: drainTimeout })
   for (const group of report.abandoned) {

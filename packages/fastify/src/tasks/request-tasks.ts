@@ -1,7 +1,7 @@
 import type { TaskHandle } from '@fastify-tasks/core'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyTaskFunction } from './task-context.js'
-import { checkSpawnOptions, type FastifySpawnOptions, type TaskScheduler } from './task-scheduler.js'
+import { checkSpawnOptions, type FastifySpawnOptions, type AppTasks } from './app-tasks.js'
 
 /** Labels shared by every task of one route, made once per route. */
 export type RouteLabels = Readonly<{ method: string; route: string }>
@@ -34,12 +34,12 @@ export const UNMATCHED_ROUTE = '(unmatched)'
  * cancel it.
  */
 export class RequestTasks {
-  readonly #scheduler: TaskScheduler
+  readonly #scheduler: AppTasks
   readonly #request: FastifyRequest
   readonly #labels: RouteLabelCache
 
   /** @internal made by the `request.tasks` getter */
-  constructor(scheduler: TaskScheduler, request: FastifyRequest, labels: RouteLabelCache) {
+  constructor(scheduler: AppTasks, request: FastifyRequest, labels: RouteLabelCache) {
     this.#scheduler = scheduler
     this.#request = request
     this.#labels = labels

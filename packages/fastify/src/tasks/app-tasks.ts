@@ -1,11 +1,9 @@
 import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskContext, type TaskHandle } from '@fastify-tasks/core'
 import { checkDuration } from '@fastify-tasks/core/validation'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Backpressure } from '../backpressure/backpressure.js'
-import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
 import { withHttpAnswer } from '../errors.js'
 import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
-import type { TaskMetrics } from '../metrics/task-metrics.js'
+import type { AppTaskParts, BackpressureStatus, EventLoopStatus, MetricsStatus } from './parts.js'
 
 /** Options of `spawn` in fastify-tasks (`data` is the plugin's own: it carries the task's logger). */
 export type FastifySpawnOptions = Omit<SpawnOptions, 'data'>
@@ -14,22 +12,24 @@ export type FastifySpawnOptions = Omit<SpawnOptions, 'data'>
  * `app.tasks`: the scheduler of one Fastify instance. Everything `Scheduler` offers (inspection,
  * cancellation, `subscribe`…), and a `spawn` whose task functions get a `log`.
  */
-export class TaskScheduler extends Scheduler {
+export class AppTasks extends Scheduler {
   readonly #log: FastifyBaseLogger
   #drainTimeout: number
   /** Event-loop delay and utilization per window, and the overload signal derived from them. */
-  readonly eventLoop: EventLoopMonitor
+  readonly eventLoop: EventLoopStatus
   /** The Prometheus metrics, unless the plugin was registered with `metrics: false`. */
-  metrics: TaskMetrics | undefined = undefined
+  readonly metrics: MetricsStatus | undefined
   /** The event-loop backpressure, unless the plugin was registered with `backpressure: false`. */
-  backpressure: Backpressure | undefined = undefined
+  readonly backpressure: BackpressureStatus | undefined
 
-  /** @internal made by the plugin */
-  constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number, eventLoop: EventLoopMonitor) {
+  /** @internal made by the plugin, which owns the parts */
+  constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number, parts: AppTaskParts) {
     super(options)
     this.#log = log
     this.#drainTimeout = drainTimeout
-    this.eventLoop = eventLoop
+    this.eventLoop = parts.eventLoop
+    this.backpressure = parts.backpressure
+    this.metrics = parts.metrics(this)
   }
 
   /**
@@ -55,7 +55,7 @@ export class TaskScheduler extends Scheduler {
   }
 
   /**
-   * Best-effort spawning outside any request: like {@link TaskScheduler.spawn}, but a refused task
+   * Best-effort spawning outside any request: like {@link AppTasks.spawn}, but a refused task
    * returns `undefined` instead of throwing (counted in `fastify_tasks_rejected_total`, logged at
    * most once per `logInterval` per task name and reason). Bad arguments still throw.
    */
