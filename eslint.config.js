@@ -37,7 +37,11 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'Read time through the Clock (clock.now()), so that a ManualClock controls it.' },
-        { object: 'performance', property: 'now', message: 'Read time through the Clock (clock.now()), so that a ManualClock controls it.' },
+        {
+          object: 'performance',
+          property: 'now',
+          message: 'Read time through the Clock (clock.now()), so that a ManualClock controls it.',
+        },
       ],
       'no-restricted-globals': [
         'error',

@@ -81,7 +81,9 @@ describe('the layout tells the architecture', () => {
 
   it("the entry points are the core's exports, so a deep import is still refused", () => {
     assert.deepEqual([...ENTRY_POINTS].filter((e) => e.startsWith('@fastify-tasks/core')).sort(), [
-      '@fastify-tasks/core', '@fastify-tasks/core/testing', '@fastify-tasks/core/validation',
+      '@fastify-tasks/core',
+      '@fastify-tasks/core/testing',
+      '@fastify-tasks/core/validation',
     ])
     assert.ok(!ENTRY_POINTS.has('@fastify-tasks/core/dist/options.js'))
   })
@@ -89,13 +91,20 @@ describe('the layout tells the architecture', () => {
   it('the core knows nothing of Fastify, HTTP or Prometheus', () => {
     const forbidden = /^(fastify|@fastify\/|fastify-plugin|prom-client|node:http|node:https|http|https|undici)/
     const found = sources(join(ROOT, 'packages/core/src')).flatMap((file) =>
-      specifiers(file).filter((s) => forbidden.test(s)).map((s) => `${relative(ROOT, file)}: ${s}`),
+      specifiers(file)
+        .filter((s) => forbidden.test(s))
+        .map((s) => `${relative(ROOT, file)}: ${s}`),
     )
     assert.deepEqual(found, [])
   })
 
   it('the checker finds a cycle when there is one', () => {
-    const edges = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])
+    const edges = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ])
     assert.deepEqual(cycles(edges), [['a', 'b', 'c']])
   })
 })

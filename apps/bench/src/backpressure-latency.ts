@@ -94,7 +94,8 @@ async function measure(variant: BackpressureVariantId, options: BackpressureBenc
       }
       const a = after.stats
       const b = before.stats
-      if (a.notCompleted > 0) throw new Error(`backpressure ${variant}: ${a.notCompleted} background tasks failed, timed out or were dropped`)
+      if (a.notCompleted > 0)
+        throw new Error(`backpressure ${variant}: ${a.notCompleted} background tasks failed, timed out or were dropped`)
       const seconds = (after.at - before.at) / 1000
       const perSecond = (count: number): number => count / seconds
       const active = a.eluActiveMs - b.eluActiveMs

@@ -86,7 +86,11 @@ export async function measureDebugCost(options: DebugCostOptions): Promise<Debug
         const { ms, bytes } = samples.get(id)!
         return { ms: median(ms), msMin: Math.min(...ms), msMax: Math.max(...ms), bytes: Math.round(median(bytes)) }
       }
-      results.push({ tasks: population, groups, views: { groups: stats('groups'), groupsText: stats('groupsText'), tasks: stats('tasks') } })
+      results.push({
+        tasks: population,
+        groups,
+        views: { groups: stats('groups'), groupsText: stats('groupsText'), tasks: stats('tasks') },
+      })
       options.onSize?.()
     }
     return results

@@ -6,20 +6,13 @@
  */
 import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
-import {
-  GO_COMMAND,
-  HOST,
-  LOAD_CONFIG_KEYS,
-  parseNumbers,
-  WARM_LINE,
-  type LoadConfig,
-  type LoadResult,
-} from './http-protocol.js'
+import { GO_COMMAND, HOST, LOAD_CONFIG_KEYS, parseNumbers, WARM_LINE, type LoadConfig, type LoadResult } from './http-protocol.js'
 import { LatencyHistogram } from './latency-histogram.js'
 
 const config = parseNumbers<LoadConfig>(process.argv[2] ?? '', LOAD_CONFIG_KEYS, 'http-load config')
 const path = config.path ?? '/'
-if (typeof path !== 'string' || !path.startsWith('/')) throw new Error(`http-load config: path must start with '/', got ${JSON.stringify(path)}`)
+if (typeof path !== 'string' || !path.startsWith('/'))
+  throw new Error(`http-load config: path must start with '/', got ${JSON.stringify(path)}`)
 
 const commands = createInterface({ input: process.stdin })
 // stdin ends when the benchmark dies: never outlive it.

@@ -24,21 +24,9 @@ import { measureHttpThroughput, type HttpThroughputResult } from './http-through
 import { HTTP_BASELINE, HTTP_VARIANTS, HTTP_VARIANT_LABELS, HTTP_VARIANT_SETUPS } from './http-variants.js'
 import { LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
 import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
-import {
-  HTTP_REQUESTS,
-  HTTP_REQUESTS_EACH,
-  measureScrapeCost,
-  SCRAPE_MAX_TASK_NAMES,
-  type ScrapeCostResult,
-} from './scrape-cost.js'
+import { HTTP_REQUESTS, HTTP_REQUESTS_EACH, measureScrapeCost, SCRAPE_MAX_TASK_NAMES, type ScrapeCostResult } from './scrape-cost.js'
 import { MIX_SETUP } from './settled-mix.js'
-import {
-  COMPLETION_METHODS,
-  measureSpawnCost,
-  type SpawnCostByContender,
-  type SpawnCostResult,
-  type SpawnCostStats,
-} from './spawn-cost.js'
+import { COMPLETION_METHODS, measureSpawnCost, type SpawnCostByContender, type SpawnCostResult, type SpawnCostStats } from './spawn-cost.js'
 import { SPAWN_PATTERNS } from './spawn-patterns.js'
 import { formatTable } from './table.js'
 import { checkTargets } from './targets.js'
@@ -87,7 +75,11 @@ const signed = (value: number): string => {
 }
 
 print(`fastify-tasks benchmarks — Node ${process.version} (V8 ${process.versions.v8}), ${cpus().length} CPUs`)
-print(`Parts: ${PARTS.filter((part) => parts.has(part)).map((part) => PART_LABELS[part]).join(', ')}`)
+print(
+  `Parts: ${PARTS.filter((part) => parts.has(part))
+    .map((part) => PART_LABELS[part])
+    .join(', ')}`,
+)
 print('Numbers are medians on a noisy shared machine: compare contenders within one run, not across runs.')
 print()
 
@@ -345,13 +337,17 @@ function printScrapeCost(scrape: ScrapeCostResult): void {
   print()
   print('   Tasks per name, spawned with app.tasks.spawn (concurrency 100), all settled before scraping:')
   for (const line of MIX_SETUP) print(`   - ${line}`)
-  print(`   Then, before scraping, ${HTTP_REQUESTS_EACH} of each request: ${HTTP_REQUESTS.map((r) => `${r.method} ${r.url} (${r.status})`).join(', ')}.`)
+  print(
+    `   Then, before scraping, ${HTTP_REQUESTS_EACH} of each request: ${HTTP_REQUESTS.map((r) => `${r.method} ${r.url} (${r.status})`).join(', ')}.`,
+  )
   print()
 }
 
 function printBackpressure(result: BackpressureResult): void {
   print(`6. GET ${LIGHT_PATH} next to CPU-heavy background tasks: median of ${BACKPRESSURE_ROUNDS} rounds`)
-  print(`   autocannon, ${BACKPRESSURE_CONNECTIONS} connections, pipelining 1: ${BACKPRESSURE_WARMUP_SECONDS} s warm-up (discarded), then ${BACKPRESSURE_DURATION_SECONDS} s measured.`)
+  print(
+    `   autocannon, ${BACKPRESSURE_CONNECTIONS} connections, pipelining 1: ${BACKPRESSURE_WARMUP_SECONDS} s warm-up (discarded), then ${BACKPRESSURE_DURATION_SECONDS} s measured.`,
+  )
   print('   Server and load generator in two child processes on 127.0.0.1, a new server for every')
   print('   measurement; each round measures every variant once, order rotated.')
   print()
@@ -446,6 +442,11 @@ print()
 print(
   formatTable(
     [{ header: 'target' }, { header: 'workload' }, { header: 'measured', align: 'right' }, { header: 'result' }],
-    checkTargets({ spawn, heap, http, debug, scrape, backpressure }).map((check) => [check.target, check.workload, check.measured, check.pass ? 'PASS' : 'MISS']),
+    checkTargets({ spawn, heap, http, debug, scrape, backpressure }).map((check) => [
+      check.target,
+      check.workload,
+      check.measured,
+      check.pass ? 'PASS' : 'MISS',
+    ]),
   ),
 )

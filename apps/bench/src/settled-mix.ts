@@ -28,7 +28,16 @@ export const MIX_SETUP: readonly string[] = [
   `${MIX_PER_NAME.cancelled} cancelled right after spawn, rejecting when the signal aborts`,
 ]
 
-const BASE_NAMES = ['send-email', 'charge-card', 'resize-image', 'build-report', 'sync-inventory', 'refresh-cache', 'index-document', 'notify-webhook']
+const BASE_NAMES = [
+  'send-email',
+  'charge-card',
+  'resize-image',
+  'build-report',
+  'sync-inventory',
+  'refresh-cache',
+  'index-document',
+  'notify-webhook',
+]
 
 /** `count` distinct, realistic task names: `send-email-0`, `charge-card-0`, … */
 export function taskNames(count: number): string[] {

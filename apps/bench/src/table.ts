@@ -24,5 +24,12 @@ export function formatTable(columns: readonly Column[], rows: readonly (readonly
       .join(' | ')
       .trimEnd()
   const rule = sizes.map((size) => '-'.repeat(size)).join('-+-')
-  return [line(columns.map((c) => c.header), true), rule, ...rows.map((row) => line(row, false))].join('\n')
+  return [
+    line(
+      columns.map((c) => c.header),
+      true,
+    ),
+    rule,
+    ...rows.map((row) => line(row, false)),
+  ].join('\n')
 }

@@ -44,14 +44,20 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
     if (orders.size > 10_000) orders.delete(orders.keys().next().value!)
 
     // A mail with a short deadline: the slow relay (1 in 10) times out, and the task ends timed_out.
-    request.tasks.spawn('send-confirmation', ({ signal, log }) => sendMail(order.email, signal).then((m) => log.info(m)), { timeout: 2_000, priority: 'high' })
+    request.tasks.spawn('send-confirmation', ({ signal, log }) => sendMail(order.email, signal).then((m) => log.info(m)), {
+      timeout: 2_000,
+      priority: 'high',
+    })
     // Analytics that sometimes fail: logged with the request id, counted in /metrics.
     request.tasks.spawn('post-analytics', ({ signal }) => postAnalytics(`order ${order.id}`, signal), { priority: 'low' })
     // One catalog refresh at a time, whatever the traffic: later orders join the running one.
     request.tasks.spawn('refresh-cache', ({ signal }) => refreshCache(signal), { key: 'cache:catalog', priority: 'low' })
     // CPU-heavy work for big orders, in slices, reporting progress.
     if (order.items >= 20) {
-      request.tasks.spawn('build-report', ({ signal, progress }) => buildReport(order.items, signal, progress), { priority: 'low', timeout: 10_000 })
+      request.tasks.spawn('build-report', ({ signal, progress }) => buildReport(order.items, signal, progress), {
+        priority: 'low',
+        timeout: 10_000,
+      })
     }
     return reply.code(202).send({ id: order.id })
   })

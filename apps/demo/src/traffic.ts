@@ -14,7 +14,8 @@ export interface TrafficSummary {
 /** Sends traffic to `baseUrl` for `seconds` (at most 6 requests in flight, at most 10 000 in all). */
 export async function sendTraffic(baseUrl: string, seconds: number): Promise<TrafficSummary> {
   const url = new URL(baseUrl)
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`the demo traffic only targets this machine, not ${url.hostname}`)
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    throw new Error(`the demo traffic only targets this machine, not ${url.hostname}`)
   const until = Date.now() + seconds * 1_000
   const byStatus: Record<string, number> = {}
   let sent = 0
@@ -28,7 +29,10 @@ export async function sendTraffic(baseUrl: string, seconds: number): Promise<Tra
           : await fetch(new URL('/orders', url), {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ email: `customer${between(1, 500)}@example.test`, items: Math.random() < 0.1 ? between(20, 60) : between(1, 5) }),
+              body: JSON.stringify({
+                email: `customer${between(1, 500)}@example.test`,
+                items: Math.random() < 0.1 ? between(20, 60) : between(1, 5),
+              }),
             })
     await response.arrayBuffer()
     byStatus[response.status] = (byStatus[response.status] ?? 0) + 1
@@ -49,5 +53,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const seconds = Number(process.argv[3] ?? 15)
   const summary = await sendTraffic(base, seconds)
   process.stdout.write(`sent ${summary.sent} requests in ${seconds} s: ${JSON.stringify(summary.byStatus)}\n`)
-  process.stdout.write(`now look:\n  curl '${base}/debug/tasks?format=text'\n  curl '${base}/debug/tasks?view=history&format=text'\n  curl ${base}/metrics\n`)
+  process.stdout.write(
+    `now look:\n  curl '${base}/debug/tasks?format=text'\n  curl '${base}/debug/tasks?view=history&format=text'\n  curl ${base}/metrics\n`,
+  )
 }

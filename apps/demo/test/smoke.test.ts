@@ -70,7 +70,11 @@ describe('the demo service (smoke)', { timeout: 90_000 }, () => {
       const drained = logs.find((l) => l.msg.startsWith('background tasks drained'))
       assert.ok(drained !== undefined, 'the drain logged its summary')
       assert.equal(drained['clean'], code === 0, `the summary's clean flag matches exit code ${code}`)
-      assert.equal(logs.some((l) => l.msg === 'background tasks abandoned at shutdown'), code === 2, `abandoned tasks are reported exactly when the exit code is 2 (it was ${code})`)
+      assert.equal(
+        logs.some((l) => l.msg === 'background tasks abandoned at shutdown'),
+        code === 2,
+        `abandoned tasks are reported exactly when the exit code is 2 (it was ${code})`,
+      )
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     }

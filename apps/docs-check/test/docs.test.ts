@@ -37,7 +37,13 @@ describe('extracting ```ts blocks', () => {
     assert.deepEqual(extractTsBlocks(markdown), [
       { index: 1, line: 3, code: '// app.ts\nconst a = 1', fileName: 'app.ts', skip: null },
       { index: 2, line: 12, code: 'const flush = () => 1', fileName: null, skip: null },
-      { index: 3, line: 15, code: '// docs-check: skip (a signature, not a statement)\nspawn<T>(name: string): T', fileName: null, skip: '(a signature, not a statement)' },
+      {
+        index: 3,
+        line: 15,
+        code: '// docs-check: skip (a signature, not a statement)\nspawn<T>(name: string): T',
+        fileName: null,
+        skip: '(a signature, not a statement)',
+      },
     ])
   })
 })

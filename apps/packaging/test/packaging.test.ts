@@ -17,7 +17,11 @@ const pnpm = process.platform === 'win32' ? 'pnpm.cmd' : 'pnpm'
 function run(command: string, args: readonly string[], cwd: string, timeout = 180_000): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false' } })
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} (in ${cwd}) exited ${String(result.status)} ${result.error?.message ?? ''}\n${output}`)
+  assert.equal(
+    result.status,
+    0,
+    `${command} ${args.join(' ')} (in ${cwd}) exited ${String(result.status)} ${result.error?.message ?? ''}\n${output}`,
+  )
   return output
 }
 
@@ -66,7 +70,15 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
   it('each tarball holds its README, LICENSE, built code, types, and the sources its maps point at; no tests', () => {
     for (const file of [coreTgz, pluginTgz]) {
       const entries = contents(file)
-      for (const expected of ['package/README.md', 'package/LICENSE', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/index.js.map', 'package/src/index.ts']) {
+      for (const expected of [
+        'package/README.md',
+        'package/LICENSE',
+        'package/package.json',
+        'package/dist/index.js',
+        'package/dist/index.d.ts',
+        'package/dist/index.js.map',
+        'package/src/index.ts',
+      ]) {
         assert.ok(entries.includes(expected), `${file} holds ${expected}`)
       }
       assert.ok(!entries.some((e) => e.includes('/test/') || e.endsWith('.tsbuildinfo')), `${file} ships no tests or build info`)
@@ -101,7 +113,14 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
 
   it('an ES module script uses the plugin: request tasks, /debug/tasks, /metrics, the testing clock, the shared checks', () => {
     const output = run(process.execPath, ['esm.mjs'], project)
-    assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), { order: true, debug: true, metrics: true, scheduler: true, testing: true, validation: true })
+    assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), {
+      order: true,
+      debug: true,
+      metrics: true,
+      scheduler: true,
+      testing: true,
+      validation: true,
+    })
   })
 
   it('a CommonJS script requires the packages and the validation entry (Node 20.19+, 22.12+, 24)', () => {
@@ -123,7 +142,11 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
           files: ['app.mts'],
         }),
       )
-      const result = spawnSync(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: project, encoding: 'utf8', timeout: 180_000 })
+      const result = spawnSync(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], {
+        cwd: project,
+        encoding: 'utf8',
+        timeout: 180_000,
+      })
       // app.mts marks its wrong lines with @ts-expect-error: an `any` would leave one unused (TS2578).
       assert.equal(result.status, 0, `tsc -p tsconfig.${name}.json:\n${result.stdout}${result.stderr}`)
     })
@@ -134,9 +157,16 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
     writeFileSync(join(project, 'broken.mts'), broken)
     writeFileSync(
       join(project, 'tsconfig.broken.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['broken.mts'] }),
+      JSON.stringify({
+        compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+        files: ['broken.mts'],
+      }),
     )
-    const result = spawnSync(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', join(project, 'tsconfig.broken.json')], { cwd: project, encoding: 'utf8', timeout: 180_000 })
+    const result = spawnSync(
+      process.execPath,
+      [join(project, 'node_modules/typescript/bin/tsc'), '-p', join(project, 'tsconfig.broken.json')],
+      { cwd: project, encoding: 'utf8', timeout: 180_000 },
+    )
     assert.notEqual(result.status, 0)
     assert.match(result.stdout, /Property 'notAProperty' does not exist on type/)
   })

@@ -13,7 +13,17 @@
  * the end (each after a full GC). `--json` prints one JSON object instead.
  */
 import { parseArgs } from 'node:util'
-import { getJson, getText, mib, readState, runLoad, share2xx, startServer, type Mode, type ServerState } from '../test/fixtures/adoption-harness.js'
+import {
+  getJson,
+  getText,
+  mib,
+  readState,
+  runLoad,
+  share2xx,
+  startServer,
+  type Mode,
+  type ServerState,
+} from '../test/fixtures/adoption-harness.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -28,7 +38,8 @@ const { values: args } = parseArgs({
   },
 })
 const mode = args.mode as Mode
-if (mode !== 'tracked' && mode !== 'best-effort' && mode !== 'untracked') throw new Error(`--mode must be tracked, best-effort or untracked, not ${args.mode}`)
+if (mode !== 'tracked' && mode !== 'best-effort' && mode !== 'untracked')
+  throw new Error(`--mode must be tracked, best-effort or untracked, not ${args.mode}`)
 const seconds = Number(args.seconds)
 const clients = Number(args.clients)
 const maxRequests = Number(args['max-requests'] ?? seconds * 20_000)
@@ -37,7 +48,18 @@ const userMs = args['user-ms'] === undefined ? undefined : Number(args['user-ms'
 const options = args.options === undefined ? undefined : (JSON.parse(args.options) as Record<string, unknown>)
 
 const TASK = 'touch-last-seen'
-const KNOWN_SUMMARY_KEYS = new Set(['live', 'spawned', 'deferred', 'rejected', 'outcomes', 'stuck', 'oldestRunningAgeMs', 'leaked', 'limits', 'closing'])
+const KNOWN_SUMMARY_KEYS = new Set([
+  'live',
+  'spawned',
+  'deferred',
+  'rejected',
+  'outcomes',
+  'stuck',
+  'oldestRunningAgeMs',
+  'leaked',
+  'limits',
+  'closing',
+])
 const KNOWN_LIMIT_KEYS = new Set(['concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'stuckAfter'])
 
 interface GroupRow {
@@ -73,7 +95,15 @@ try {
   const memory = (state: ServerState): { heapUsed: number; rss: number } => ({ heapUsed: state.memory.heapUsed, rss: state.memory.rss })
   const report = {
     scenario: { mode, seconds, clients, maxRequests, options: options ?? 'defaults', userMs: start.userMs, settleMs },
-    requests: { total: result.requests, byStatus: result.byStatus, byCode: result.byCode, errors: result.errors, share2xx: share2xx(result), rps: result.rps, elapsedMs: result.elapsedMs },
+    requests: {
+      total: result.requests,
+      byStatus: result.byStatus,
+      byCode: result.byCode,
+      errors: result.errors,
+      share2xx: share2xx(result),
+      rps: result.rps,
+      elapsedMs: result.elapsedMs,
+    },
     tasks: {
       spawned: s.spawned,
       outcomes: s.outcomes,

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { getJson, getText, mib, readState, runLoad, share2xx, startServer, type AdoptionServer, type ServerState } from './fixtures/adoption-harness.js'
+import {
+  getJson,
+  getText,
+  mib,
+  readState,
+  runLoad,
+  share2xx,
+  startServer,
+  type AdoptionServer,
+  type ServerState,
+} from './fixtures/adoption-harness.js'
 import { samples } from './helpers.js'
 
 const TASK = 'touch-last-seen'
@@ -79,19 +89,37 @@ describe('adoption: fire-and-forget work converted to tracked tasks (real proces
     )
 
     // The service: the conversion must not turn requests into refusals.
-    assert.ok(ok >= 0.995, `≥ 99.5 % of requests answered 2xx: ${(ok * 100).toFixed(2)} % of ${load.requests} (${JSON.stringify(load.byCode)})`)
+    assert.ok(
+      ok >= 0.995,
+      `≥ 99.5 % of requests answered 2xx: ${(ok * 100).toFixed(2)} % of ${load.requests} (${JSON.stringify(load.byCode)})`,
+    )
     // The tasks: all but the hung ones (2 % by design) complete.
     assert.ok(s.spawned > 0, 'tasks were admitted')
     assert.ok(completed >= 0.95 * s.spawned, `≥ 95 % of admitted tasks completed: ${completed} of ${s.spawned}`)
     // The hung ones are visible: counted, grouped by name and spawn site, and in the metrics.
-    assert.ok(s.live.aborting + s.leaked.live + s.leaked.total + timedOut > 0, `the summary counts the hung tasks (aborting ${s.live.aborting}, leaked ${JSON.stringify(s.leaked)}, timed_out ${timedOut})`)
+    assert.ok(
+      s.live.aborting + s.leaked.live + s.leaked.total + timedOut > 0,
+      `the summary counts the hung tasks (aborting ${s.live.aborting}, leaked ${JSON.stringify(s.leaked)}, timed_out ${timedOut})`,
+    )
     assert.ok(hungGroups.length > 0, `/debug/tasks groups the hung tasks under '${TASK}'`)
-    assert.ok(hungGroups.every((g) => g.site?.includes('adoption-server.ts') === true), `… with their spawn site (${hungGroups.map((g) => g.site).join(', ')})`)
-    assert.ok(leakedMetric + timedOutMetric > 0, `/metrics counts them for task="${TASK}" (leaked_total ${leakedMetric}, finished_total{outcome="timed_out"} ${timedOutMetric})`)
+    assert.ok(
+      hungGroups.every((g) => g.site?.includes('adoption-server.ts') === true),
+      `… with their spawn site (${hungGroups.map((g) => g.site).join(', ')})`,
+    )
+    assert.ok(
+      leakedMetric + timedOutMetric > 0,
+      `/metrics counts them for task="${TASK}" (leaked_total ${leakedMetric}, finished_total{outcome="timed_out"} ${timedOutMetric})`,
+    )
     // Memory stays bounded: the queue moves, live tasks fit the pool plus the given-up cap, the heap does not grow.
     assert.equal(s.live.pending, 0, 'nothing is left waiting for a slot once the load stopped (the queue moves)')
-    assert.ok(s.live.total <= concurrency + givenUpCap, `live tasks ${s.live.total} ≤ concurrency ${concurrency} + given-up cap ${givenUpCap} (one task name)`)
+    assert.ok(
+      s.live.total <= concurrency + givenUpCap,
+      `live tasks ${s.live.total} ≤ concurrency ${concurrency} + given-up cap ${givenUpCap} (one task name)`,
+    )
     const heapBound = middle.memory.heapUsed * 1.5 + 20 * 1048576
-    assert.ok(end.memory.heapUsed < heapBound, `heap at the end ${mib(end.memory.heapUsed)} < 1.5 × mid-load ${mib(middle.memory.heapUsed)} + 20 MiB`)
+    assert.ok(
+      end.memory.heapUsed < heapBound,
+      `heap at the end ${mib(end.memory.heapUsed)} < 1.5 × mid-load ${mib(middle.memory.heapUsed)} + 20 MiB`,
+    )
   })
 })

@@ -70,10 +70,14 @@ describe('faults', () => {
 
       const states = new Map<string, string>()
       for (const h of handles) states.set(h.name, h.state)
-      const debug = (await app.inject('/debug/tasks')).json<{ summary: { live: { total: number; aborting: number }; outcomes: Record<Outcome, number>; leaked: { total: number } } }>()
+      const debug = (await app.inject('/debug/tasks')).json<{
+        summary: { live: { total: number; aborting: number }; outcomes: Record<Outcome, number>; leaked: { total: number } }
+      }>()
       const metrics = samples((await app.inject('/metrics')).body)
       const finishedInMetrics = (outcome: Outcome): number =>
-        [...metrics].filter(([k]) => k.startsWith('fastify_tasks_finished_total{') && k.includes(`outcome="${outcome}"`)).reduce((s, [, v]) => s + v, 0)
+        [...metrics]
+          .filter(([k]) => k.startsWith('fastify_tasks_finished_total{') && k.includes(`outcome="${outcome}"`))
+          .reduce((s, [, v]) => s + v, 0)
       const result = { states, debug, metrics, finishedInMetrics, handles, settledEvents }
       app.tasks.drainTimeout = 0
       await app.close()
@@ -96,7 +100,10 @@ describe('faults', () => {
       'ignores-abort': 'aborting',
     }
     assert.deepEqual(Object.fromEntries(states), expected)
-    const leaked = handles.filter((h) => h.leaked).map((h) => h.name).sort()
+    const leaked = handles
+      .filter((h) => h.leaked)
+      .map((h) => h.name)
+      .sort()
     assert.deepEqual(leaked, ['ignores-abort', 'never-settles-but-listens'], 'tasks that never settle are flagged leaked')
     for (const h of handles) if (h.state !== 'aborting') assert.equal(settledEvents.get(h.id), 1, `${h.name} settled exactly once`)
     // The surfaces agree with the handles.
@@ -109,7 +116,9 @@ describe('faults', () => {
     assert.equal(finishedInMetrics('failed'), count('failed'))
     assert.equal(finishedInMetrics('completed'), count('completed'))
     assert.equal(metrics.get('fastify_tasks_leaked_total{task="ignores-abort"}'), 1)
-    t.diagnostic(`faults: ${Object.keys(expected).length} kinds, ${handles.length} tasks; 0 unhandled rejections, 0 uncaught exceptions; debug and metrics counts agree`)
+    t.diagnostic(
+      `faults: ${Object.keys(expected).length} kinds, ${handles.length} tasks; 0 unhandled rejections, 0 uncaught exceptions; debug and metrics counts agree`,
+    )
   })
 
   it('throwing listeners, loggers and metric collectors do not break the scheduler or the request', async (t) => {
@@ -128,7 +137,17 @@ describe('faults', () => {
       const throwing = (): never => {
         throw new Error('logger bug')
       }
-      const logger = { level: 'info', fatal: silent, error: throwing, warn: throwing, info: silent, debug: silent, trace: silent, silent, child: () => logger }
+      const logger = {
+        level: 'info',
+        fatal: silent,
+        error: throwing,
+        warn: throwing,
+        info: silent,
+        debug: silent,
+        trace: silent,
+        silent,
+        child: () => logger,
+      }
       const app = Fastify({ loggerInstance: logger as never })
       await app.register(fastifyTasks, { metrics: { registry }, onListenerError: () => {} })
       app.tasks.subscribe({
@@ -163,11 +182,16 @@ describe('faults', () => {
     })
     assert.deepEqual(unhandled, [])
     assert.deepEqual(uncaught, [])
-    assert.ok(result.statuses.every((s) => s === 200), 'every request answered')
+    assert.ok(
+      result.statuses.every((s) => s === 200),
+      'every request answered',
+    )
     assert.equal(result.summary.outcomes.completed, 20)
     assert.equal(result.summary.outcomes.failed, 1, 'the failure was recorded although logging it threw')
     assert.equal(result.debug, 200)
     assert.equal(result.scrape, 500, "a scrape fails when the user's own collector throws, and only the scrape")
-    t.diagnostic('throwing listeners, logger and collector: 21/21 requests answered, 20 tasks completed and 1 failed as they should, /debug/tasks 200, /metrics 500 (the broken collector), no crash')
+    t.diagnostic(
+      'throwing listeners, logger and collector: 21/21 requests answered, 20 tasks completed and 1 failed as they should, /debug/tasks 200, /metrics 500 (the broken collector), no crash',
+    )
   })
 })

@@ -69,11 +69,18 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     // A first burst also warms up code and caches (about 2 MiB on Node 20, 22 and 24): bounded
     // loosely. What a leak would do is grow again with every burst, so the bound that matters is the
     // second burst's.
-    assert.ok(heapAfter - heapBefore < 32 * 1024 * 1024, `heap grew ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MiB over the first burst`)
+    assert.ok(
+      heapAfter - heapBefore < 32 * 1024 * 1024,
+      `heap grew ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MiB over the first burst`,
+    )
     // The service recovers: after the burst every request is answered, and new work is admitted again
     // up to the full capacity (concurrency + queue) and runs to completion.
     const pings = await Promise.all(Array.from({ length: 200 }, () => app.inject('/ping')))
-    assert.deepEqual(new Set(pings.map((r) => `${r.statusCode} ${r.body}`)), new Set(['200 pong']), 'every request after the burst answered')
+    assert.deepEqual(
+      new Set(pings.map((r) => `${r.statusCode} ${r.body}`)),
+      new Set(['200 pong']),
+      'every request after the burst answered',
+    )
     const completedBefore = app.tasks.summary().outcomes.completed
     const again = await Promise.all(Array.from({ length: 550 }, () => app.inject({ method: 'POST', url: '/order' })))
     assert.deepEqual(new Set(again.map((r) => r.statusCode)), new Set([202]), 'the full capacity admits work again')
@@ -86,7 +93,10 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     await sendBurst()
     await drained()
     const heapAfterSecond = await heap()
-    assert.ok(heapAfterSecond - heapBeforeSecond < 4 * 1024 * 1024, `heap grew ${((heapAfterSecond - heapBeforeSecond) / 1048576).toFixed(1)} MiB over the second burst`)
+    assert.ok(
+      heapAfterSecond - heapBeforeSecond < 4 * 1024 * 1024,
+      `heap grew ${((heapAfterSecond - heapBeforeSecond) / 1048576).toFixed(1)} MiB over the second burst`,
+    )
     t.diagnostic(
       `burst of ${burst} into concurrency 50 + queue 500: ${accepted} accepted, ${refused} answered 503 (all with Retry-After); ` +
         `heap +${((heapPeak - heapBefore) / 1048576).toFixed(1)} MiB with ${liveAtPeak} tasks still live, +${((heapAfter - heapBefore) / 1048576).toFixed(1)} MiB after; ` +
@@ -106,7 +116,10 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     const run = async (requests: number): Promise<void> => {
       for (let sent = 0; sent < requests; sent += 100) {
         const responses = await Promise.all(Array.from({ length: 100 }, () => app.inject({ method: 'POST', url: '/batch' })))
-        assert.ok(responses.every((r) => r.statusCode === 202), 'every batch admitted')
+        assert.ok(
+          responses.every((r) => r.statusCode === 202),
+          'every batch admitted',
+        )
         // Let the batch drain (the scheduler spreads long runs of starts over turns of the loop).
         for (let i = 0; i < 20_000 && app.tasks.liveCount > 0; i++) await flush(1)
       }
@@ -123,7 +136,9 @@ describe('load and memory', { skip: gc === undefined ? 'needs --expose-gc' : fal
     assert.equal(app.tasks.liveCount, 0)
     // A leaked task record would be ~300 bytes a task (300 MB here); allow 8 bytes a task of noise.
     assert.ok(grew < 8 * 1024 * 1024, `heap grew ${grew} bytes over 1 000 000 tasks`)
-    t.diagnostic(`soak: 1 000 000 tasks through 20 000 requests in ${seconds.toFixed(1)} s; heap ${(before / 1048576).toFixed(1)} MiB before, ${(after / 1048576).toFixed(1)} MiB after (${grew >= 0 ? '+' : ''}${(grew / 1024).toFixed(0)} KiB)`)
+    t.diagnostic(
+      `soak: 1 000 000 tasks through 20 000 requests in ${seconds.toFixed(1)} s; heap ${(before / 1048576).toFixed(1)} MiB before, ${(after / 1048576).toFixed(1)} MiB after (${grew >= 0 ? '+' : ''}${(grew / 1024).toFixed(0)} KiB)`,
+    )
     await app.close()
   })
 })

@@ -78,7 +78,15 @@ async function line(server: Server, msg: string, ms = 10_000): Promise<Record<st
  * Sends `count` tasks of one kind, `parallel` at a time; returns how many were admitted (202).
  * `onAdmitted` runs after each admission.
  */
-async function send(server: Server, name: string, ms: number, obey: boolean, count: number, parallel = 50, onAdmitted = (): void => {}): Promise<number> {
+async function send(
+  server: Server,
+  name: string,
+  ms: number,
+  obey: boolean,
+  count: number,
+  parallel = 50,
+  onAdmitted = (): void => {},
+): Promise<number> {
   let admitted = 0
   let next = 0
   const worker = async (): Promise<void> => {
@@ -109,7 +117,8 @@ async function exitWithin(server: Server, ms: number): Promise<{ code: number | 
   }
 }
 
-const summaryOf = (server: Server): { completed: Record<string, number> } => server.lines.find((l) => l['msg'] === 'exit summary') as { completed: Record<string, number> }
+const summaryOf = (server: Server): { completed: Record<string, number> } =>
+  server.lines.find((l) => l['msg'] === 'exit summary') as { completed: Record<string, number> }
 const abandonedOf = (server: Server, name: string): Record<string, unknown> | undefined =>
   server.lines.find((l) => l['msg'] === 'background tasks abandoned at shutdown' && l['task'] === name)
 
@@ -160,7 +169,9 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
     assert.equal(stubborn['count'], admitted.stubborn)
     assert.equal(stubborn['unsettled'], admitted.stubborn)
     assert.ok(elapsed < env.DRAIN_MS + env.GRACE_MS + EXIT_MARGIN_MS, `exited ${elapsed.toFixed(0)} ms after SIGTERM`)
-    t.diagnostic(`ignored aborts: ${admitted.stubborn} stubborn tasks reported unsettled; ${admitted.short} short completed; exit ${code} after ${elapsed.toFixed(0)} ms`)
+    t.diagnostic(
+      `ignored aborts: ${admitted.stubborn} stubborn tasks reported unsettled; ${admitted.short} short completed; exit ${code} after ${elapsed.toFixed(0)} ms`,
+    )
   })
 
   it('a second signal mid-drain forces the exit', async (t) => {
@@ -174,7 +185,10 @@ describe('shutdown under load (real processes)', { timeout: 180_000 }, () => {
     server.child.kill('SIGTERM')
     const { code, at } = await exitWithin(server, env.DRAIN_MS)
     assert.equal(code, 1)
-    assert.ok(server.lines.some((l) => l['msg'] === 'second signal while closing: exiting now'), 'the forced exit says why')
+    assert.ok(
+      server.lines.some((l) => l['msg'] === 'second signal while closing: exiting now'),
+      'the forced exit says why',
+    )
     // The drain had 20 s left: exiting within the margin means it was cut short.
     assert.ok(at - secondAt < EXIT_MARGIN_MS, `exited ${(at - secondAt).toFixed(0)} ms after the second signal`)
     t.diagnostic(`second signal: exit ${code} ${(at - secondAt).toFixed(0)} ms after it (drain budget was 20 s)`)

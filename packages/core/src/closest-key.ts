@@ -51,4 +51,3 @@ export function closestKey(key: string, known: readonly string[]): string | unde
     shortest(candidates.filter((c) => c.lower.includes(wanted) || (c.lower.length >= 3 && wanted.includes(c.lower))))
   )
 }
-

@@ -104,11 +104,7 @@ export class TaskAbortedError extends TasksError {
   readonly reason: AbortReason
   readonly task: string
   constructor(task: string, reason: AbortReason) {
-    super(
-      reason === 'timeout'
-        ? `Task "${task}" exceeded its deadline`
-        : `Task "${task}" was aborted (reason: ${reason})`,
-    )
+    super(reason === 'timeout' ? `Task "${task}" exceeded its deadline` : `Task "${task}" was aborted (reason: ${reason})`)
     this.name = reason === 'timeout' ? 'TimeoutError' : 'AbortError'
     this.reason = reason
     this.task = task

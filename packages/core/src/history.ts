@@ -110,7 +110,6 @@ export class HistoryRing {
   }
 }
 
-
 /** What history says for a value that cannot be turned into text. */
 const UNPRINTABLE = 'unprintable value'
 /** What stands in for an Error's name or message when reading it throws or yields an object. */

@@ -19,7 +19,6 @@ import {
 /** What to do when a task arrives and the queue already holds `maxQueue` tasks. */
 export type OverflowPolicy = 'reject' | 'drop_oldest' | 'drop_lowest_priority'
 
-
 /** What an admission check is told about a task that wants in. */
 export interface AdmissionRequest {
   readonly name: string
@@ -195,8 +194,24 @@ export const DEFAULTS = Object.freeze({
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop_oldest', 'drop_lowest_priority']
 const SPAWN_SITE_MODES: readonly SpawnSiteMode[] = ['sampled', 'always', 'off']
 const SCHEDULER_KEYS = new Set<string>([
-  'concurrency', 'maxQueue', 'overflow', 'timeout', 'abortGrace', 'maxGivenUpPerName', 'maxGivenUp', 'givenUpTtl', 'stuckAfter', 'agingInterval',
-  'historySize', 'spawnSite', 'siteIgnore', 'retryAfter', 'admission', 'startGate', 'clock', 'onListenerError',
+  'concurrency',
+  'maxQueue',
+  'overflow',
+  'timeout',
+  'abortGrace',
+  'maxGivenUpPerName',
+  'maxGivenUp',
+  'givenUpTtl',
+  'stuckAfter',
+  'agingInterval',
+  'historySize',
+  'spawnSite',
+  'siteIgnore',
+  'retryAfter',
+  'admission',
+  'startGate',
+  'clock',
+  'onListenerError',
 ])
 const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
 const DUPLICATE_MODES = ['join', 'replace'] as const
@@ -232,14 +247,23 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
   checkKnownKeys('options', o, SCHEDULER_KEYS)
   const get = (key: string): unknown => o[key]
   const orDefault = <T>(key: string, fallback: T): unknown => (get(key) === undefined ? fallback : get(key))
-  const siteIgnore = checkArray('siteIgnore', orDefault('siteIgnore', []), { of: 'non-empty strings', every: (s) => typeof s === 'string' && s.length > 0 })
-  const admission = get('admission') === undefined ? undefined : checkFunction<AdmissionCheck>('admission', get('admission'), '(request) => boolean')
-  const startGate = get('startGate') === undefined ? undefined : checkFunction<StartGate>('startGate', get('startGate'), '(priority) => boolean')
-  const onListenerError = get('onListenerError') === undefined ? undefined : checkFunction<ListenerErrorHandler>('onListenerError', get('onListenerError'), '(error, event) => void')
+  const siteIgnore = checkArray('siteIgnore', orDefault('siteIgnore', []), {
+    of: 'non-empty strings',
+    every: (s) => typeof s === 'string' && s.length > 0,
+  })
+  const admission =
+    get('admission') === undefined ? undefined : checkFunction<AdmissionCheck>('admission', get('admission'), '(request) => boolean')
+  const startGate =
+    get('startGate') === undefined ? undefined : checkFunction<StartGate>('startGate', get('startGate'), '(priority) => boolean')
+  const onListenerError =
+    get('onListenerError') === undefined
+      ? undefined
+      : checkFunction<ListenerErrorHandler>('onListenerError', get('onListenerError'), '(error, event) => void')
   const clock = get('clock')
   if (
     clock !== undefined &&
-    (typeof clock !== 'object' || clock === null ||
+    (typeof clock !== 'object' ||
+      clock === null ||
       typeof (clock as Clock).now !== 'function' ||
       typeof (clock as Clock).setTimeout !== 'function' ||
       typeof (clock as Clock).clearTimeout !== 'function')
@@ -253,7 +277,10 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
     overflow: checkOneOf('overflow', orDefault('overflow', DEFAULTS.overflow), OVERFLOW_POLICIES),
     timeout: checkDuration('timeout', orDefault('timeout', DEFAULTS.timeout), { infinity: true }),
     abortGrace: checkDuration('abortGrace', orDefault('abortGrace', DEFAULTS.abortGrace)),
-    maxGivenUpPerName: checkInteger('maxGivenUpPerName', orDefault('maxGivenUpPerName', DEFAULTS.maxGivenUpPerName), { min: 0, max: 1_000_000 }),
+    maxGivenUpPerName: checkInteger('maxGivenUpPerName', orDefault('maxGivenUpPerName', DEFAULTS.maxGivenUpPerName), {
+      min: 0,
+      max: 1_000_000,
+    }),
     maxGivenUp: checkInteger('maxGivenUp', orDefault('maxGivenUp', DEFAULTS.maxGivenUp), { min: 0, max: 10_000_000 }),
     givenUpTtl: checkDuration('givenUpTtl', orDefault('givenUpTtl', DEFAULTS.givenUpTtl), { infinity: true }),
     stuckAfter: checkDuration('stuckAfter', orDefault('stuckAfter', DEFAULTS.stuckAfter), { infinity: true }),

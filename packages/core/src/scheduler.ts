@@ -33,15 +33,7 @@ import { checkDuration, checkInteger, isTaskId } from './validation.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
 import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
-import {
-  TaskRecord,
-  type CancelReason,
-  type Outcome,
-  type Release,
-  type TaskFunction,
-  type TaskHandle,
-  type TaskOwner,
-} from './task.js'
+import { TaskRecord, type CancelReason, type Outcome, type Release, type TaskFunction, type TaskHandle, type TaskOwner } from './task.js'
 import { TaskQueue } from './task-queue.js'
 
 /** Options of {@link Scheduler.close}. */
@@ -155,7 +147,13 @@ export class Scheduler implements TaskOwner {
     return this.#spawn(name, fn, options, false, TRY_SPAWN) as TaskHandle<T> | undefined
   }
 
-  #spawn(name: string, fn: TaskFunction, options: SpawnOptions | undefined, orThrow: boolean, marker: CapturedFrom): TaskHandle | undefined {
+  #spawn(
+    name: string,
+    fn: TaskFunction,
+    options: SpawnOptions | undefined,
+    orThrow: boolean,
+    marker: CapturedFrom,
+  ): TaskHandle | undefined {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
     }
@@ -342,7 +340,8 @@ export class Scheduler implements TaskOwner {
   close(options: CloseOptions = {}): Promise<CloseReport> {
     if (this.#closing !== undefined) return this.#closing
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('close(options)', 'an object', options)
-    const timeout = options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, { infinity: true })
+    const timeout =
+      options.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT : checkDuration('close(options.timeout)', options.timeout, { infinity: true })
     // Closing from here on, before the drain's first (synchronous) step runs listeners that may call
     // close() or spawn() again.
     let settle!: (report: CloseReport) => void
@@ -416,7 +415,15 @@ export class Scheduler implements TaskOwner {
     const error = orThrow ? make() : withoutStack(make)
     this.#rejected[error.reason]++
     if (this.#listeners.rejected.length !== 0) {
-      this.#listeners.emit1('rejected', { name: error.task, priority: o.priority, labels: o.labels, meta: o.meta, data: o.data, error, thrown: orThrow })
+      this.#listeners.emit1('rejected', {
+        name: error.task,
+        priority: o.priority,
+        labels: o.labels,
+        meta: o.meta,
+        data: o.data,
+        error,
+        thrown: orThrow,
+      })
     }
     if (orThrow) throw error
     return undefined

@@ -131,7 +131,8 @@ export function checkObject(name: string, value: unknown): Record<string, unknow
 
 /** Throws unless `value` is an object of options or `false` (for a feature that can be turned off). */
 export function checkObjectOrFalse(name: string, value: unknown): Record<string, unknown> | false {
-  if (value === false || (typeof value === 'object' && value !== null && !Array.isArray(value))) return value as Record<string, unknown> | false
+  if (value === false || (typeof value === 'object' && value !== null && !Array.isArray(value)))
+    return value as Record<string, unknown> | false
   throw new InvalidOptionError(name, 'an object, or false', value)
 }
 
@@ -197,7 +198,13 @@ function isList(known: ReadonlySet<string> | readonly string[]): known is readon
   return Array.isArray(known)
 }
 
-function isWithin(value: unknown, min: number | undefined, above: number | undefined, max: number | undefined, infinity: boolean): value is number {
+function isWithin(
+  value: unknown,
+  min: number | undefined,
+  above: number | undefined,
+  max: number | undefined,
+  infinity: boolean,
+): value is number {
   return (
     typeof value === 'number' &&
     (Number.isFinite(value) || (infinity && value === Infinity)) &&
@@ -209,8 +216,10 @@ function isWithin(value: unknown, min: number | undefined, above: number | undef
 /** "a finite number >= 0", "a number from 1 to 10", "a number > 0, or Infinity". */
 function numberRange(min: number | undefined, above: number | undefined, max: number | undefined, infinity: boolean): string {
   const lower = above !== undefined ? `> ${above}` : min !== undefined ? `>= ${min}` : undefined
-  if (max === undefined) return `${infinity ? 'a number' : 'a finite number'}${lower === undefined ? '' : ` ${lower}`}${infinity ? ', or Infinity' : ''}`
-  const range = above === undefined && min !== undefined ? `from ${min} to ${max}` : lower === undefined ? `<= ${max}` : `${lower} and <= ${max}`
+  if (max === undefined)
+    return `${infinity ? 'a number' : 'a finite number'}${lower === undefined ? '' : ` ${lower}`}${infinity ? ', or Infinity' : ''}`
+  const range =
+    above === undefined && min !== undefined ? `from ${min} to ${max}` : lower === undefined ? `<= ${max}` : `${lower} and <= ${max}`
   return `a number ${range}`
 }
 

@@ -37,14 +37,21 @@ describe('cancellation', () => {
     const c = scheduler.spawn('other', untilAborted, { labels: { tenant: 'a' } })
     assert.equal(scheduler.cancel(a.id, 'operator'), true)
     assert.equal(scheduler.cancel('999999', 'operator'), false)
-    assert.equal(scheduler.cancelWhere((t) => t.labels?.['tenant'] === 'a'), 1, 'a is already aborting')
+    assert.equal(
+      scheduler.cancelWhere((t) => t.labels?.['tenant'] === 'a'),
+      1,
+      'a is already aborting',
+    )
     await Promise.all([a.settled, c.settled])
     assert.equal(b.state, 'running')
     const history = scheduler.history()
-    assert.deepEqual(history.map((h) => [h.name, h.outcome, h.reason]), [
-      ['other', 'cancelled', 'caller'],
-      ['sync-user', 'cancelled', 'operator'],
-    ])
+    assert.deepEqual(
+      history.map((h) => [h.name, h.outcome, h.reason]),
+      [
+        ['other', 'cancelled', 'caller'],
+        ['sync-user', 'cancelled', 'operator'],
+      ],
+    )
     b.cancel()
     await b.settled
   })
@@ -52,7 +59,10 @@ describe('cancellation', () => {
   it('rejects an unknown cancel reason, naming it', () => {
     const { scheduler } = manualScheduler()
     const handle = scheduler.spawn('job', untilAborted)
-    assert.throws(() => handle.cancel('timeout' as CancelReason), (e: unknown) => e instanceof InvalidOptionError && /cancel\(reason\).*"timeout"/.test(e.message))
+    assert.throws(
+      () => handle.cancel('timeout' as CancelReason),
+      (e: unknown) => e instanceof InvalidOptionError && /cancel\(reason\).*"timeout"/.test(e.message),
+    )
     assert.throws(() => scheduler.cancelWhere('x' as never), InvalidOptionError)
     assert.throws(() => scheduler.cancel('999', 'bogus' as CancelReason), InvalidOptionError, 'checked even for an unknown id')
     handle.cancel()
@@ -61,7 +71,10 @@ describe('cancellation', () => {
   it("refuses 'cancelled', the default reason's name before 1.0, and names 'caller' instead", () => {
     const { scheduler } = manualScheduler()
     const handle = scheduler.spawn('job', untilAborted)
-    assert.throws(() => handle.cancel('cancelled' as CancelReason), (e: unknown) => e instanceof InvalidOptionError && /expected 'caller'.*"cancelled"/.test(e.message))
+    assert.throws(
+      () => handle.cancel('cancelled' as CancelReason),
+      (e: unknown) => e instanceof InvalidOptionError && /expected 'caller'.*"cancelled"/.test(e.message),
+    )
     assert.equal(handle.state, 'running')
     assert.equal(handle.cancel(), true)
     assert.equal(handle.abortReason, 'caller')

@@ -18,7 +18,11 @@ function declarations(file: string): Map<string, boolean> {
   const found = new Map<string, boolean>()
   const visit = (node: ts.Node, container: string): void => {
     const name = (node as { name?: ts.Node }).name
-    if (name !== undefined && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) && (ts.isClassElement(node) || ts.isTypeElement(node) || ts.isDeclarationStatement(node) || ts.isFunctionDeclaration(node))) {
+    if (
+      name !== undefined &&
+      (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) &&
+      (ts.isClassElement(node) || ts.isTypeElement(node) || ts.isDeclarationStatement(node) || ts.isFunctionDeclaration(node))
+    ) {
       const key = container === '' ? name.text : `${container}.${name.text}`
       const internal = ts.getJSDocTags(node).some((tag) => tag.tagName.text === 'internal')
       found.set(key, internal || (found.get(key) ?? false))

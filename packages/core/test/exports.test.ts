@@ -7,8 +7,19 @@ describe('the public surface of @fastify-tasks/core', () => {
   it('exports exactly these values', async () => {
     const exported = Object.keys(await import('../src/index.js')).sort()
     assert.deepEqual(exported, [
-      'AdmissionError', 'ClosingError', 'DEFAULTS', 'DEFAULT_LIST_LIMIT', 'InvalidOptionError', 'MAX_LIST_LIMIT',
-      'OverloadedError', 'PRIORITIES', 'QueueFullError', 'Scheduler', 'TaskAbortedError', 'TasksError', 'systemClock',
+      'AdmissionError',
+      'ClosingError',
+      'DEFAULTS',
+      'DEFAULT_LIST_LIMIT',
+      'InvalidOptionError',
+      'MAX_LIST_LIMIT',
+      'OverloadedError',
+      'PRIORITIES',
+      'QueueFullError',
+      'Scheduler',
+      'TaskAbortedError',
+      'TasksError',
+      'systemClock',
     ])
   })
 
@@ -18,8 +29,19 @@ describe('the public surface of @fastify-tasks/core', () => {
 
   it('@fastify-tasks/core/validation exports exactly these values', async () => {
     assert.deepEqual(Object.keys(await import('../src/validation.js')).sort(), [
-      'TASK_ID_PATTERN', 'checkArray', 'checkBoolean', 'checkDuration', 'checkFunction', 'checkInteger', 'checkKnownKeys',
-      'checkNumber', 'checkObject', 'checkObjectOrFalse', 'checkOneOf', 'checkString', 'isTaskId',
+      'TASK_ID_PATTERN',
+      'checkArray',
+      'checkBoolean',
+      'checkDuration',
+      'checkFunction',
+      'checkInteger',
+      'checkKnownKeys',
+      'checkNumber',
+      'checkObject',
+      'checkObjectOrFalse',
+      'checkOneOf',
+      'checkString',
+      'isTaskId',
     ])
   })
 })

@@ -70,7 +70,14 @@ describe('the given-up set under re-entrant listeners and close (found in review
     await flush()
     clock.advance(1_000)
     const report = await closing
-    assert.deepEqual(tasks.map((t) => [t.state, t.release]), [['cancelled', undefined], ['cancelled', undefined], ['cancelled', undefined]])
+    assert.deepEqual(
+      tasks.map((t) => [t.state, t.release]),
+      [
+        ['cancelled', undefined],
+        ['cancelled', undefined],
+        ['cancelled', undefined],
+      ],
+    )
     assert.deepEqual([report.aborted, report.unsettled, scheduler.summary().givenUp.late], [3, 0, 0])
   })
 

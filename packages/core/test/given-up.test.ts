@@ -10,7 +10,9 @@ describe('the given-up set: tasks past their deadline or cancelled hold no slot'
     // 500 tasks, one in 50 hangs and ignores its signal; the others finish within 10 ms.
     for (let i = 0; i < 500; i++) {
       const hangs = i % 50 === 0
-      handles.push(scheduler.spawn('touch-last-seen', () => (hangs ? hang() : new Promise<void>((resolve) => clock.setTimeout(resolve, 1)))))
+      handles.push(
+        scheduler.spawn('touch-last-seen', () => (hangs ? hang() : new Promise<void>((resolve) => clock.setTimeout(resolve, 1)))),
+      )
       clock.advance(10)
       await flush(2)
     }
@@ -48,7 +50,7 @@ describe('the given-up set: tasks past their deadline or cancelled hold no slot'
   it('calls in flight to one name stay within concurrency + maxGivenUpPerName when every task hangs', async () => {
     const { scheduler, clock } = manualScheduler({ concurrency: 2, timeout: 10, maxGivenUpPerName: 3, maxQueue: 100 })
     let started = 0
-    for (let i = 0; i < 20; i++) scheduler.spawn('dep', () => ((started++), hang()))
+    for (let i = 0; i < 20; i++) scheduler.spawn('dep', () => (started++, hang()))
     let most = 0
     for (let i = 0; i < 30; i++) {
       const { running, aborting } = scheduler.summary().live
@@ -163,7 +165,10 @@ describe('the given-up set: tasks past their deadline or cancelled hold no slot'
     assert.equal(hung.state, 'aborting')
     const report = await scheduler.close({ timeout: 10_000 })
     assert.equal(report.durationMs, 0, 'no clock time passed: nothing was waited for')
-    assert.deepEqual(report.abandoned.map((g) => [g.name, g.count, g.givenUp, g.aborted, g.unsettled]), [['hung', 1, 1, 0, 1]])
+    assert.deepEqual(
+      report.abandoned.map((g) => [g.name, g.count, g.givenUp, g.aborted, g.unsettled]),
+      [['hung', 1, 1, 0, 1]],
+    )
     assert.match(report.abandoned[0]!.site!, /given-up\.test\.ts:\d+$/)
     assert.deepEqual([hung.state, hung.release], ['timed_out', 'closed'])
   })
@@ -202,7 +207,10 @@ describe('trySpawn: best-effort spawning', () => {
   it('returns undefined while closing', async () => {
     const { scheduler } = manualScheduler()
     await scheduler.close()
-    assert.equal(scheduler.trySpawn('late', () => 1), undefined)
+    assert.equal(
+      scheduler.trySpawn('late', () => 1),
+      undefined,
+    )
     assert.equal(scheduler.summary().rejected.closing, 1)
   })
 
@@ -231,7 +239,10 @@ describe('given-up options', () => {
     ['givenUpTtl', Number.NaN],
   ] as const) {
     it(`refuses ${option}: ${String(value)} by name`, () => {
-      assert.throws(() => manualScheduler({ [option]: value }), (error: Error) => error instanceof InvalidOptionError && error.message.includes(option))
+      assert.throws(
+        () => manualScheduler({ [option]: value }),
+        (error: Error) => error instanceof InvalidOptionError && error.message.includes(option),
+      )
     })
   }
 })

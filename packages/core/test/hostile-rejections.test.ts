@@ -9,8 +9,19 @@ const trap = (): never => {
 }
 
 const TRAPS = [
-  'apply', 'construct', 'defineProperty', 'deleteProperty', 'get', 'getOwnPropertyDescriptor', 'getPrototypeOf',
-  'has', 'isExtensible', 'ownKeys', 'preventExtensions', 'set', 'setPrototypeOf',
+  'apply',
+  'construct',
+  'defineProperty',
+  'deleteProperty',
+  'get',
+  'getOwnPropertyDescriptor',
+  'getPrototypeOf',
+  'has',
+  'isExtensible',
+  'ownKeys',
+  'preventExtensions',
+  'set',
+  'setPrototypeOf',
 ] as const
 
 function revokedProxy(): object {
@@ -48,7 +59,14 @@ const HOSTILE: ReadonlyArray<readonly [label: string, make: () => unknown]> = [
   ['Error with a cyclic cause chain', cyclicCause],
   ['Error with a 10 MB message', () => new Error('x'.repeat(TEN_MB))],
   ['10 MB string', () => 'x'.repeat(TEN_MB)],
-  ['thenable whose then getter throws', () => ({ get then(): never { return trap() } })],
+  [
+    'thenable whose then getter throws',
+    () => ({
+      get then(): never {
+        return trap()
+      },
+    }),
+  ],
   ['thenable whose then throws', () => ({ then: trap })],
   ['object with a null prototype', () => Object.create(null) as object],
 ]

@@ -49,7 +49,11 @@ describe('inspection', () => {
       ],
     )
     assert.match(groups[0]!.site!, /inspection\.test\.ts:\d+$/)
-    assert.deepEqual(groups.map((g) => g.longestRunningMs), [500, 1_500, 500], 'running time, here equal to age: none waited')
+    assert.deepEqual(
+      groups.map((g) => g.longestRunningMs),
+      [500, 1_500, 500],
+      'running time, here equal to age: none waited',
+    )
     assert.equal(groups[0]!.site, groups[1]!.site)
     assert.notEqual(groups[2]!.site, groups[0]!.site)
   })
@@ -68,7 +72,10 @@ describe('inspection', () => {
     clock.advance(100)
     scheduler.spawn('even', hang)
     const running = scheduler.list({ state: 'running' })
-    assert.deepEqual(running.tasks.map((t) => t.meta?.['requestId']), ['r0', 'r1', 'r2'])
+    assert.deepEqual(
+      running.tasks.map((t) => t.meta?.['requestId']),
+      ['r0', 'r1', 'r2'],
+    )
     assert.deepEqual(scheduler.list({ state: ['pending'], name: 'even' }).tasks.length, 2)
     assert.equal(scheduler.list({ olderThan: 50 }).tasks.length, 5)
     const page1 = scheduler.list({ limit: 4 })
@@ -109,7 +116,10 @@ describe('inspection', () => {
     scheduler.spawn('c', () => 1)
     scheduler.spawn('d', () => 1)
     const history = scheduler.history()
-    assert.deepEqual(history.map((h) => h.name), ['d', 'c', 'b'])
+    assert.deepEqual(
+      history.map((h) => h.name),
+      ['d', 'c', 'b'],
+    )
     const failed = history[2]!
     assert.equal(failed.outcome, 'failed')
     assert.equal(failed.durationMs, 25)

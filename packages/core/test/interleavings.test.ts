@@ -18,7 +18,12 @@ function random(seed: number): () => number {
 const KINDS = ['value', 'throw', 'resolve-later', 'reject-later', 'honours-abort', 'ignores-abort'] as const
 
 /** What the seeds exercised, summed over all of them, so the checks below are known to have run. */
-const exercised = { givenUpSteps: 0, capReached: 0, outcomes: { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 } as Record<Outcome, number>, releases: new Set<string>() }
+const exercised = {
+  givenUpSteps: 0,
+  capReached: 0,
+  outcomes: { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 } as Record<Outcome, number>,
+  releases: new Set<string>(),
+}
 
 async function run(seed: number): Promise<void> {
   const rnd = random(seed)
@@ -51,25 +56,33 @@ async function run(seed: number): Promise<void> {
       releases.push(() => gate.resolve())
       try {
         handles.push(
-          scheduler.spawn(kind, ({ signal }) => {
-            switch (kind) {
-              case 'value':
-                return 1
-              case 'throw':
-                throw new Error('sync')
-              case 'resolve-later':
-                return gate.promise
-              case 'reject-later':
-                return gate.promise.then(() => Promise.reject(new Error('later')))
-              case 'honours-abort':
-                return new Promise((resolve, reject) => {
-                  signal.addEventListener('abort', () => reject(signal.reason as Error))
-                  void gate.promise.then(resolve)
-                })
-              case 'ignores-abort':
-                return gate.promise
-            }
-          }, { priority: pick(['critical', 'high', 'normal', 'low'] as const), key: rnd() < 0.2 ? `k${Math.floor(rnd() * 3)}` : undefined, onDuplicate: pick(['join', 'replace'] as const) } as never),
+          scheduler.spawn(
+            kind,
+            ({ signal }) => {
+              switch (kind) {
+                case 'value':
+                  return 1
+                case 'throw':
+                  throw new Error('sync')
+                case 'resolve-later':
+                  return gate.promise
+                case 'reject-later':
+                  return gate.promise.then(() => Promise.reject(new Error('later')))
+                case 'honours-abort':
+                  return new Promise((resolve, reject) => {
+                    signal.addEventListener('abort', () => reject(signal.reason as Error))
+                    void gate.promise.then(resolve)
+                  })
+                case 'ignores-abort':
+                  return gate.promise
+              }
+            },
+            {
+              priority: pick(['critical', 'high', 'normal', 'low'] as const),
+              key: rnd() < 0.2 ? `k${Math.floor(rnd() * 3)}` : undefined,
+              onDuplicate: pick(['join', 'replace'] as const),
+            } as never,
+          ),
         )
       } catch (error) {
         assert.match(String((error as Error).name), /QueueFullError|ClosingError/)
@@ -128,12 +141,16 @@ async function run(seed: number): Promise<void> {
 }
 
 describe('randomized interleavings of spawn, cancel, timeout, settle and close', () => {
-  it('every task reaches exactly one terminal state, exactly once, and neither slots nor the given-up set overcommit (200 seeds)', { timeout: 60_000 }, async () => {
-    for (let seed = 1; seed <= 200; seed++) await run(seed)
-    // The seeds reached every case the checks above are about.
-    assert.ok(exercised.givenUpSteps > 0, 'some steps had given-up tasks')
-    assert.ok(exercised.capReached > 0, 'some name reached its given-up cap')
-    for (const [outcome, count] of Object.entries(exercised.outcomes)) assert.ok(count > 0, `some task ended ${outcome}`)
-    assert.deepEqual([...exercised.releases].sort(), ['closed', 'evicted', 'expired'])
-  })
+  it(
+    'every task reaches exactly one terminal state, exactly once, and neither slots nor the given-up set overcommit (200 seeds)',
+    { timeout: 60_000 },
+    async () => {
+      for (let seed = 1; seed <= 200; seed++) await run(seed)
+      // The seeds reached every case the checks above are about.
+      assert.ok(exercised.givenUpSteps > 0, 'some steps had given-up tasks')
+      assert.ok(exercised.capReached > 0, 'some name reached its given-up cap')
+      for (const [outcome, count] of Object.entries(exercised.outcomes)) assert.ok(count > 0, `some task ended ${outcome}`)
+      assert.deepEqual([...exercised.releases].sort(), ['closed', 'evicted', 'expired'])
+    },
+  )
 })

@@ -44,7 +44,11 @@ describe('keys', () => {
     const old = scheduler.spawn('job', untilAborted, { key: 'k' })
     assert.throws(() => scheduler.spawn('job', () => 2, { key: 'k', onDuplicate: 'replace', priority: 'low' }), /overloaded/)
     assert.equal(old.state, 'running')
-    assert.equal(scheduler.spawn('job', () => 3, { key: 'k' }), old, 'it still holds its key')
+    assert.equal(
+      scheduler.spawn('job', () => 3, { key: 'k' }),
+      old,
+      'it still holds its key',
+    )
     old.cancel()
   })
 
@@ -54,7 +58,10 @@ describe('keys', () => {
     old.cancel()
     const fresh = scheduler.spawn('job', untilAborted, { key: 'k' })
     assert.notEqual(fresh, old)
-    assert.equal(scheduler.spawn('job', () => 1, { key: 'k' }), fresh)
+    assert.equal(
+      scheduler.spawn('job', () => 1, { key: 'k' }),
+      fresh,
+    )
     fresh.cancel()
   })
 
@@ -65,7 +72,10 @@ describe('keys', () => {
     const replacement = scheduler.spawn('job', untilAborted, { key: 'k', onDuplicate: 'replace' })
     gate.resolve()
     await old.settled
-    assert.equal(scheduler.spawn('job', () => 3, { key: 'k' }), replacement)
+    assert.equal(
+      scheduler.spawn('job', () => 3, { key: 'k' }),
+      replacement,
+    )
     replacement.cancel()
   })
 })

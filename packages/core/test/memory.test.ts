@@ -12,7 +12,8 @@ const gc = runInNewContext('gc') as (() => void) | undefined
 async function settleAll(scheduler: Scheduler, count: number, batch: number): Promise<void> {
   const task = async (): Promise<number> => 1
   for (let done = 0; done < count; done += batch) {
-    for (let i = 0; i < batch; i++) scheduler.spawn(i % 3 === 0 ? 'a' : 'b', task, i % 5 === 0 ? { labels: { route: '/x' }, meta: { requestId: String(i) } } : undefined)
+    for (let i = 0; i < batch; i++)
+      scheduler.spawn(i % 3 === 0 ? 'a' : 'b', task, i % 5 === 0 ? { labels: { route: '/x' }, meta: { requestId: String(i) } } : undefined)
     // The scheduler spreads long runs of starts over turns of the event loop: let each batch finish.
     for (let i = 0; i < 10_000 && scheduler.liveCount > 0; i++) await new Promise((resolve) => setImmediate(resolve))
   }

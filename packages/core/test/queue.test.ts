@@ -17,11 +17,17 @@ describe('concurrency and the queue', () => {
         running--
       }),
     )
-    assert.deepEqual(handles.map((h) => h.state), ['running', 'running', 'pending', 'pending'])
+    assert.deepEqual(
+      handles.map((h) => h.state),
+      ['running', 'running', 'pending', 'pending'],
+    )
     gates[0]!.resolve()
     await handles[0]!.settled
     await flush()
-    assert.deepEqual(handles.map((h) => h.state), ['completed', 'running', 'running', 'pending'])
+    assert.deepEqual(
+      handles.map((h) => h.state),
+      ['completed', 'running', 'running', 'pending'],
+    )
     for (const gate of gates) gate.resolve()
     await Promise.all(handles.map((h) => h.settled))
     assert.equal(peak, 2)
@@ -89,7 +95,8 @@ describe('concurrency and the queue', () => {
     for (const old of ['drop-oldest', 'drop-lowest-priority']) {
       assert.throws(
         () => new Scheduler({ overflow: old as OverflowPolicy }),
-        (e: unknown) => e instanceof InvalidOptionError && e.option === 'overflow' && e.message.includes("'drop_oldest', 'drop_lowest_priority'"),
+        (e: unknown) =>
+          e instanceof InvalidOptionError && e.option === 'overflow' && e.message.includes("'drop_oldest', 'drop_lowest_priority'"),
       )
     }
   })
@@ -100,7 +107,14 @@ describe('concurrency and the queue', () => {
     const order: string[] = []
     scheduler.spawn('blocker', () => gate.promise)
     const handles: TaskHandle[] = []
-    for (const [name, priority] of [['low-1', 'low'], ['normal-1', 'normal'], ['critical-1', 'critical'], ['high-1', 'high'], ['normal-2', 'normal'], ['critical-2', 'critical']] as const) {
+    for (const [name, priority] of [
+      ['low-1', 'low'],
+      ['normal-1', 'normal'],
+      ['critical-1', 'critical'],
+      ['high-1', 'high'],
+      ['normal-2', 'normal'],
+      ['critical-2', 'critical'],
+    ] as const) {
       handles.push(scheduler.spawn(name, () => void order.push(name), { priority }))
     }
     gate.resolve()
@@ -118,10 +132,14 @@ describe('concurrency and the queue', () => {
     for (let i = 0; i < 6 && low.state === 'pending'; i++) {
       clock.advance(500)
       const next = deferred()
-      scheduler.spawn(`high-${i}`, () => {
-        order.push(`high-${i}`)
-        return next.promise
-      }, { priority: 'high' })
+      scheduler.spawn(
+        `high-${i}`,
+        () => {
+          order.push(`high-${i}`)
+          return next.promise
+        },
+        { priority: 'high' },
+      )
       const finishing = gate
       gate = next
       finishing.resolve()
@@ -137,9 +155,15 @@ describe('concurrency and the queue', () => {
     const { scheduler } = manualScheduler({ concurrency: 1 })
     const gates = [deferred(), deferred(), deferred()]
     const handles = gates.map((g, i) => scheduler.spawn(`t${i}`, () => g.promise))
-    assert.deepEqual(handles.map((h) => h.state), ['running', 'pending', 'pending'])
+    assert.deepEqual(
+      handles.map((h) => h.state),
+      ['running', 'pending', 'pending'],
+    )
     scheduler.concurrency = 3
-    assert.deepEqual(handles.map((h) => h.state), ['running', 'running', 'running'])
+    assert.deepEqual(
+      handles.map((h) => h.state),
+      ['running', 'running', 'running'],
+    )
     scheduler.concurrency = 1
     assert.equal(scheduler.summary().live.running, 3)
     const extra = scheduler.spawn('extra', () => 1)

@@ -25,7 +25,7 @@ describe('spawn site', () => {
     assert.ok(handle.site!.endsWith(`spawn-site.test.ts:${line}`), handle.site)
   })
 
-  it("is off when asked: no site, no capture", () => {
+  it('is off when asked: no site, no capture', () => {
     const { scheduler } = manualScheduler({ spawnSite: 'off' })
     assert.equal(scheduler.spawn('x', hang).site, undefined)
     assert.equal(scheduler.groups()[0]!.site, null)

@@ -49,30 +49,70 @@ describe('the shared checks (@fastify-tasks/core/validation)', () => {
   it('name the option, say what was expected and what arrived, in one dialect', () => {
     const cases: [() => unknown, string][] = [
       [() => checkInteger('concurrency', 0, { min: 1 }), 'Invalid concurrency: expected an integer >= 1, received 0 (number)'],
-      [() => checkInteger('historySize', 1.5, { min: 0, max: 10 }), 'Invalid historySize: expected an integer from 0 to 10, received 1.5 (number)'],
-      [() => checkInteger('eventLoop.tick', 0, { min: 1, max: 60_000, unit: 'milliseconds' }), 'Invalid eventLoop.tick: expected milliseconds as an integer from 1 to 60000, received 0 (number)'],
-      [() => checkInteger('maxQueue', 2 ** 53, { min: 0 }), 'Invalid maxQueue: expected an integer >= 0, received 9007199254740992 (number)'],
-      [() => checkNumber('retryAfter', Infinity, { min: 0, unit: 'seconds' }), 'Invalid retryAfter: expected seconds as a finite number >= 0, received Infinity (number)'],
+      [
+        () => checkInteger('historySize', 1.5, { min: 0, max: 10 }),
+        'Invalid historySize: expected an integer from 0 to 10, received 1.5 (number)',
+      ],
+      [
+        () => checkInteger('eventLoop.tick', 0, { min: 1, max: 60_000, unit: 'milliseconds' }),
+        'Invalid eventLoop.tick: expected milliseconds as an integer from 1 to 60000, received 0 (number)',
+      ],
+      [
+        () => checkInteger('maxQueue', 2 ** 53, { min: 0 }),
+        'Invalid maxQueue: expected an integer >= 0, received 9007199254740992 (number)',
+      ],
+      [
+        () => checkNumber('retryAfter', Infinity, { min: 0, unit: 'seconds' }),
+        'Invalid retryAfter: expected seconds as a finite number >= 0, received Infinity (number)',
+      ],
       [() => checkNumber('x.max', 0, { above: 0 }), 'Invalid x.max: expected a finite number > 0, received 0 (number)'],
-      [() => checkNumber('x.decrease', 1, { min: 0.1, max: 0.95 }), 'Invalid x.decrease: expected a number from 0.1 to 0.95, received 1 (number)'],
+      [
+        () => checkNumber('x.decrease', 1, { min: 0.1, max: 0.95 }),
+        'Invalid x.decrease: expected a number from 0.1 to 0.95, received 1 (number)',
+      ],
       [() => checkNumber('x', NaN), 'Invalid x: expected a finite number, received NaN (number)'],
       [() => checkNumber('x', 5, { above: 1, max: 4 }), 'Invalid x: expected a number > 1 and <= 4, received 5 (number)'],
-      [() => checkDuration('abortGrace', Infinity), 'Invalid abortGrace: expected milliseconds as a finite number >= 0, received Infinity (number)'],
-      [() => checkDuration('timeout', -1, { infinity: true }), 'Invalid timeout: expected milliseconds as a number >= 0, or Infinity, received -1 (number)'],
-      [() => checkDuration('agingInterval', 0, { above: 0, infinity: true }), 'Invalid agingInterval: expected milliseconds as a number > 0, or Infinity, received 0 (number)'],
-      [() => checkDuration('logInterval', 2 ** 31, { max: 2 ** 31 - 1 }), 'Invalid logInterval: expected milliseconds as a number from 0 to 2147483647, received 2147483648 (number)'],
+      [
+        () => checkDuration('abortGrace', Infinity),
+        'Invalid abortGrace: expected milliseconds as a finite number >= 0, received Infinity (number)',
+      ],
+      [
+        () => checkDuration('timeout', -1, { infinity: true }),
+        'Invalid timeout: expected milliseconds as a number >= 0, or Infinity, received -1 (number)',
+      ],
+      [
+        () => checkDuration('agingInterval', 0, { above: 0, infinity: true }),
+        'Invalid agingInterval: expected milliseconds as a number > 0, or Infinity, received 0 (number)',
+      ],
+      [
+        () => checkDuration('logInterval', 2 ** 31, { max: 2 ** 31 - 1 }),
+        'Invalid logInterval: expected milliseconds as a number from 0 to 2147483647, received 2147483648 (number)',
+      ],
       [() => checkDuration('timeout', '5s'), 'Invalid timeout: expected milliseconds as a finite number >= 0, received "5s" (string)'],
-      [() => checkOneOf('overflow', 'drop-newest', ['reject', 'drop-oldest']), "Invalid overflow: expected one of 'reject', 'drop-oldest', received \"drop-newest\" (string)"],
+      [
+        () => checkOneOf('overflow', 'drop-newest', ['reject', 'drop-oldest']),
+        "Invalid overflow: expected one of 'reject', 'drop-oldest', received \"drop-newest\" (string)",
+      ],
       [() => checkBoolean('metrics.route', 'yes'), 'Invalid metrics.route: expected a boolean, received "yes" (string)'],
-      [() => checkFunction('admission', true, '(request) => boolean'), 'Invalid admission: expected a function (request) => boolean, received true (boolean)'],
+      [
+        () => checkFunction('admission', true, '(request) => boolean'),
+        'Invalid admission: expected a function (request) => boolean, received true (boolean)',
+      ],
       [() => checkFunction('spawn(fn)', null), 'Invalid spawn(fn): expected a function, received null'],
       [() => checkString('key', 5), 'Invalid key: expected a string, received 5 (number)'],
       [() => checkString('key', '', { minLength: 1 }), 'Invalid key: expected a non-empty string, received "" (string)'],
       [() => checkObject('options', []), 'Invalid options: expected an object, received an array'],
       [() => checkObjectOrFalse('metrics', true), 'Invalid metrics: expected an object, or false, received true (boolean)'],
-      [() => checkArray('siteIgnore', 'dist', { of: 'non-empty strings' }), 'Invalid siteIgnore: expected an array of non-empty strings, received "dist" (string)'],
+      [
+        () => checkArray('siteIgnore', 'dist', { of: 'non-empty strings' }),
+        'Invalid siteIgnore: expected an array of non-empty strings, received "dist" (string)',
+      ],
       [() => checkArray('b', [], { of: 'numbers', minLength: 1 }), 'Invalid b: expected a non-empty array of numbers, received an array'],
-      [() => checkArray('b', [2, 1], { of: 'increasing numbers', every: (n, i, all) => i === 0 || (n as number) > (all[i - 1] as number) }), 'Invalid b: expected an array of increasing numbers, received an array'],
+      [
+        () =>
+          checkArray('b', [2, 1], { of: 'increasing numbers', every: (n, i, all) => i === 0 || (n as number) > (all[i - 1] as number) }),
+        'Invalid b: expected an array of increasing numbers, received an array',
+      ],
     ]
     for (const [run, message] of cases) assert.equal(messageOf(run), message)
   })
@@ -92,7 +132,10 @@ describe('the shared checks (@fastify-tasks/core/validation)', () => {
     const message = messageOf(() => checkString('debug.token', 'sekrit-value', { minLength: 16, secret: true }))
     assert.equal(message, 'Invalid debug.token: expected a string of at least 16 characters, received "(hidden: 12 characters)" (string)')
     // Not a string: what it is can be shown.
-    assert.match(messageOf(() => checkString('debug.token', 42, { minLength: 16, secret: true })), /received 42 \(number\)$/)
+    assert.match(
+      messageOf(() => checkString('debug.token', 42, { minLength: 16, secret: true })),
+      /received 42 \(number\)$/,
+    )
   })
 
   it('refuse an unknown key listing the known ones, with the closest suggested and secrets hidden', () => {

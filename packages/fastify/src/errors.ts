@@ -25,7 +25,10 @@ export const ERROR_CODES = {
   // The plugin's.
   FT_ALREADY_REGISTERED: { statusCode: 500, meaning: 'fastify-tasks was registered twice on one Fastify instance.' },
   FT_DECORATOR_TAKEN: { statusCode: 500, meaning: 'Another plugin already decorated the app or its requests with `tasks`.' },
-  FT_OVERLOADED_REQUEST: { statusCode: 503, meaning: 'A request arrived while the event loop was overloaded and its route is not marked essential.' },
+  FT_OVERLOADED_REQUEST: {
+    statusCode: 503,
+    meaning: 'A request arrived while the event loop was overloaded and its route is not marked essential.',
+  },
   FT_DEBUG_FORBIDDEN: { statusCode: 403, meaning: 'A debug route was asked for by a peer that is not on the loopback interface.' },
   FT_DEBUG_UNAUTHORIZED: { statusCode: 401, meaning: 'A debug route protected by a token was asked for without the right bearer token.' },
   FT_TASK_NOT_FOUND: { statusCode: 404, meaning: 'No live task has the id given to a debug route.' },

@@ -47,7 +47,8 @@ export function resolveGuard<F extends DebugGuard | undefined>(where: string, to
   // Never echo a secret into an error message (and so into logs): `secret` shows only its length.
   const bearer = token === undefined ? undefined : checkString(`${where}.token`, token, { minLength: 16, secret: true })
   const own = guard === undefined ? undefined : checkFunction<DebugGuard>(`${where}.guard`, guard, '(request, reply)')
-  if (bearer !== undefined && own !== undefined) throw new InvalidOptionError(`${where}.guard`, 'no guard when a token is given (one or the other)', guard)
+  if (bearer !== undefined && own !== undefined)
+    throw new InvalidOptionError(`${where}.guard`, 'no guard when a token is given (one or the other)', guard)
   if (own !== undefined) return own
   return bearer !== undefined ? bearerToken(bearer) : fallback
 }

@@ -27,12 +27,7 @@ export { loopbackOnly, type DebugGuard } from './guard.js'
 export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug/report.js'
 export type { MemorySnapshot } from './process-info.js'
 export { metricsRoute, type MetricsRouteOptions } from './metrics/route.js'
-export {
-  DEFAULT_DURATION_BUCKETS,
-  DEFAULT_HTTP_BUCKETS,
-  DEFAULT_QUEUE_WAIT_BUCKETS,
-  type MetricsOptions,
-} from './metrics/task-metrics.js'
+export { DEFAULT_DURATION_BUCKETS, DEFAULT_HTTP_BUCKETS, DEFAULT_QUEUE_WAIT_BUCKETS, type MetricsOptions } from './metrics/task-metrics.js'
 export {
   AlreadyRegisteredError,
   DecoratorTakenError,

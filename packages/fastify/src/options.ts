@@ -49,7 +49,13 @@ export const DEFAULT_LOG_INTERVAL = 10_000
 const MAX_TIMER_DELAY = 2_147_483_647
 
 /** The scheduler's options that have no default (the others are the keys of its `DEFAULTS`). */
-const SCHEDULER_KEYS_WITHOUT_DEFAULT = ['siteIgnore', 'admission', 'startGate', 'clock', 'onListenerError'] as const satisfies readonly (keyof SchedulerOptions)[]
+const SCHEDULER_KEYS_WITHOUT_DEFAULT = [
+  'siteIgnore',
+  'admission',
+  'startGate',
+  'clock',
+  'onListenerError',
+] as const satisfies readonly (keyof SchedulerOptions)[]
 /**
  * The scheduler's options, passed on to it. Listed here so that an unknown key is refused with the
  * plugin's options listed too. An option the scheduler gains with a default is picked up from
@@ -60,12 +66,18 @@ type UnlistedSchedulerKey = Exclude<keyof SchedulerOptions, keyof typeof DEFAULT
 const _everySchedulerKeyListed: [UnlistedSchedulerKey] extends [never] ? true : UnlistedSchedulerKey = true
 
 /** The plugin's own options, next to the scheduler's. */
-const PLUGIN_KEYS = ['drainTimeout', 'logInterval', 'debug', 'eventLoop', 'metrics', 'backpressure'] as const satisfies readonly (keyof FastifyTasksOptions)[]
+const PLUGIN_KEYS = [
+  'drainTimeout',
+  'logInterval',
+  'debug',
+  'eventLoop',
+  'metrics',
+  'backpressure',
+] as const satisfies readonly (keyof FastifyTasksOptions)[]
 
 /** Every top-level option, as listed in the error for an unknown one. */
 const KNOWN_OPTIONS: readonly string[] = [...SCHEDULER_KEYS, ...PLUGIN_KEYS]
 const SCHEDULER_KEY_SET = new Set<string>(SCHEDULER_KEYS)
-
 
 /** Plugin options split between the scheduler and the plugin's own parts. */
 export interface SplitOptions {
@@ -80,7 +92,16 @@ export interface SplitOptions {
 
 /** Splits plugin options into the scheduler's and the plugin's own, validating the latter. */
 export function splitOptions(options: unknown): SplitOptions {
-  if (options === undefined) return { scheduler: {}, drainTimeout: DEFAULT_DRAIN_TIMEOUT, logInterval: DEFAULT_LOG_INTERVAL, debug: {}, eventLoop: {}, metrics: {}, backpressure: {} }
+  if (options === undefined)
+    return {
+      scheduler: {},
+      drainTimeout: DEFAULT_DRAIN_TIMEOUT,
+      logInterval: DEFAULT_LOG_INTERVAL,
+      debug: {},
+      eventLoop: {},
+      metrics: {},
+      backpressure: {},
+    }
   // The keys Fastify itself reads from `register` options are not ours to validate, nor to list.
   const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...own } = checkObject('options', options)
   // Before the scheduler sees them: its own error would list only its keys, never the plugin's.

@@ -57,7 +57,15 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof AppTasks
     throw ours ? new AlreadyRegisteredError() : new DecoratorTakenError()
   }
-  const { scheduler: schedulerOptions, drainTimeout, logInterval, debug, eventLoop: eventLoopOptions, metrics: metricsOptions, backpressure: backpressureOptions } = splitOptions(options)
+  const {
+    scheduler: schedulerOptions,
+    drainTimeout,
+    logInterval,
+    debug,
+    eventLoop: eventLoopOptions,
+    metrics: metricsOptions,
+    backpressure: backpressureOptions,
+  } = splitOptions(options)
   const metricsConfig = metricsOptions === false ? undefined : resolveMetricsOptions(metricsOptions)
   // The plugin's timers and readings of time run on the scheduler's clock (a bad one is refused by the scheduler below).
   const eventLoop = new EventLoopMonitor(eventLoopOptions, schedulerOptions.clock)
@@ -76,7 +84,8 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
       eventLoop,
       backpressure,
       // Kept here too: the plugin calls what app.tasks.metrics does not show.
-      metrics: (tasks) => (made.metrics = metricsConfig === undefined ? undefined : new TaskMetrics(tasks, eventLoop, backpressure, metricsConfig)),
+      metrics: (tasks) =>
+        (made.metrics = metricsConfig === undefined ? undefined : new TaskMetrics(tasks, eventLoop, backpressure, metricsConfig)),
     },
   )
   const metrics = made.metrics
@@ -111,7 +120,12 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
     }
   })
   if (debug !== false) await fastify.register(debugRoutes, debug)
-  if (metricsConfig?.route === true) await fastify.register(metricsRoute, { path: metricsConfig.path, registry: metricsConfig.registry, ...(metricsConfig.guard === undefined ? {} : { guard: metricsConfig.guard }) })
+  if (metricsConfig?.route === true)
+    await fastify.register(metricsRoute, {
+      path: metricsConfig.path,
+      registry: metricsConfig.registry,
+      ...(metricsConfig.guard === undefined ? {} : { guard: metricsConfig.guard }),
+    })
 }
 
 /**

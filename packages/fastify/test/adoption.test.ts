@@ -44,7 +44,10 @@ describe('converting fire-and-forget code never makes the service worse', () => 
     const { app } = await buildApp()
     await app.ready()
     await app.close()
-    assert.equal(app.tasks.trySpawn('late', () => 1), undefined)
+    assert.equal(
+      app.tasks.trySpawn('late', () => 1),
+      undefined,
+    )
     assert.throws(() => app.tasks.spawn('late', () => 1), /closing/)
     assert.equal(app.tasks.summary().rejected.closing, 2)
   })
@@ -69,7 +72,15 @@ describe('converting fire-and-forget code never makes the service worse', () => 
     clock.advance(59_999)
     assert.deepEqual(summaries(), [], 'nothing more within the interval')
     clock.advance(1)
-    assert.deepEqual(summaries().map((l) => [l['task'], l['suppressed'], l['intervalMs']]).sort(), [['post-analytics', 49, 60_000], ['send-mail', 49, 60_000]])
+    assert.deepEqual(
+      summaries()
+        .map((l) => [l['task'], l['suppressed'], l['intervalMs']])
+        .sort(),
+      [
+        ['post-analytics', 49, 60_000],
+        ['send-mail', 49, 60_000],
+      ],
+    )
     const mailSummary = summaries().find((l) => l['task'] === 'send-mail')!
     assert.equal(mailSummary['lastError'], 'Error: smtp down')
     assert.equal(mailSummary['err'], undefined, 'no stack in the summary')
@@ -124,7 +135,13 @@ describe('/debug/tasks says why the queue does not move', () => {
     assert.deepEqual([running.oldestAgeMs, running.longestRunningMs], [1_500, 1_500])
     assert.deepEqual([pending.oldestAgeMs, pending.longestRunningMs], [500, null])
     const tasks = (await app.inject('/debug/tasks?view=tasks')).json<TasksReport>()
-    assert.deepEqual(tasks.tasks.map((t) => [t.state, t.ageMs, t.runningMs]), [['running', 1_500, 1_500], ['pending', 500, null]])
+    assert.deepEqual(
+      tasks.tasks.map((t) => [t.state, t.ageMs, t.runningMs]),
+      [
+        ['running', 1_500, 1_500],
+        ['pending', 500, null],
+      ],
+    )
     await closeOn(clock, app)
   })
 
@@ -160,10 +177,19 @@ describe('/debug/tasks says why the queue does not move', () => {
     assert.deepEqual(report.summary.live, { pending: 0, running: 0, aborting: 3, total: 3 })
     assert.deepEqual(report.summary.givenUp.full, ['touch-last-seen'])
     assert.equal(report.summary.givenUp.evicted, 1)
-    assert.ok(report.notes.some((n) => n.startsWith('given-up set full for 1 task name(s) (3 each)')), report.notes.join('\n'))
-    assert.ok(report.notes.some((n) => n.startsWith('3 tasks ignore their abort signal (leaked)')), report.notes.join('\n'))
+    assert.ok(
+      report.notes.some((n) => n.startsWith('given-up set full for 1 task name(s) (3 each)')),
+      report.notes.join('\n'),
+    )
+    assert.ok(
+      report.notes.some((n) => n.startsWith('3 tasks ignore their abort signal (leaked)')),
+      report.notes.join('\n'),
+    )
     const history = (await app.inject('/debug/tasks?view=history')).json<HistoryReport>()
-    assert.deepEqual(history.history.map((h) => [h.outcome, h.release]), [['timed_out', 'evicted']])
+    assert.deepEqual(
+      history.history.map((h) => [h.outcome, h.release]),
+      [['timed_out', 'evicted']],
+    )
     const text = (await app.inject('/debug/tasks?view=history&format=text')).body
     assert.match(text, /RELEASED/)
     assert.match(text, /timed_out\s+timeout\s+.*evicted/)
@@ -177,7 +203,12 @@ describe('LogLimiter', () => {
     const clock = new ManualClock()
     const lines: string[] = []
     const limiter = new LogLimiter(1_000, clock)
-    const log = (key: string): void => limiter.log(key, () => lines.push(`${key}`), (n) => lines.push(`${key} +${n}`))
+    const log = (key: string): void =>
+      limiter.log(
+        key,
+        () => lines.push(`${key}`),
+        (n) => lines.push(`${key} +${n}`),
+      )
     for (let i = 0; i < 5; i++) log('a')
     log('b')
     assert.deepEqual(lines, ['a', 'b'])

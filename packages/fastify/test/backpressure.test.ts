@@ -71,7 +71,13 @@ async function harness(options: ConstructorParameters<typeof Backpressure>[1], c
   const sampler = new FedSampler()
   const monitor = new EventLoopMonitor({ maxDelay: 100, window: 1_000 }, clock, sampler)
   const backpressure = new Backpressure(monitor, options)
-  const scheduler = new Scheduler({ concurrency, admission: backpressure.admission, startGate: backpressure.startGate, timeout: Infinity, clock })
+  const scheduler = new Scheduler({
+    concurrency,
+    admission: backpressure.admission,
+    startGate: backpressure.startGate,
+    timeout: Infinity,
+    clock,
+  })
   const app = Fastify()
   await backpressure.attach(app, scheduler, 2)
   app.get('/ordinary', async () => 'ok')
@@ -92,7 +98,10 @@ describe('backpressure with a fed event-loop monitor on a manual clock', () => {
     overload()
     assert.equal(monitor.overloaded, true)
     for (const priority of ['low', 'normal'] as const) {
-      assert.throws(() => scheduler.spawn('report', () => 1, { priority }), (e: unknown) => e instanceof OverloadedError && e.code === 'FT_OVERLOADED')
+      assert.throws(
+        () => scheduler.spawn('report', () => 1, { priority }),
+        (e: unknown) => e instanceof OverloadedError && e.code === 'FT_OVERLOADED',
+      )
     }
     assert.equal(scheduler.spawn('charge', () => 1, { priority: 'critical' }).state, 'completed')
     assert.equal(scheduler.spawn('notify', () => 1, { priority: 'high' }).state, 'completed')
@@ -104,7 +113,11 @@ describe('backpressure with a fed event-loop monitor on a manual clock', () => {
   })
 
   it("onOverload: 'defer' queues shed work and starts it when the overload passes", async () => {
-    const { scheduler, backpressure, app, clock, overload, calm } = await harness({ underPressure: false, onOverload: 'defer', admitWhenOverloaded: 'critical' })
+    const { scheduler, backpressure, app, clock, overload, calm } = await harness({
+      underPressure: false,
+      onOverload: 'defer',
+      admitWhenOverloaded: 'critical',
+    })
     overload()
     const low = scheduler.spawn('reindex', () => 'done', { priority: 'low' })
     const critical = scheduler.spawn('charge', () => 'ok', { priority: 'critical' })
@@ -135,7 +148,10 @@ describe('backpressure with a fed event-loop monitor on a manual clock', () => {
 
   it('steps the effective concurrency on each window, within bounds', async () => {
     // p99 80 ms: above the 50 ms target, under the 100 ms maxDelay (not an overload).
-    const { scheduler, backpressure, app, closeWindow, monitor } = await harness({ underPressure: false, adaptive: { targetDelay: 50, min: 10 } })
+    const { scheduler, backpressure, app, closeWindow, monitor } = await harness({
+      underPressure: false,
+      adaptive: { targetDelay: 50, min: 10 },
+    })
     closeWindow(80)
     assert.equal(scheduler.concurrency, 70)
     closeWindow(80)
@@ -172,7 +188,10 @@ describe('backpressure in the plugin', () => {
   it('shows the backpressure in /debug/tasks and /metrics', async () => {
     const app = Fastify()
     await app.register(fastifyTasks, { concurrency: 40 })
-    const report = (await app.inject('/debug/tasks')).json<{ backpressure: { concurrency: { effective: number; max: number } }; eventLoop: { overloadSignal: unknown } }>()
+    const report = (await app.inject('/debug/tasks')).json<{
+      backpressure: { concurrency: { effective: number; max: number } }
+      eventLoop: { overloadSignal: unknown }
+    }>()
     assert.deepEqual([report.backpressure.concurrency.effective, report.backpressure.concurrency.max], [40, 40])
     assert.equal(report.eventLoop.overloadSignal, null)
     const metrics = (await app.inject('/metrics')).body

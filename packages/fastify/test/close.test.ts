@@ -25,7 +25,11 @@ declare module 'fastify' {
   }
 }
 
-async function appWithDatabase(clock: ManualClock, events: string[], drainTimeout: number): Promise<{ app: FastifyInstance; logs: LogLine[] }> {
+async function appWithDatabase(
+  clock: ManualClock,
+  events: string[],
+  drainTimeout: number,
+): Promise<{ app: FastifyInstance; logs: LogLine[] }> {
   const logs: LogLine[] = []
   const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } } })
   await app.register(fakeDatabase, { events })
@@ -80,7 +84,10 @@ describe('close sequence', () => {
     app.post('/work', async (request, reply) => {
       handles.push(request.tasks.spawn('quick', () => new Promise((resolve) => setImmediate(resolve))))
       handles.push(
-        request.tasks.spawn('slow-report', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))),
+        request.tasks.spawn(
+          'slow-report',
+          ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+        ),
       )
       handles.push(request.tasks.spawn('ignores-abort', () => new Promise(() => {})))
       return reply.code(202).send()

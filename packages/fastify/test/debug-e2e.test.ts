@@ -16,7 +16,10 @@ describe('finding a leak with one request (real server, real HTTP client)', () =
     await app.register(fastifyTasks, { debug: { cancel: true }, timeout: Infinity, abortGrace: 1_000, backpressure: false })
     app.get('/orders/:id/sync', async (request) => {
       // The bug: a partner call that never settles and ignores cancellation… until the operator asks.
-      request.tasks.spawn('sync-partner', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))))
+      request.tasks.spawn(
+        'sync-partner',
+        ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+      )
       return { ok: true }
     })
     const address = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -38,7 +41,12 @@ describe('finding a leak with one request (real server, real HTTP client)', () =
 
       const text = await (await fetch(`${address}/debug/tasks?format=text`)).text()
       const row = text.split('\n').find((line) => line.includes('sync-partner'))!
-      assert.match(row, new RegExp(`^\\s*${N}\\s+running\\s+\\S+\\s+\\S+\\s+0\\s+0\\s+sync-partner\\s+GET /orders/:id/sync\\s+\\S*debug-e2e\\.test\\.ts:\\d+$`))
+      assert.match(
+        row,
+        new RegExp(
+          `^\\s*${N}\\s+running\\s+\\S+\\s+\\S+\\s+0\\s+0\\s+sync-partner\\s+GET /orders/:id/sync\\s+\\S*debug-e2e\\.test\\.ts:\\d+$`,
+        ),
+      )
 
       const cancel = await fetch(`${address}/debug/tasks?name=sync-partner`, { method: 'DELETE' })
       assert.deepEqual(await cancel.json(), { cancelled: N, name: 'sync-partner' })

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import Fastify, { type FastifyRequest } from 'fastify'
-import fastifyTasks, { debugRoutes, ERROR_CODES, InvalidParameterError, type GroupsReport, type HistoryReport, type TasksReport } from '../src/index.js'
+import fastifyTasks, {
+  debugRoutes,
+  ERROR_CODES,
+  InvalidParameterError,
+  type GroupsReport,
+  type HistoryReport,
+  type TasksReport,
+} from '../src/index.js'
 import { buildApp } from './helpers.js'
 
 const hang = (): Promise<never> => new Promise<never>(() => {})
@@ -66,7 +73,9 @@ describe('GET /debug/tasks', () => {
     const page1 = (await app.inject('/debug/tasks?view=tasks&name=call-hung-partner&limit=3')).json<TasksReport>()
     assert.equal(page1.tasks.length, 3)
     assert.ok(page1.nextCursor !== null)
-    const page2 = (await app.inject(`/debug/tasks?view=tasks&name=call-hung-partner&limit=3&cursor=${page1.nextCursor}`)).json<TasksReport>()
+    const page2 = (
+      await app.inject(`/debug/tasks?view=tasks&name=call-hung-partner&limit=3&cursor=${page1.nextCursor}`)
+    ).json<TasksReport>()
     assert.equal(page2.tasks.length, 2)
     assert.equal(page2.nextCursor, null)
     const row = page1.tasks[0]!
@@ -86,7 +95,10 @@ describe('GET /debug/tasks', () => {
   it('?view=history shows outcomes, durations, truncated errors and who cancelled', async () => {
     const { app } = await buildApp({ debug: { cancel: true } })
     await app.tasks.spawn('fails', () => Promise.reject(new Error('x'.repeat(500)))).settled
-    const victim = app.tasks.spawn('victim', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))))
+    const victim = app.tasks.spawn(
+      'victim',
+      ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+    )
     await app.inject({ method: 'DELETE', url: `/debug/tasks/${victim.id}` })
     await victim.settled
     const { history } = (await app.inject('/debug/tasks?view=history')).json<HistoryReport>()
@@ -116,7 +128,10 @@ describe('GET /debug/tasks', () => {
     assert.ok(text.includes('evil\\nname\\u001b[31m'), 'control characters are escaped')
     assert.ok(!text.includes('\u001b'), 'no raw escape character reaches the terminal')
     const tasks = (await app.inject('/debug/tasks?view=tasks&format=text')).body
-    assert.match(tasks.split('\n')[0]!, /^ID\s+STATE\s+PRIO\s+SPAWNED AGO\s+RUNNING FOR\s+NO PROGRESS\s+DEADLINE IN\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/)
+    assert.match(
+      tasks.split('\n')[0]!,
+      /^ID\s+STATE\s+PRIO\s+SPAWNED AGO\s+RUNNING FOR\s+NO PROGRESS\s+DEADLINE IN\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/,
+    )
     assert.equal((await app.inject('/debug/tasks?view=history&format=text')).body, 'no terminated tasks yet\n')
     await closeNow(app)
   })
@@ -149,7 +164,10 @@ describe('GET /debug/tasks', () => {
 describe('numeric parameters of the debug routes', () => {
   it('answer 400 naming the parameter for every non-finite, out-of-range or non-decimal value, in every view (limit=Infinity on view=history was a 500)', async () => {
     const { app } = await buildApp({ debug: { cancel: true } })
-    const victim = app.tasks.spawn('victim', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))))
+    const victim = app.tasks.spawn(
+      'victim',
+      ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+    )
     const bad = ['Infinity', '-Infinity', 'NaN', '1e309', '1'.repeat(58), '-1', '1.5', '', '0x10', ' 5', '5 ', '+5', '5abc', '1e3', '1,5']
     // Each parameter, with the values just past its range (and within it, below).
     const parameters: { name: string; tooBig: string[]; good: string[] }[] = [
@@ -165,7 +183,8 @@ describe('numeric parameters of the debug routes', () => {
           const url = `/debug/tasks?${view}${name}=${encodeURIComponent(value)}`
           const response = await app.inject(url)
           const message = response.statusCode === 400 ? response.json<{ message: string }>().message : response.body.slice(0, 120)
-          if (response.statusCode !== 400 || !message.includes(`querystring/${name}`)) failures.push(`${url} → ${response.statusCode} ${message}`)
+          if (response.statusCode !== 400 || !message.includes(`querystring/${name}`))
+            failures.push(`${url} → ${response.statusCode} ${message}`)
         }
         for (const value of good) {
           const url = `/debug/tasks?${view}${name}=${value}`
@@ -202,7 +221,28 @@ describe('numeric parameters of the debug routes', () => {
 describe('text views and invisible characters', () => {
   it('?format=text escapes bidirectional overrides and other format characters (Unicode Cf) in names, routes, request ids, sites and errors', async () => {
     const { app } = await buildApp({ spawnSite: 'always', timeout: Infinity, abortGrace: 0 })
-    const cf = ['\u00ad', '\u061c', '\u180e', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff', '\u{e0001}']
+    const cf = [
+      '\u00ad',
+      '\u061c',
+      '\u180e',
+      '\u200b',
+      '\u200c',
+      '\u200d',
+      '\u200e',
+      '\u200f',
+      '\u202a',
+      '\u202b',
+      '\u202c',
+      '\u202d',
+      '\u202e',
+      '\u2060',
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+      '\ufeff',
+      '\u{e0001}',
+    ]
     const escaped = (c: string): string => {
       const code = c.codePointAt(0)!.toString(16)
       return code.length > 4 ? `\\u{${code}}` : `\\u${code.padStart(4, '0')}`
@@ -293,7 +333,10 @@ describe('who may use the debug routes', () => {
     })
     assert.equal((await app.inject('/debug/tasks')).statusCode, 404)
     assert.equal((await app.inject('/admin/debug/tasks')).statusCode, 403)
-    assert.equal((await app.inject({ url: '/admin/debug/tasks', remoteAddress: '203.0.113.9', headers: { 'x-role': 'ops' } })).statusCode, 200)
+    assert.equal(
+      (await app.inject({ url: '/admin/debug/tasks', remoteAddress: '203.0.113.9', headers: { 'x-role': 'ops' } })).statusCode,
+      200,
+    )
     await app.close()
   })
 
@@ -316,7 +359,10 @@ describe('who may use the debug routes', () => {
     assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/999' })).statusCode, 404)
     assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks/abc' })).statusCode, 400)
     assert.equal((await app.inject({ method: 'DELETE', url: '/debug/tasks' })).statusCode, 400)
-    assert.deepEqual((await app.inject({ method: 'DELETE', url: '/debug/tasks?name=call-hung-partner' })).json(), { cancelled: 2, name: 'call-hung-partner' })
+    assert.deepEqual((await app.inject({ method: 'DELETE', url: '/debug/tasks?name=call-hung-partner' })).json(), {
+      cancelled: 2,
+      name: 'call-hung-partner',
+    })
     assert.equal(app.tasks.summary().live.aborting, 3)
     await closeNow(app)
   })
@@ -370,8 +416,16 @@ describe('debug routes: a bad parameter is a fastify-tasks error, not a made-up 
     const { app } = await buildApp({ debug: { cancel: true }, drainTimeout: 0 })
     const cases: [string, string, string][] = [
       ['GET', '/debug/tasks?limit=0x10', 'querystring/limit must be an integer from 1 to 1000, in decimal digits; received "0x10"'],
-      ['GET', '/debug/tasks?limit=1&limit=2', 'querystring/limit must be an integer from 1 to 1000, in decimal digits; received 2 values (a repeated parameter)'],
-      ['GET', `/debug/tasks?view=${'x'.repeat(100)}`, `querystring/view must be one of groups, tasks, history; received "${'x'.repeat(57)}..."`],
+      [
+        'GET',
+        '/debug/tasks?limit=1&limit=2',
+        'querystring/limit must be an integer from 1 to 1000, in decimal digits; received 2 values (a repeated parameter)',
+      ],
+      [
+        'GET',
+        `/debug/tasks?view=${'x'.repeat(100)}`,
+        `querystring/view must be one of groups, tasks, history; received "${'x'.repeat(57)}..."`,
+      ],
       ['DELETE', '/debug/tasks/1e3', 'params/id must be a task id: the decimal digits of a live task id; received "1e3"'],
     ]
     for (const [method, url, message] of cases) {

@@ -42,6 +42,9 @@ describe('the published declarations of fastify-tasks', () => {
     })
     const ours = ts.getPreEmitDiagnostics(program).filter((d) => d.file === undefined || d.file.fileName.startsWith(DIST))
     assert.ok(program.getSourceFile(join(DIST, 'tasks/app-tasks.d.ts')) !== undefined, 'the program reaches app-tasks.d.ts')
-    assert.deepEqual(ours.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), [])
+    assert.deepEqual(
+      ours.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+      [],
+    )
   })
 })

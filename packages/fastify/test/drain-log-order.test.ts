@@ -15,10 +15,14 @@ describe('the drain log can be trusted after an incident', () => {
         log.info('hangs: finally returned')
       })
       // Finishes during the drain and logs just before it settles.
-      request.tasks.spawn('finishes', async ({ log }) => {
-        await new Promise<void>((resolve) => clock.setTimeout(resolve, 500))
-        log.info('finishes: done')
-      }, { timeout: 5_000 })
+      request.tasks.spawn(
+        'finishes',
+        async ({ log }) => {
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, 500))
+          log.info('finishes: done')
+        },
+        { timeout: 5_000 },
+      )
       return reply.code(202).send()
     })
     await app.inject({ method: 'POST', url: '/work' })

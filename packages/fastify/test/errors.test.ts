@@ -49,7 +49,11 @@ describe('the error table', () => {
 
   it("the plugin's own errors take their status from ERROR_CODES", () => {
     for (const error of SAMPLES.filter((e) => !(e instanceof plugin.TasksError))) {
-      assert.equal((error as Error & { statusCode: number }).statusCode, ERROR_CODES[codeOf(error) as plugin.ErrorCode].statusCode, codeOf(error))
+      assert.equal(
+        (error as Error & { statusCode: number }).statusCode,
+        ERROR_CODES[codeOf(error) as plugin.ErrorCode].statusCode,
+        codeOf(error),
+      )
     }
     const error = new plugin.AlreadyRegisteredError()
     assert.equal(error.code, 'FT_ALREADY_REGISTERED')
@@ -80,7 +84,10 @@ describe('a refused spawn at the HTTP layer', () => {
       },
     )
     // trySpawn does not throw, and has nothing to add.
-    assert.equal(app.tasks.trySpawn('report', () => 1), undefined)
+    assert.equal(
+      app.tasks.trySpawn('report', () => 1),
+      undefined,
+    )
     gate.resolve()
     await app.close()
   })
@@ -94,7 +101,9 @@ describe('a refused spawn at the HTTP layer', () => {
         request.tasks.spawn('report', () => 1)
       } catch (error) {
         if (!(error instanceof plugin.AdmissionError)) throw error
-        return reply.code(ERROR_CODES[error.code].statusCode).send({ queueFull: error instanceof plugin.QueueFullError, code: error.code, reason: error.reason })
+        return reply
+          .code(ERROR_CODES[error.code].statusCode)
+          .send({ queueFull: error instanceof plugin.QueueFullError, code: error.code, reason: error.reason })
       }
       return reply.code(202).send()
     })

@@ -9,11 +9,33 @@ describe('the public surface of fastify-tasks', () => {
   it('exports exactly these values', async () => {
     const exported = Object.keys(await import('../src/index.js')).sort()
     assert.deepEqual(exported, [
-      'AdmissionError', 'AlreadyRegisteredError', 'ClosingError', 'DEFAULT_DURATION_BUCKETS', 'DEFAULT_HTTP_BUCKETS',
-      'DEFAULT_QUEUE_WAIT_BUCKETS', 'DebugForbiddenError', 'DebugUnauthorizedError', 'DecoratorTakenError', 'ERROR_CODES',
-      'ESSENTIAL_ROUTE', 'EXIT_CODES', 'InvalidOptionError', 'InvalidParameterError', 'OverloadedError',
-      'OverloadedRequestError', 'QueueFullError', 'TaskAbortedError', 'TaskNotCancellableError', 'TaskNotFoundError',
-      'TasksError', 'debugRoutes', 'default', 'fastifyTasks', 'listenGracefully', 'loopbackOnly', 'metricsRoute',
+      'AdmissionError',
+      'AlreadyRegisteredError',
+      'ClosingError',
+      'DEFAULT_DURATION_BUCKETS',
+      'DEFAULT_HTTP_BUCKETS',
+      'DEFAULT_QUEUE_WAIT_BUCKETS',
+      'DebugForbiddenError',
+      'DebugUnauthorizedError',
+      'DecoratorTakenError',
+      'ERROR_CODES',
+      'ESSENTIAL_ROUTE',
+      'EXIT_CODES',
+      'InvalidOptionError',
+      'InvalidParameterError',
+      'OverloadedError',
+      'OverloadedRequestError',
+      'QueueFullError',
+      'TaskAbortedError',
+      'TaskNotCancellableError',
+      'TaskNotFoundError',
+      'TasksError',
+      'debugRoutes',
+      'default',
+      'fastifyTasks',
+      'listenGracefully',
+      'loopbackOnly',
+      'metricsRoute',
     ])
   })
 })

@@ -96,7 +96,11 @@ async function exitWithin(server: Server, ms: number): Promise<{ code: number | 
   }
 }
 
-const done = (server: Server): string[] => server.logs.filter((l) => l.msg === 'task done').map((l) => String(l['task'])).sort()
+const done = (server: Server): string[] =>
+  server.logs
+    .filter((l) => l.msg === 'task done')
+    .map((l) => String(l['task']))
+    .sort()
 /** The abandoned-group lines, by task name (lines written in the same millisecond can reach the pipe out of order). */
 const abandoned = (server: Server): [unknown, unknown, unknown, unknown][] =>
   server.logs
@@ -142,12 +146,19 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
     // The 1.5 s task would have finished within the 5 s SIGTERM budget: abandoning it shows the 200 ms one was used.
     assert.deepEqual(abandoned(server), [['medium', 1, 1, 0]])
     assert.equal(server.logs.find((l) => l.msg === 'closing')?.['drainTimeoutMs'], env.INTERRUPT_MS)
-    assert.deepEqual(server.logs.find((l) => l.msg === 'graceful server ready')?.['drainTimeouts'], { terminate: env.DRAIN_MS, interrupt: env.INTERRUPT_MS }, 'GracefulServer.drainTimeouts')
+    assert.deepEqual(
+      server.logs.find((l) => l.msg === 'graceful server ready')?.['drainTimeouts'],
+      { terminate: env.DRAIN_MS, interrupt: env.INTERRUPT_MS },
+      'GracefulServer.drainTimeouts',
+    )
     assert.ok(at - signalledAt < env.INTERRUPT_MS + env.GRACE_MS + EXIT_MARGIN_MS, `exited after ${(at - signalledAt).toFixed(0)} ms`)
   })
 
   it('one Ctrl-C delivered twice (the terminal and a process manager forwarding it) still drains', async () => {
-    for (const [firstSignal, secondSignal] of [['SIGINT', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const) {
+    for (const [firstSignal, secondSignal] of [
+      ['SIGINT', 'SIGINT'],
+      ['SIGINT', 'SIGTERM'],
+    ] as const) {
       // A window far wider than this test needs, so the copy falls within it on any machine.
       const server = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 200, INTERRUPT_MS: 1_000, DUPLICATE_MS: 60_000 })
       await spawnTask(server, 'quick', 300)
@@ -158,7 +169,11 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
       const duplicate = await logLine(server, 'duplicate signal ignored (forwarded by a process manager)')
       assert.equal(duplicate['signal'], secondSignal)
       const { code } = await exitWithin(server, 15_000)
-      assert.equal(code, EXIT_CODES.drained, `${firstSignal} then ${secondSignal} at once: the drain ran (${server.logs.map((l) => l.msg).join(' | ')})`)
+      assert.equal(
+        code,
+        EXIT_CODES.drained,
+        `${firstSignal} then ${secondSignal} at once: the drain ran (${server.logs.map((l) => l.msg).join(' | ')})`,
+      )
       assert.deepEqual(done(server), ['quick'])
       assert.ok(!server.logs.some((l) => l.msg.includes('second signal')))
     }
@@ -206,7 +221,10 @@ describe('listenGracefully: one Ctrl-C forwarded twice, on a manual clock', () =
   it('duplicateSignalWindow is checked by name before listening', async () => {
     const { app } = await buildApp()
     for (const value of [-1, Infinity, '500']) {
-      await assert.rejects(listenGracefully(app, { duplicateSignalWindow: value as number }), /listenGracefully\(options\.duplicateSignalWindow\)/)
+      await assert.rejects(
+        listenGracefully(app, { duplicateSignalWindow: value as number }),
+        /listenGracefully\(options\.duplicateSignalWindow\)/,
+      )
     }
     assert.equal(app.server.listening, false)
     await app.close()

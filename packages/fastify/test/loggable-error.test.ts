@@ -9,8 +9,19 @@ const trap = (): never => {
 }
 
 const TRAPS = [
-  'apply', 'construct', 'defineProperty', 'deleteProperty', 'get', 'getOwnPropertyDescriptor', 'getPrototypeOf',
-  'has', 'isExtensible', 'ownKeys', 'preventExtensions', 'set', 'setPrototypeOf',
+  'apply',
+  'construct',
+  'defineProperty',
+  'deleteProperty',
+  'get',
+  'getOwnPropertyDescriptor',
+  'getPrototypeOf',
+  'has',
+  'isExtensible',
+  'ownKeys',
+  'preventExtensions',
+  'set',
+  'setPrototypeOf',
 ] as const
 
 function revokedProxy(): object {
@@ -56,7 +67,14 @@ const HOSTILE: ReadonlyArray<readonly [label: string, make: () => unknown]> = [
   ['null', () => null],
   ['undefined', () => undefined],
   ['10 MB string', () => 'x'.repeat(TEN_MB)],
-  ['thenable whose then getter throws', () => ({ get then(): never { return trap() } })],
+  [
+    'thenable whose then getter throws',
+    () => ({
+      get then(): never {
+        return trap()
+      },
+    }),
+  ],
   ['object with a null prototype', () => Object.create(null) as object],
 ]
 
@@ -152,7 +170,10 @@ describe('a request whose task rejects with a hostile value (through the plugin)
       assert.equal(failed.length, 1)
       assert.equal(typeof failed[0]!['reqId'], 'string')
       const history = app.tasks.history()
-      assert.deepEqual(history.map((h) => [h.name, h.outcome]), [['hostile', 'failed']])
+      assert.deepEqual(
+        history.map((h) => [h.name, h.outcome]),
+        [['hostile', 'failed']],
+      )
       await app.close()
       assert.deepEqual(escaped, [])
     } finally {

@@ -41,7 +41,10 @@ describe('who may read /metrics', () => {
   })
 
   it('bad token and guard values are refused by name, the token never echoed', async () => {
-    await assert.rejects(buildApp({ metrics: { token: 'short-secret' } }), (error: Error) => /metrics\.token/.test(error.message) && !error.message.includes('short-secret'))
+    await assert.rejects(
+      buildApp({ metrics: { token: 'short-secret' } }),
+      (error: Error) => /metrics\.token/.test(error.message) && !error.message.includes('short-secret'),
+    )
     await assert.rejects(buildApp({ metrics: { guard: 'yes' as never } }), /metrics\.guard/)
     await assert.rejects(buildApp({ metrics: { token: TOKEN, guard: loopbackOnly } }), /metrics\.guard/)
   })

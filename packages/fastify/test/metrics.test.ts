@@ -169,7 +169,13 @@ describe('/metrics', () => {
     await two.close()
     await one.close()
     // Closing removed the apps' metrics from the shared registry; the user's stay.
-    assert.deepEqual(registry.getMetricsAsArray().map((m) => m.name).filter((n) => n.startsWith('fastify_tasks_') || n.startsWith('second_')), [])
+    assert.deepEqual(
+      registry
+        .getMetricsAsArray()
+        .map((m) => m.name)
+        .filter((n) => n.startsWith('fastify_tasks_') || n.startsWith('second_')),
+      [],
+    )
     assert.ok(registry.getSingleMetric('orders_total') !== undefined)
     // A new app can register again (a test suite building many apps).
     const three = Fastify()
@@ -202,31 +208,38 @@ describe('/metrics', () => {
     clock.advance(90_000)
     app.tasks.spawn('export', () => new Promise(() => {}))
     ;({ value, before, after } = await startTime())
-    assert.ok(value >= (before - 90_000) / 1000 && value <= (after - 90_000) / 1000, `90 s ago: ${value} in [${(before - 90_000) / 1000}, ${(after - 90_000) / 1000}]`)
+    assert.ok(
+      value >= (before - 90_000) / 1000 && value <= (after - 90_000) / 1000,
+      `90 s ago: ${value} in [${(before - 90_000) / 1000}, ${(after - 90_000) / 1000}]`,
+    )
     app.tasks.cancelWhere(() => true)
     await app.close()
   })
 
-  it('closing the app stops the event-loop monitor and the GC observer its metrics started', { skip: typeof globalThis.gc !== 'function' && 'needs --expose-gc' }, async () => {
-    const gc = globalThis.gc as () => void
-    const { app } = await buildApp()
-    await app.ready()
-    assert.equal(app.tasks.eventLoop.running, true)
-    const registry = app.tasks.metrics!.registry
-    const gcCount = async (): Promise<number> => {
-      const lines = (await registry.metrics()).split('\n').filter((l) => l.startsWith('nodejs_gc_duration_seconds_count'))
-      return lines.reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
-    }
-    gc()
-    await flush()
-    const whileOpen = await gcCount()
-    assert.ok(whileOpen > 0, 'the observer records GC while the app is open')
-    await app.close()
-    assert.equal(app.tasks.eventLoop.running, false)
-    gc()
-    await flush()
-    assert.equal(await gcCount(), whileOpen, 'no GC recorded after close')
-  })
+  it(
+    'closing the app stops the event-loop monitor and the GC observer its metrics started',
+    { skip: typeof globalThis.gc !== 'function' && 'needs --expose-gc' },
+    async () => {
+      const gc = globalThis.gc as () => void
+      const { app } = await buildApp()
+      await app.ready()
+      assert.equal(app.tasks.eventLoop.running, true)
+      const registry = app.tasks.metrics!.registry
+      const gcCount = async (): Promise<number> => {
+        const lines = (await registry.metrics()).split('\n').filter((l) => l.startsWith('nodejs_gc_duration_seconds_count'))
+        return lines.reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
+      }
+      gc()
+      await flush()
+      const whileOpen = await gcCount()
+      assert.ok(whileOpen > 0, 'the observer records GC while the app is open')
+      await app.close()
+      assert.equal(app.tasks.eventLoop.running, false)
+      gc()
+      await flush()
+      assert.equal(await gcCount(), whileOpen, 'no GC recorded after close')
+    },
+  )
 
   it('metrics: false means no metrics and no route; route: false keeps the registry without the route', async () => {
     const off = await buildApp({ metrics: false })
@@ -285,10 +298,16 @@ describe('/metrics', () => {
     for (const id of ['4', '5']) await app.inject(`/orders/${id}`)
     const m = await scrape(app)
     assert.equal(m.get(key), 2)
-    assert.equal(m.get('fastify_tasks_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/orders/:id",status_code="200"}'), 2)
+    assert.equal(
+      m.get('fastify_tasks_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/orders/:id",status_code="200"}'),
+      2,
+    )
     // The previous scrape's own request was observed before the reset; this one's after the body was made.
     assert.equal(m.get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/metrics",status_code="200"}'), undefined)
-    assert.equal((await scrape(app)).get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/metrics",status_code="200"}'), 1)
+    assert.equal(
+      (await scrape(app)).get('fastify_tasks_http_request_duration_seconds_count{method="GET",route="/metrics",status_code="200"}'),
+      1,
+    )
     await app.close()
   })
 

@@ -38,16 +38,37 @@ describe('registration', () => {
 
   it("refuses bad nested values in the core's dialect: the option, what was expected, what arrived", async () => {
     for (const [options, message] of [
-      [{ logInterval: 2 ** 31 }, 'Invalid logInterval: expected milliseconds as a number from 0 to 2147483647, received 2147483648 (number)'],
+      [
+        { logInterval: 2 ** 31 },
+        'Invalid logInterval: expected milliseconds as a number from 0 to 2147483647, received 2147483648 (number)',
+      ],
       [{ eventLoop: { tick: 0 } }, 'Invalid eventLoop.tick: expected milliseconds as an integer from 1 to 60000, received 0 (number)'],
       [{ eventLoop: { maxUtilization: 2 } }, 'Invalid eventLoop.maxUtilization: expected a number from 0.01 to 1, received 2 (number)'],
-      [{ backpressure: { underPressure: { maxRssBytes: 0 } } }, 'Invalid backpressure.underPressure.maxRssBytes: expected a finite number > 0, received 0 (number)'],
-      [{ backpressure: { adaptive: { targetDelay: 0 } } }, 'Invalid backpressure.adaptive.targetDelay: expected milliseconds as a number > 0, or Infinity, received 0 (number)'],
-      [{ backpressure: { adaptive: { decrease: 1 } } }, 'Invalid backpressure.adaptive.decrease: expected a number from 0.1 to 0.95, received 1 (number)'],
-      [{ backpressure: { adaptive: { min: 500 } } }, 'Invalid backpressure.adaptive.min: expected an integer from 1 to concurrency (100), received 500 (number)'],
-      [{ backpressure: { onOverload: 'drop' } }, "Invalid backpressure.onOverload: expected one of 'reject', 'defer', received \"drop\" (string)"],
+      [
+        { backpressure: { underPressure: { maxRssBytes: 0 } } },
+        'Invalid backpressure.underPressure.maxRssBytes: expected a finite number > 0, received 0 (number)',
+      ],
+      [
+        { backpressure: { adaptive: { targetDelay: 0 } } },
+        'Invalid backpressure.adaptive.targetDelay: expected milliseconds as a number > 0, or Infinity, received 0 (number)',
+      ],
+      [
+        { backpressure: { adaptive: { decrease: 1 } } },
+        'Invalid backpressure.adaptive.decrease: expected a number from 0.1 to 0.95, received 1 (number)',
+      ],
+      [
+        { backpressure: { adaptive: { min: 500 } } },
+        'Invalid backpressure.adaptive.min: expected an integer from 1 to concurrency (100), received 500 (number)',
+      ],
+      [
+        { backpressure: { onOverload: 'drop' } },
+        "Invalid backpressure.onOverload: expected one of 'reject', 'defer', received \"drop\" (string)",
+      ],
       [{ metrics: { maxTaskNames: 0 } }, 'Invalid metrics.maxTaskNames: expected an integer from 1 to 10000, received 0 (number)'],
-      [{ metrics: { durationBuckets: [1, 0.5] } }, 'Invalid metrics.durationBuckets: expected a non-empty array of increasing positive numbers (seconds), received an array'],
+      [
+        { metrics: { durationBuckets: [1, 0.5] } },
+        'Invalid metrics.durationBuckets: expected a non-empty array of increasing positive numbers (seconds), received an array',
+      ],
       // An array is not an object of options (it used to pass as one, with every default).
       [{ metrics: [] }, 'Invalid metrics: expected an object, or false, received an array'],
       [{ debug: [] }, 'Invalid debug: expected an object, or false, received an array'],

@@ -54,7 +54,8 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
     const docs = (file: string): string => readFileSync(fileURLToPath(new URL(`../../../docs/reference/${file}`, import.meta.url)), 'utf8')
     const used = new Set<string>()
     for (const text of [docs('grafana-dashboard.json'), docs('alert-rules.yml')]) {
-      for (const [name] of text.matchAll(/\b(?:fastify_tasks|nodejs|process)_[a-z0-9_]+/g)) used.add(name.replace(/_(bucket|sum|count)$/, ''))
+      for (const [name] of text.matchAll(/\b(?:fastify_tasks|nodejs|process)_[a-z0-9_]+/g))
+        used.add(name.replace(/_(bucket|sum|count)$/, ''))
     }
     assert.ok(used.size >= 10, `found the metrics the docs use (${[...used].join(', ')})`)
     const missing = [...used].filter((name) => !exported.has(name))
@@ -105,10 +106,15 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
       await scrapeBegins(scrapesBegun + 2, 60_000)
       const result = await prometheus.query('fastify_tasks_finished_total')
       // Every outcome of a seen name is exported, at 0 until it happens: compare the others.
-      const seen = new Map(result.map((r) => [`${r.metric['task']}/${r.metric['outcome']}`, Number(r.value[1])] as const).filter(([, v]) => v !== 0))
+      const seen = new Map(
+        result.map((r) => [`${r.metric['task']}/${r.metric['outcome']}`, Number(r.value[1])] as const).filter(([, v]) => v !== 0),
+      )
       assert.deepEqual(seen, expected)
       const spawned = await prometheus.query('sum by (task) (fastify_tasks_spawned_total)')
-      assert.deepEqual(Object.fromEntries(spawned.map((r) => [r.metric['task'], Number(r.value[1])])), { 'send-confirmation': 7, 'post-analytics': 7 })
+      assert.deepEqual(Object.fromEntries(spawned.map((r) => [r.metric['task'], Number(r.value[1])])), {
+        'send-confirmation': 7,
+        'post-analytics': 7,
+      })
       const http = await prometheus.query('fastify_tasks_http_request_duration_seconds_count{route="/orders"}')
       assert.equal(Number(http[0]?.value[1]), 7)
       const up = await prometheus.query('up{job="fastify-tasks-test"}')

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
-const MISSING = 'is not installed: run `bash .ci/install-test-deps` (it installs Debian\'s prometheus package)'
+const MISSING = "is not installed: run `bash .ci/install-test-deps` (it installs Debian's prometheus package)"
 
 function requireBinary(name: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' })
@@ -86,7 +86,10 @@ export async function startPrometheus(target: string, metricsPath = '/metrics'):
       url,
       async query(expr) {
         const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)
-        const body = (await response.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
+        const body = (await response.json()) as {
+          status: string
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] }
+        }
         if (body.status !== 'success') throw new Error(`query failed: ${JSON.stringify(body)}`)
         return body.data.result
       },

@@ -25,6 +25,9 @@ describe("a prom-client registry from another copy of prom-client (the app's own
   })
 
   it('something that is not a registry is refused by name, saying what a registry needs', async () => {
-    await assert.rejects(buildApp({ metrics: { registry: { metrics: () => '' } as unknown as Registry } }), /metrics\.registry.*registerMetric/)
+    await assert.rejects(
+      buildApp({ metrics: { registry: { metrics: () => '' } as unknown as Registry } }),
+      /metrics\.registry.*registerMetric/,
+    )
   })
 })

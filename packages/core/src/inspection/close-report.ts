@@ -61,7 +61,16 @@ export function closeReport(drain: DrainResult): CloseReport {
     }
   }
   const abandoned: AbandonedGroup[] = [...groups.values()]
-    .map((g) => ({ name: g.name, site: g.site, count: g.count, dropped: g.dropped, aborted: g.aborted, givenUp: g.givenUp, unsettled: g.unsettled, oldestAgeMs: endedAt - g.oldest }))
+    .map((g) => ({
+      name: g.name,
+      site: g.site,
+      count: g.count,
+      dropped: g.dropped,
+      aborted: g.aborted,
+      givenUp: g.givenUp,
+      unsettled: g.unsettled,
+      oldestAgeMs: endedAt - g.oldest,
+    }))
     .sort(largestFirst)
   return {
     clean: drain.abandoned.length === 0,

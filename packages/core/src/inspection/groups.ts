@@ -87,7 +87,17 @@ export function groupLiveTasks(state: SchedulerState): TaskGroup[] {
   const out: TaskGroup[] = []
   for (const g of fine.values()) {
     const longestRunningMs = Number.isNaN(g.firstStart) ? null : now - g.firstStart
-    out.push({ name: g.name, state: g.state, site: g.site, labels: g.labels, count: g.count, oldestAgeMs: now - g.oldest, longestRunningMs, stuck: g.stuck, leaked: g.leaked })
+    out.push({
+      name: g.name,
+      state: g.state,
+      site: g.site,
+      labels: g.labels,
+      count: g.count,
+      oldestAgeMs: now - g.oldest,
+      longestRunningMs,
+      stuck: g.stuck,
+      leaked: g.leaked,
+    })
   }
   return out.sort(largestFirst)
 }

@@ -25,11 +25,13 @@ export function checkListQuery(query: ListQuery): ResolvedListQuery {
   }
   const states = query.state === undefined ? undefined : new Set<string>(typeof query.state === 'string' ? [query.state] : query.state)
   if (states !== undefined) {
-    for (const s of states) if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
+    for (const s of states)
+      if (!LIVE_STATES.has(s)) throw new InvalidOptionError('list(query.state)', "'pending', 'running' or 'aborting'", s)
   }
   if (query.name !== undefined && typeof query.name !== 'string') throw new InvalidOptionError('list(query.name)', 'a string', query.name)
   const olderThan = query.olderThan === undefined ? 0 : checkDuration('list(query.olderThan)', query.olderThan)
-  const limit = query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, { min: 1, max: MAX_LIST_LIMIT })
+  const limit =
+    query.limit === undefined ? DEFAULT_LIST_LIMIT : checkInteger('list(query.limit)', query.limit, { min: 1, max: MAX_LIST_LIMIT })
   let after = 0
   if (query.cursor !== undefined) {
     after = isTaskId(query.cursor) ? Number(query.cursor) : NaN

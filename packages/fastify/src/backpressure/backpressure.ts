@@ -112,7 +112,13 @@ export class Backpressure {
     checkObjectOrFalse('backpressure.underPressure', up)
     checkObjectOrFalse('backpressure.adaptive', adaptive)
     if (up !== false) {
-      checkKnownKeys('backpressure.underPressure', up, ['maxEventLoopDelay', 'maxEventLoopUtilization', 'maxHeapUsedBytes', 'maxRssBytes', 'statusRoute'])
+      checkKnownKeys('backpressure.underPressure', up, [
+        'maxEventLoopDelay',
+        'maxEventLoopUtilization',
+        'maxHeapUsedBytes',
+        'maxRssBytes',
+        'statusRoute',
+      ])
       for (const key of ['maxEventLoopDelay', 'maxEventLoopUtilization', 'maxHeapUsedBytes', 'maxRssBytes'] as const) {
         if (up[key] !== undefined) checkNumber(`backpressure.underPressure.${key}`, up[key], { above: 0 })
       }
@@ -169,9 +175,7 @@ export class Backpressure {
         ...(requests
           ? { healthCheck: () => Promise.resolve(!this.#monitor.overloaded), healthCheckInterval: Math.max(10, this.#monitor.tickMs * 5) }
           : {}),
-        ...(statusRoute === false
-          ? {}
-          : { exposeStatusRoute: { url: statusRoute, routeOpts: { config: { ...ESSENTIAL_ROUTE } } } }),
+        ...(statusRoute === false ? {} : { exposeStatusRoute: { url: statusRoute, routeOpts: { config: { ...ESSENTIAL_ROUTE } } } }),
       })
       this.#underPressure = 'registered'
     }

@@ -36,7 +36,9 @@ export function debugNotes(summary: SchedulerSummary, groups: readonly TaskGroup
     )
   }
   if (summary.leaked.live > 0) {
-    notes.push(`${summary.leaked.live} tasks ignore their abort signal (leaked); they hold no slot and are tracked as aborting until they settle or are released`)
+    notes.push(
+      `${summary.leaked.live} tasks ignore their abort signal (leaked); they hold no slot and are tracked as aborting until they settle or are released`,
+    )
   }
   return notes
 }

@@ -30,7 +30,6 @@ function routeOf(labels: Readonly<Record<string, string>> | null): string | null
   return clip(method === undefined ? route : `${method} ${route}`)
 }
 
-
 /** One group of live tasks in the default view. */
 export interface GroupRow {
   readonly name: string
@@ -121,20 +120,18 @@ export interface HistoryReport {
 
 export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsReport {
   const all: readonly TaskGroup[] = scheduler.groups()
-  const groups = all.slice(0, maxGroups).map(
-    (g): GroupRow => ({
-      name: clip(g.name),
-      state: g.state,
-      route: routeOf(g.labels),
-      site: g.site === null ? null : clip(g.site),
-      count: g.count,
-      oldestAgeMs: Math.round(g.oldestAgeMs),
-      longestRunningMs: g.longestRunningMs === null ? null : Math.round(g.longestRunningMs),
-      stuck: g.stuck,
-      leaked: g.leaked,
-      labels: clipRecord(g.labels),
-    }),
-  )
+  const groups = all.slice(0, maxGroups).map((g): GroupRow => ({
+    name: clip(g.name),
+    state: g.state,
+    route: routeOf(g.labels),
+    site: g.site === null ? null : clip(g.site),
+    count: g.count,
+    oldestAgeMs: Math.round(g.oldestAgeMs),
+    longestRunningMs: g.longestRunningMs === null ? null : Math.round(g.longestRunningMs),
+    stuck: g.stuck,
+    leaked: g.leaked,
+    labels: clipRecord(g.labels),
+  }))
   const summary = scheduler.summary()
   const backpressure = scheduler.backpressure?.state() ?? null
   return {
@@ -153,26 +150,24 @@ export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsRepo
 export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: string | null }): TasksReport {
   return {
     view: 'tasks',
-    tasks: page.tasks.map(
-      (t): TaskRow => ({
-        id: t.id,
-        name: clip(t.name),
-        state: t.state,
-        priority: t.priority,
-        ageMs: Math.round(t.ageMs),
-        runningMs: t.runningMs === null ? null : Math.round(t.runningMs),
-        sinceProgressMs: t.sinceProgressMs === null ? null : Math.round(t.sinceProgressMs),
-        deadlineInMs: t.deadlineInMs === null ? null : Math.round(t.deadlineInMs),
-        abortReason: t.abortReason,
-        stuck: t.stuck,
-        leaked: t.leaked,
-        requestId: t.meta?.['requestId'] ?? null,
-        route: routeOf(t.labels),
-        site: t.site === null ? null : clip(t.site),
-        labels: clipRecord(t.labels),
-        meta: clipRecord(t.meta),
-      }),
-    ),
+    tasks: page.tasks.map((t): TaskRow => ({
+      id: t.id,
+      name: clip(t.name),
+      state: t.state,
+      priority: t.priority,
+      ageMs: Math.round(t.ageMs),
+      runningMs: t.runningMs === null ? null : Math.round(t.runningMs),
+      sinceProgressMs: t.sinceProgressMs === null ? null : Math.round(t.sinceProgressMs),
+      deadlineInMs: t.deadlineInMs === null ? null : Math.round(t.deadlineInMs),
+      abortReason: t.abortReason,
+      stuck: t.stuck,
+      leaked: t.leaked,
+      requestId: t.meta?.['requestId'] ?? null,
+      route: routeOf(t.labels),
+      site: t.site === null ? null : clip(t.site),
+      labels: clipRecord(t.labels),
+      meta: clipRecord(t.meta),
+    })),
     nextCursor: page.nextCursor,
   }
 }
@@ -180,22 +175,20 @@ export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: 
 export function historyReport(entries: readonly HistoryEntry[]): HistoryReport {
   return {
     view: 'history',
-    history: entries.map(
-      (h): HistoryRow => ({
-        id: h.id,
-        name: clip(h.name),
-        outcome: h.outcome,
-        reason: h.reason,
-        durationMs: Math.round(h.durationMs),
-        queueWaitMs: Math.round(h.queueWaitMs),
-        endedAgoMs: Math.round(h.endedAgoMs),
-        error: h.error,
-        leaked: h.leaked,
-        release: h.release,
-        requestId: h.meta?.['requestId'] ?? null,
-        route: routeOf(h.labels),
-        site: h.site === null ? null : clip(h.site),
-      }),
-    ),
+    history: entries.map((h): HistoryRow => ({
+      id: h.id,
+      name: clip(h.name),
+      outcome: h.outcome,
+      reason: h.reason,
+      durationMs: Math.round(h.durationMs),
+      queueWaitMs: Math.round(h.queueWaitMs),
+      endedAgoMs: Math.round(h.endedAgoMs),
+      error: h.error,
+      leaked: h.leaked,
+      release: h.release,
+      requestId: h.meta?.['requestId'] ?? null,
+      route: routeOf(h.labels),
+      site: h.site === null ? null : clip(h.site),
+    })),
   }
 }

@@ -95,7 +95,8 @@ function checkNumericQuery(query: Record<string, unknown>): void {
   for (const [parameter, { min, max }] of Object.entries(NUMERIC_QUERY)) {
     const raw = query[parameter]
     if (raw === undefined) continue
-    const value = typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : typeof raw === 'number' && Number.isInteger(raw) ? raw : NaN
+    const value =
+      typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : typeof raw === 'number' && Number.isInteger(raw) ? raw : NaN
     if (!(value >= min && value <= max)) throw badQuery(parameter, `an integer from ${min} to ${max}, in decimal digits`, shownValue(raw))
   }
 }
@@ -110,7 +111,8 @@ function checkWordQuery(query: Record<string, unknown>): void {
   for (const [parameter, words] of Object.entries(WORD_QUERY)) {
     const raw = query[parameter]
     if (raw === undefined) continue
-    if (typeof raw !== 'string' || !(words as readonly string[]).includes(raw)) throw badQuery(parameter, `one of ${words.join(', ')}`, shownValue(raw))
+    if (typeof raw !== 'string' || !(words as readonly string[]).includes(raw))
+      throw badQuery(parameter, `one of ${words.join(', ')}`, shownValue(raw))
   }
   const state = query['state']
   if (state !== undefined && (typeof state !== 'string' || !new RegExp(STATE_LIST).test(state))) {
@@ -143,7 +145,9 @@ const querystring = {
   },
 } as const
 
-function checkOptions(options: DebugRoutesOptions): Required<Pick<DebugRoutesOptions, 'path' | 'cancel' | 'maxGroups'>> & { guard: DebugGuard } {
+function checkOptions(
+  options: DebugRoutesOptions,
+): Required<Pick<DebugRoutesOptions, 'path' | 'cancel' | 'maxGroups'>> & { guard: DebugGuard } {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('debug', 'an object', options)
   checkKnownKeys('debug', options, ['path', 'cancel', 'token', 'guard', 'maxGroups', 'prefix', 'logLevel', 'logSerializers'])
   const { path = '/debug/tasks', cancel = false, token, guard, maxGroups = 200 } = options
@@ -175,35 +179,41 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
     await guard(request, reply)
   })
 
-  fastify.get<{ Querystring: ListQuerystring }>(options.path, { schema: { querystring }, preValidation: numericQuery, config: { ...ESSENTIAL_ROUTE } }, async (request, reply) => {
-    const q = request.query
-    const text = q.format === 'text'
-    void reply.header('cache-control', 'no-store')
-    if (text) void reply.type('text/plain; charset=utf-8')
-    switch (q.view ?? 'groups') {
-      case 'groups': {
-        const report = groupsReport(scheduler, options.maxGroups)
-        return text ? groupsText(report) : report
+  fastify.get<{ Querystring: ListQuerystring }>(
+    options.path,
+    { schema: { querystring }, preValidation: numericQuery, config: { ...ESSENTIAL_ROUTE } },
+    async (request, reply) => {
+      const q = request.query
+      const text = q.format === 'text'
+      void reply.header('cache-control', 'no-store')
+      if (text) void reply.type('text/plain; charset=utf-8')
+      switch (q.view ?? 'groups') {
+        case 'groups': {
+          const report = groupsReport(scheduler, options.maxGroups)
+          return text ? groupsText(report) : report
+        }
+        case 'tasks': {
+          const state = q.state === undefined ? undefined : (q.state.split(',') as LiveState[])
+          const report = tasksReport(
+            asBadRequest(() =>
+              scheduler.list({
+                ...(state === undefined ? {} : { state }),
+                ...(q.name === undefined ? {} : { name: q.name }),
+                ...(q.olderThan === undefined ? {} : { olderThan: q.olderThan }),
+                ...(q.limit === undefined ? {} : { limit: q.limit }),
+                ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+              }),
+            ),
+          )
+          return text ? tasksText(report) : report
+        }
+        case 'history': {
+          const report = historyReport(asBadRequest(() => scheduler.history(q.limit ?? 100)))
+          return text ? historyText(report) : report
+        }
       }
-      case 'tasks': {
-        const state = q.state === undefined ? undefined : (q.state.split(',') as LiveState[])
-        const report = tasksReport(
-          asBadRequest(() => scheduler.list({
-            ...(state === undefined ? {} : { state }),
-            ...(q.name === undefined ? {} : { name: q.name }),
-            ...(q.olderThan === undefined ? {} : { olderThan: q.olderThan }),
-            ...(q.limit === undefined ? {} : { limit: q.limit }),
-            ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-          })),
-        )
-        return text ? tasksText(report) : report
-      }
-      case 'history': {
-        const report = historyReport(asBadRequest(() => scheduler.history(q.limit ?? 100)))
-        return text ? historyText(report) : report
-      }
-    }
-  })
+    },
+  )
 
   if (!options.cancel) return
 

@@ -53,7 +53,10 @@ export function groupsText(report: GroupsReport): string {
   }
   if (report.groupsOmitted > 0) lines.push(`… and ${report.groupsOmitted} smaller groups`)
   if (report.groups.length > 0) {
-    lines.push('', 'SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start (- while pending)')
+    lines.push(
+      '',
+      'SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start (- while pending)',
+    )
   }
   return `${lines.join('\n')}\n`
 }

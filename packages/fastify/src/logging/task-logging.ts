@@ -37,7 +37,8 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
   const logEviction = (task: TaskHandle): void => {
     const log = loggerOf(task.data, fallback)
     const fields = (): Record<string, unknown> => ({ ...taskFields(task), abortReason: task.abortReason, leaked: task.leaked })
-    const text = 'given-up tasks of this name reached their cap (maxGivenUpPerName or maxGivenUp): the oldest, which never settled, was released from tracking'
+    const text =
+      'given-up tasks of this name reached their cap (maxGivenUpPerName or maxGivenUp): the oldest, which never settled, was released from tracking'
     limiter.log(
       `evicted\u0000${task.name}`,
       () => log.warn(fields(), text),
@@ -68,7 +69,11 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
       limiter.log(
         `timeout\u0000${task.name}`,
         () => log.warn(fields(), 'background task exceeded its deadline; its signal was aborted'),
-        (n) => log.warn({ ...heldBack(n), ...fields() }, `background task exceeded its deadline, and ${n} more of this task since the last such line`),
+        (n) =>
+          log.warn(
+            { ...heldBack(n), ...fields() },
+            `background task exceeded its deadline, and ${n} more of this task since the last such line`,
+          ),
       )
     },
     leaked(task) {
@@ -76,7 +81,8 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
       if (scheduler.closing) return
       const log = loggerOf(task.data, fallback)
       const fields = (): Record<string, unknown> => ({ ...taskFields(task), abortReason: task.abortReason })
-      const text = 'background task ignores its abort signal (leaked): it holds no concurrency slot and stays tracked until it settles or is released'
+      const text =
+        'background task ignores its abort signal (leaked): it holds no concurrency slot and stays tracked until it settles or is released'
       limiter.log(
         `leaked\u0000${task.name}`,
         () => log.error(fields(), text),
@@ -86,11 +92,20 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
     rejected(spawn) {
       if (spawn.thrown) return
       const log = loggerOf(spawn.data, fallback)
-      const fields = (): Record<string, unknown> => ({ task: spawn.name, reason: spawn.error.reason, priority: spawn.priority, meta: spawn.meta })
+      const fields = (): Record<string, unknown> => ({
+        task: spawn.name,
+        reason: spawn.error.reason,
+        priority: spawn.priority,
+        meta: spawn.meta,
+      })
       limiter.log(
         `refused\u0000${spawn.error.reason}\u0000${spawn.name}`,
         () => log.warn(fields(), `background task refused (${spawn.error.reason}); trySpawn returned undefined`),
-        (n) => log.warn({ ...heldBack(n), ...fields() }, `background task refused (${spawn.error.reason}), and ${n} more of this task since the last such line`),
+        (n) =>
+          log.warn(
+            { ...heldBack(n), ...fields() },
+            `background task refused (${spawn.error.reason}), and ${n} more of this task since the last such line`,
+          ),
       )
     },
   })

@@ -119,7 +119,8 @@ export interface ResolvedMetricsOptions {
 const BUCKETS = {
   of: 'increasing positive numbers (seconds)',
   minLength: 1,
-  every: (b: unknown, i: number, all: readonly unknown[]) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (all[i - 1] as number)),
+  every: (b: unknown, i: number, all: readonly unknown[]) =>
+    typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (all[i - 1] as number)),
 } as const
 
 function checkBuckets(name: string, value: unknown, fallback: readonly number[]): number[] {
@@ -127,7 +128,14 @@ function checkBuckets(name: string, value: unknown, fallback: readonly number[])
 }
 
 /** What the metrics use of a registry. */
-const REGISTRY_METHODS = ['registerMetric', 'getSingleMetric', 'removeSingleMetric', 'getMetricsAsArray', 'metrics', 'resetMetrics'] as const
+const REGISTRY_METHODS = [
+  'registerMetric',
+  'getSingleMetric',
+  'removeSingleMetric',
+  'getMetricsAsArray',
+  'metrics',
+  'resetMetrics',
+] as const
 
 /**
  * A prom-client registry, judged by what it has rather than by `instanceof`: a registry made by
@@ -142,15 +150,44 @@ function isRegistry(value: unknown): value is Registry {
 /** Validates metrics options, naming any bad one. */
 export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsOptions {
   checkObject('metrics', options)
-  checkKnownKeys('metrics', options, ['path', 'route', 'registry', 'token', 'guard', 'prefix', 'maxTaskNames', 'durationBuckets', 'queueWaitBuckets', 'httpBuckets', 'http', 'processMetrics'])
-  const { path = '/metrics', route = true, registry, prefix = 'fastify_tasks_', maxTaskNames = 100, http = true, processMetrics = true } = options
+  checkKnownKeys('metrics', options, [
+    'path',
+    'route',
+    'registry',
+    'token',
+    'guard',
+    'prefix',
+    'maxTaskNames',
+    'durationBuckets',
+    'queueWaitBuckets',
+    'httpBuckets',
+    'http',
+    'processMetrics',
+  ])
+  const {
+    path = '/metrics',
+    route = true,
+    registry,
+    prefix = 'fastify_tasks_',
+    maxTaskNames = 100,
+    http = true,
+    processMetrics = true,
+  } = options
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidOptionError('metrics.path', "a path starting with '/'", path)
   checkBoolean('metrics.route', route)
   if (registry !== undefined && !isRegistry(registry)) {
-    throw new InvalidOptionError('metrics.registry', `a prom-client Registry (an object with ${REGISTRY_METHODS.join('(), ')}() and contentType)`, registry)
+    throw new InvalidOptionError(
+      'metrics.registry',
+      `a prom-client Registry (an object with ${REGISTRY_METHODS.join('(), ')}() and contentType)`,
+      registry,
+    )
   }
   if (typeof prefix !== 'string' || (prefix !== '' && !NAME.test(prefix))) {
-    throw new InvalidOptionError('metrics.prefix', 'a Prometheus metric name prefix (letters, digits, _ and :, not starting with a digit)', prefix)
+    throw new InvalidOptionError(
+      'metrics.prefix',
+      'a Prometheus metric name prefix (letters, digits, _ and :, not starting with a digit)',
+      prefix,
+    )
   }
   checkInteger('metrics.maxTaskNames', maxTaskNames, { min: 1, max: 10_000 })
   checkBoolean('metrics.http', http)
@@ -235,13 +272,76 @@ export class TaskMetrics {
     // Counters: flushed from the per-name counts at scrape time. Every counter's collect flushes
     // all of them (a flush zeroes what it moved), so whichever is read first brings all up to date.
     const collect = { collect: (): void => flushAll() }
-    const spawned = register(`${p}spawned_total`, () => new Counter({ name: `${p}spawned_total`, help: 'Tasks admitted, by task name.', labelNames: ['task'], registers, ...collect }))
-    const rejected = register(`${p}rejected_total`, () => new Counter({ name: `${p}rejected_total`, help: 'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing).', labelNames: ['task', 'reason'], registers, ...collect }))
-    const finished = register(`${p}finished_total`, () => new Counter({ name: `${p}finished_total`, help: 'Tasks that reached a terminal state, by task name and outcome (completed, failed, cancelled, timed_out, dropped).', labelNames: ['task', 'outcome'], registers, ...collect }))
-    const leaked = register(`${p}leaked_total`, () => new Counter({ name: `${p}leaked_total`, help: 'Tasks flagged leaked: still unsettled abortGrace after their abort.', labelNames: ['task'], registers, ...collect }))
-    const abandoned = register(`${p}abandoned_total`, () => new Counter({ name: `${p}abandoned_total`, help: 'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.', labelNames: ['task'], registers, ...collect }))
-    const released = register(`${p}released_total`, () => new Counter({ name: `${p}released_total`, help: 'Given-up tasks (aborted, function never settled) released from tracking, by task name and release (evicted: the given-up cap was reached; expired: givenUpTtl; closed: at close).', labelNames: ['task', 'release'], registers, ...collect }))
-    const late = register(`${p}late_settled_total`, () => new Counter({ name: `${p}late_settled_total`, help: 'Functions of released tasks that settled after all (counted, otherwise ignored), by task name.', labelNames: ['task'], registers, ...collect }))
+    const spawned = register(
+      `${p}spawned_total`,
+      () => new Counter({ name: `${p}spawned_total`, help: 'Tasks admitted, by task name.', labelNames: ['task'], registers, ...collect }),
+    )
+    const rejected = register(
+      `${p}rejected_total`,
+      () =>
+        new Counter({
+          name: `${p}rejected_total`,
+          help: 'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing).',
+          labelNames: ['task', 'reason'],
+          registers,
+          ...collect,
+        }),
+    )
+    const finished = register(
+      `${p}finished_total`,
+      () =>
+        new Counter({
+          name: `${p}finished_total`,
+          help: 'Tasks that reached a terminal state, by task name and outcome (completed, failed, cancelled, timed_out, dropped).',
+          labelNames: ['task', 'outcome'],
+          registers,
+          ...collect,
+        }),
+    )
+    const leaked = register(
+      `${p}leaked_total`,
+      () =>
+        new Counter({
+          name: `${p}leaked_total`,
+          help: 'Tasks flagged leaked: still unsettled abortGrace after their abort.',
+          labelNames: ['task'],
+          registers,
+          ...collect,
+        }),
+    )
+    const abandoned = register(
+      `${p}abandoned_total`,
+      () =>
+        new Counter({
+          name: `${p}abandoned_total`,
+          help: 'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.',
+          labelNames: ['task'],
+          registers,
+          ...collect,
+        }),
+    )
+    const released = register(
+      `${p}released_total`,
+      () =>
+        new Counter({
+          name: `${p}released_total`,
+          help: 'Given-up tasks (aborted, function never settled) released from tracking, by task name and release (evicted: the given-up cap was reached; expired: givenUpTtl; closed: at close).',
+          labelNames: ['task', 'release'],
+          registers,
+          ...collect,
+        }),
+    )
+    const late = register(
+      `${p}late_settled_total`,
+      () =>
+        new Counter({
+          name: `${p}late_settled_total`,
+          help: 'Functions of released tasks that settled after all (counted, otherwise ignored), by task name.',
+          labelNames: ['task'],
+          registers,
+          ...collect,
+        }),
+    )
     // A reset (registry.resetMetrics(), or the counter's own) also drops its counts not yet flushed.
     const dropPendingOnReset = (counter: Counter<string>, drop: (counts: PendingCounts) => void): void => {
       const reset = counter.reset.bind(counter)
@@ -293,89 +393,129 @@ export class TaskMetrics {
 
     // Gauges, read at scrape time.
     const gauge = (name: string, help: string, read: () => number): void => {
-      register(`${p}${name}`, () => new Gauge({
-        name: `${p}${name}`,
-        help,
-        registers,
-        collect() {
-          this.set(read())
-        },
-      }))
+      register(
+        `${p}${name}`,
+        () =>
+          new Gauge({
+            name: `${p}${name}`,
+            help,
+            registers,
+            collect() {
+              this.set(read())
+            },
+          }),
+      )
     }
-    register(`${p}live`, () => new Gauge({
-      name: `${p}live`,
-      help: 'Live tasks by state (pending, running, aborting). Only running tasks hold a concurrency slot; aborting ones were given up on and are tracked until they settle.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const { live } = scheduler.summary()
-        this.set({ state: 'pending' }, live.pending)
-        this.set({ state: 'running' }, live.running)
-        this.set({ state: 'aborting' }, live.aborting)
-      },
-    }))
+    register(
+      `${p}live`,
+      () =>
+        new Gauge({
+          name: `${p}live`,
+          help: 'Live tasks by state (pending, running, aborting). Only running tasks hold a concurrency slot; aborting ones were given up on and are tracked until they settle.',
+          labelNames: ['state'],
+          registers,
+          collect() {
+            const { live } = scheduler.summary()
+            this.set({ state: 'pending' }, live.pending)
+            this.set({ state: 'running' }, live.running)
+            this.set({ state: 'aborting' }, live.aborting)
+          },
+        }),
+    )
     gauge('stuck', 'Running tasks with no progress for stuckAfter.', () => scheduler.summary().stuck)
     gauge('concurrency_limit', 'Tasks allowed to run at once (the effective limit).', () => scheduler.concurrency)
     gauge('queue_capacity', 'Tasks allowed to wait for a slot (maxQueue).', () => scheduler.summary().limits.maxQueue)
-    gauge('oldest_running_start_time_seconds', 'Unix time at which the oldest running task started (now when none runs), so time() - this is its age.', () => {
-      const age = scheduler.summary().oldestRunningAgeMs ?? 0
-      // eslint-disable-next-line no-restricted-properties -- the age is on the scheduler's clock; Unix time is the wall clock's, which a Clock (monotonic, any origin) cannot give
-      return (Date.now() - age) / 1000
-    })
+    gauge(
+      'oldest_running_start_time_seconds',
+      'Unix time at which the oldest running task started (now when none runs), so time() - this is its age.',
+      () => {
+        const age = scheduler.summary().oldestRunningAgeMs ?? 0
+        // eslint-disable-next-line no-restricted-properties -- the age is on the scheduler's clock; Unix time is the wall clock's, which a Clock (monotonic, any origin) cannot give
+        return (Date.now() - age) / 1000
+      },
+    )
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
     gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (eventLoop.snapshot().overloaded ? 1 : 0))
     // These two follow running totals kept elsewhere: each scrape adds what grew since the last one,
     // so after a reset they count from the reset on, like the others.
     const reportedTrips = new Map<string, number>()
-    register(`${p}overload_trips_total`, () => new Counter({
-      name: `${p}overload_trips_total`,
-      help: 'Times the overload detector tripped, by signal (event_loop_blocked, event_loop_delay, event_loop_utilization).',
-      labelNames: ['signal'],
-      registers,
-      collect() {
-        for (const [signal, count] of Object.entries(eventLoop.snapshot().trips)) {
-          this.inc({ signal }, Math.max(0, count - (reportedTrips.get(signal) ?? 0)))
-          reportedTrips.set(signal, count)
-        }
-      },
-    }))
+    register(
+      `${p}overload_trips_total`,
+      () =>
+        new Counter({
+          name: `${p}overload_trips_total`,
+          help: 'Times the overload detector tripped, by signal (event_loop_blocked, event_loop_delay, event_loop_utilization).',
+          labelNames: ['signal'],
+          registers,
+          collect() {
+            for (const [signal, count] of Object.entries(eventLoop.snapshot().trips)) {
+              this.inc({ signal }, Math.max(0, count - (reportedTrips.get(signal) ?? 0)))
+              reportedTrips.set(signal, count)
+            }
+          },
+        }),
+    )
     let reportedDeferred = 0
-    register(`${p}deferred_total`, () => new Counter({
-      name: `${p}deferred_total`,
-      help: 'Spawns deferred (queued until the overload passed) by the backpressure.',
-      registers,
-      collect() {
-        const deferred = scheduler.summary().deferred
-        this.inc(Math.max(0, deferred - reportedDeferred))
-        reportedDeferred = deferred
-      },
-    }))
-    gauge('concurrency_max', 'The configured concurrency: the ceiling adaptive concurrency grows back to.', () => backpressure?.state().concurrency.max ?? scheduler.concurrency)
-    gauge('event_loop_utilization_ratio', 'Share of the last measurement window the event loop was busy (0-1).', () => eventLoop.snapshot().utilization)
+    register(
+      `${p}deferred_total`,
+      () =>
+        new Counter({
+          name: `${p}deferred_total`,
+          help: 'Spawns deferred (queued until the overload passed) by the backpressure.',
+          registers,
+          collect() {
+            const deferred = scheduler.summary().deferred
+            this.inc(Math.max(0, deferred - reportedDeferred))
+            reportedDeferred = deferred
+          },
+        }),
+    )
+    gauge(
+      'concurrency_max',
+      'The configured concurrency: the ceiling adaptive concurrency grows back to.',
+      () => backpressure?.state().concurrency.max ?? scheduler.concurrency,
+    )
+    gauge(
+      'event_loop_utilization_ratio',
+      'Share of the last measurement window the event loop was busy (0-1).',
+      () => eventLoop.snapshot().utilization,
+    )
 
     const registry = this.registry
-    this.#duration = register(`${p}duration_seconds`, () => new FastHistogram({
-      name: `${p}duration_seconds`,
-      help: 'Running time of tasks that ran, by task name and outcome.',
-      labelNames: ['task', 'outcome'],
-      buckets: options.durationBuckets,
-      registry,
-    }))
-    this.#queueWait = register(`${p}queue_wait_seconds`, () => new FastHistogram({
-      name: `${p}queue_wait_seconds`,
-      help: 'Time tasks waited for a concurrency slot, by task name.',
-      labelNames: ['task'],
-      buckets: options.queueWaitBuckets,
-      registry,
-    }))
-    this.#http = options.http
-      ? register(`${p}http_request_duration_seconds`, () => new FastHistogram({
-          name: `${p}http_request_duration_seconds`,
-          help: 'HTTP request duration by method, route template and status code.',
-          labelNames: ['method', 'route', 'status_code'],
-          buckets: options.httpBuckets,
+    this.#duration = register(
+      `${p}duration_seconds`,
+      () =>
+        new FastHistogram({
+          name: `${p}duration_seconds`,
+          help: 'Running time of tasks that ran, by task name and outcome.',
+          labelNames: ['task', 'outcome'],
+          buckets: options.durationBuckets,
           registry,
-        }))
+        }),
+    )
+    this.#queueWait = register(
+      `${p}queue_wait_seconds`,
+      () =>
+        new FastHistogram({
+          name: `${p}queue_wait_seconds`,
+          help: 'Time tasks waited for a concurrency slot, by task name.',
+          labelNames: ['task'],
+          buckets: options.queueWaitBuckets,
+          registry,
+        }),
+    )
+    this.#http = options.http
+      ? register(
+          `${p}http_request_duration_seconds`,
+          () =>
+            new FastHistogram({
+              name: `${p}http_request_duration_seconds`,
+              help: 'HTTP request duration by method, route template and status code.',
+              labelNames: ['method', 'route', 'status_code'],
+              buckets: options.httpBuckets,
+              registry,
+            }),
+        )
       : undefined
 
     this.#process =

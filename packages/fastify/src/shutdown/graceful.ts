@@ -75,14 +75,20 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
   if (!app.hasDecorator('tasks')) {
     throw new InvalidOptionError('listenGracefully(app)', 'a Fastify instance with fastify-tasks registered', app)
   }
-  const drainTimeout = options.drainTimeout === undefined ? app.tasks.drainTimeout : checkDuration('listenGracefully(options.drainTimeout)', options.drainTimeout)
+  const drainTimeout =
+    options.drainTimeout === undefined
+      ? app.tasks.drainTimeout
+      : checkDuration('listenGracefully(options.drainTimeout)', options.drainTimeout)
   const interruptDrainTimeout =
     options.interruptDrainTimeout === undefined
       ? Math.min(2_000, drainTimeout)
       : checkDuration('listenGracefully(options.interruptDrainTimeout)', options.interruptDrainTimeout)
-  const closeMargin = options.closeMargin === undefined ? 2_000 : checkDuration('listenGracefully(options.closeMargin)', options.closeMargin)
+  const closeMargin =
+    options.closeMargin === undefined ? 2_000 : checkDuration('listenGracefully(options.closeMargin)', options.closeMargin)
   const duplicateSignalWindow =
-    options.duplicateSignalWindow === undefined ? 500 : checkDuration('listenGracefully(options.duplicateSignalWindow)', options.duplicateSignalWindow)
+    options.duplicateSignalWindow === undefined
+      ? 500
+      : checkDuration('listenGracefully(options.duplicateSignalWindow)', options.duplicateSignalWindow)
   const exit = (code: number): never => process.exit(code)
   const abortGrace = app.tasks.summary().limits.abortGrace
   const killAfterMs = Math.max(drainTimeout, interruptDrainTimeout) + abortGrace + closeMargin

@@ -1,4 +1,11 @@
-import { InvalidOptionError, Scheduler, type SchedulerOptions, type SpawnOptions, type TaskContext, type TaskHandle } from '@fastify-tasks/core'
+import {
+  InvalidOptionError,
+  Scheduler,
+  type SchedulerOptions,
+  type SpawnOptions,
+  type TaskContext,
+  type TaskHandle,
+} from '@fastify-tasks/core'
 import { checkDuration } from '@fastify-tasks/core/validation'
 import type { FastifyBaseLogger } from 'fastify'
 import { withHttpAnswer } from '../errors.js'
@@ -71,7 +78,13 @@ export class AppTasks extends Scheduler {
    * the scheduler's `AdmissionError` with an HTTP answer added (`statusCode` 503, `Retry-After`):
    * this is where a refusal enters the HTTP layer.
    */
-  spawnWithLog<T>(log: FastifyBaseLogger, name: string, fn: FastifyTaskFunction<T>, options: SpawnOptions, orThrow: boolean): TaskHandle<T> | undefined {
+  spawnWithLog<T>(
+    log: FastifyBaseLogger,
+    name: string,
+    fn: FastifyTaskFunction<T>,
+    options: SpawnOptions,
+    orThrow: boolean,
+  ): TaskHandle<T> | undefined {
     if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
     const run = (context: TaskContext): T | PromiseLike<T> => fn(new LoggingTaskContext(context, log))
     if (!orThrow) return super.trySpawn(name, run, options)
@@ -89,6 +102,10 @@ export function checkSpawnOptions(options: unknown): asserts options is FastifyS
   if (options === undefined) return
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('spawn(options)', 'an object', options)
   if ('data' in options) {
-    throw new InvalidOptionError('spawn(options.data)', 'no value: fastify-tasks uses it for the task logger', (options as SpawnOptions).data)
+    throw new InvalidOptionError(
+      'spawn(options.data)',
+      'no value: fastify-tasks uses it for the task logger',
+      (options as SpawnOptions).data,
+    )
   }
 }

@@ -55,4 +55,3 @@ export interface AppTaskParts {
   /** Makes the metrics for the scheduler being constructed (they subscribe to it), or `undefined` without metrics. */
   readonly metrics: (scheduler: Scheduler) => MetricsStatus | undefined
 }
-

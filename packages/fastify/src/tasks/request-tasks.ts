@@ -70,7 +70,12 @@ export class RequestTasks {
     return this.#spawn(name, fn, options, false)
   }
 
-  #spawn<T>(name: string, fn: FastifyTaskFunction<T>, options: FastifySpawnOptions | undefined, orThrow: boolean): TaskHandle<T> | undefined {
+  #spawn<T>(
+    name: string,
+    fn: FastifyTaskFunction<T>,
+    options: FastifySpawnOptions | undefined,
+    orThrow: boolean,
+  ): TaskHandle<T> | undefined {
     const request = this.#request
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE
     const routeLabels = this.#labels.get(request.method, route)
