@@ -115,7 +115,7 @@ export interface SchedulerOptions {
    * `sampled` records the exact caller of `spawn` for the first 8 spawns of each task name and then
    * for one in 256 (at most one a second per name), attributing the others to the name's latest
    * sampled site; `always` captures every
-   * spawn (measured at 4–8 µs and ~400 B more per task); `off` records nothing.
+   * spawn (several times a spawn's own cost and memory; `pnpm bench` measures it); `off` records nothing.
    * @default 'sampled'
    */
   spawnSite?: SpawnSiteMode

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url'
 export type SpawnSiteMode = 'sampled' | 'always' | 'off'
 
 /**
- * A captured, not yet formatted, stack: `Error.captureStackTrace` is cheap (~1.5–2.5 µs), formatting
- * `.stack` is not (~8–25 µs), so formatting waits until someone looks, and happens once per capture.
+ * A captured, not yet formatted, stack: `Error.captureStackTrace` is cheap next to formatting
+ * `.stack` (several times dearer), so formatting waits until someone looks, and happens once per capture.
  */
 export interface SiteRef {
   stack?: string | undefined
@@ -16,7 +16,7 @@ export interface SiteRef {
 const EXACT_SPAWNS = 8
 /** After that, one spawn in this many is captured (a power of two)… */
 const SAMPLE_EVERY = 256
-/** …and at most one per name per this many ms: a capture deep in a request handler costs tens of µs. */
+/** …and at most one per name per this many ms: a capture deep in a request handler costs more than the spawn itself. */
 const SAMPLE_SPACING_MS = 1_000
 /** Distinct names remembered; past it the table starts over, keeping memory bounded. */
 const MAX_NAMES = 10_000

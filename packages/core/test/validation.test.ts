@@ -90,8 +90,8 @@ describe('the shared checks (@fastify-tasks/core/validation)', () => {
       ],
       [() => checkDuration('timeout', '5s'), 'Invalid timeout: expected milliseconds as a finite number >= 0, received "5s" (string)'],
       [
-        () => checkOneOf('overflow', 'drop-newest', ['reject', 'drop-oldest']),
-        "Invalid overflow: expected one of 'reject', 'drop-oldest', received \"drop-newest\" (string)",
+        () => checkOneOf('overflow', 'drop_newest', ['reject', 'drop_oldest']),
+        "Invalid overflow: expected one of 'reject', 'drop_oldest', received \"drop_newest\" (string)",
       ],
       [() => checkBoolean('metrics.route', 'yes'), 'Invalid metrics.route: expected a boolean, received "yes" (string)'],
       [

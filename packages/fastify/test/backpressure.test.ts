@@ -45,12 +45,13 @@ describe('adaptive concurrency (AIMD, step by step)', () => {
     const c = new ConcurrencyController(100, { targetDelay: 50, min: 5 })
     assert.equal(c.increase, 5)
     assert.deepEqual([c.step(80, false, 10), c.step(80, false, 10), c.step(10, true, 10)], [70, 49, 34])
-    for (let i = 0; i < 10; i++) c.step(300, false, 0)
-    assert.equal(c.current, 5, 'never below min')
+    let limit = 0
+    for (let i = 0; i < 10; i++) limit = c.step(300, false, 0)
+    assert.equal(limit, 5, 'never below min')
     assert.equal(c.step(10, false, 0), 5, 'no growth without waiting tasks')
     assert.deepEqual([c.step(10, false, 3), c.step(10, false, 3)], [10, 15])
-    for (let i = 0; i < 100; i++) c.step(10, false, 3)
-    assert.equal(c.current, 100, 'never above the configured concurrency')
+    for (let i = 0; i < 100; i++) limit = c.step(10, false, 3)
+    assert.equal(limit, 100, 'never above the configured concurrency')
     assert.deepEqual(c.adjustments, { decreases: 8, increases: 19 }) // 100→70→49→34→23→16→11→7→5
   })
 

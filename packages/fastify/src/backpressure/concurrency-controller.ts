@@ -44,11 +44,6 @@ export class ConcurrencyController {
     this.#current = max
   }
 
-  /** The current limit. */
-  get current(): number {
-    return this.#current
-  }
-
   /** Windows that shrank / grew the limit so far. */
   get adjustments(): { readonly decreases: number; readonly increases: number } {
     return { decreases: this.#decreases, increases: this.#increases }

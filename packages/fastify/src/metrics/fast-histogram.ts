@@ -63,7 +63,7 @@ interface MetricData {
 
 /**
  * A Prometheus histogram for hot paths. prom-client's `observe` hashes its label object on every call
- * (~0.4–0.7 µs, three times per request with a task); here a caller keeps the {@link HistogramSeries}
+ * (a visible share of a request's cost, three times per request with a task); here a caller keeps the {@link HistogramSeries}
  * of its label values and an observation is a bucket search and three additions. It registers in a
  * prom-client `Registry` like prom-client's own metrics (same `get()` contract), so the exposition,
  * escaping and content type are prom-client's.
