@@ -2,6 +2,8 @@
  * fastify-tasks: safe, visible and drainable background tasks for Fastify.
  * @packageDocumentation
  */
+// First: keeps process.nextTick monomorphic for the whole process (see the module).
+import './tick-shape.js'
 import { fastifyTasks } from './plugin.js'
 
 export default fastifyTasks
