@@ -451,7 +451,6 @@ export class Scheduler implements TaskOwner {
   #start(task: TaskRecord, now: number): void {
     task.state = 'running'
     task.startedAt = now
-    task.lastProgressAt = now
     this.#running.add(task)
     if (task.timeout !== Infinity) {
       task.deadline = now + task.timeout
