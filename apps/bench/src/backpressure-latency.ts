@@ -68,7 +68,7 @@ async function readStats(server: LineChild, name: string): Promise<{ stats: Serv
 
 async function measure(variant: BackpressureVariantId, options: BackpressureBenchOptions): Promise<BackpressureSample> {
   const name = `backpressure-server (${variant})`
-  const server = new LineChild(name, './backpressure-server.ts', [variant])
+  const server = new LineChild(name, './backpressure-server.js', [variant])
   try {
     const port = Number(await server.nextLine('its port', START_TIMEOUT_MS))
     if (!Number.isInteger(port) || port <= 0) throw new Error(`${name} printed no valid port`)
@@ -80,7 +80,7 @@ async function measure(variant: BackpressureVariantId, options: BackpressureBenc
       durationSeconds: options.durationSeconds,
       path: LIGHT_PATH,
     }
-    const loader = new LineChild(`http-load (${variant})`, './http-load.ts', [JSON.stringify(config)])
+    const loader = new LineChild(`http-load (${variant})`, './http-load.js', [JSON.stringify(config)])
     try {
       const warm = await loader.nextLine(`"${WARM_LINE}"`, START_TIMEOUT_MS + options.warmupSeconds * 1000)
       if (warm !== WARM_LINE) throw new Error(`http-load (${variant}): expected "${WARM_LINE}", got ${JSON.stringify(warm)}`)

@@ -1,6 +1,6 @@
 /**
  * The server of the backpressure benchmark, run in its own process by `backpressure-latency.ts`:
- * `node --import tsx src/backpressure-server.ts <variant>` (see `backpressure-variants.ts`). Serves
+ * `node dist/backpressure-server.js <variant>` (see `backpressure-variants.ts`). Serves
  * `GET /light` on 127.0.0.1, on a port the system picks; runs the background producer if the
  * variant has one; speaks the protocol in `backpressure-protocol.ts`.
  */

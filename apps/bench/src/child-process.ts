@@ -1,5 +1,6 @@
 /**
- * A TypeScript entry of this app run as a child process (`node --import tsx <entry>`) that talks in
+ * An entry of this app run as a child process (`node <entry>`, compiled JavaScript as users run
+ * servers: a loader such as tsx changes what V8 does at startup, see `docs/benchmarks.md`) that talks in
  * lines over stdin and stdout; its stderr goes to ours. Every child started here is killed when this
  * process exits, even on an error or a signal, so none is left behind.
  */
@@ -8,7 +9,7 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 
-/** The app's directory: children resolve `tsx` and the packages from here. */
+/** The app's directory: children resolve the packages from here. */
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url))
 
 /** How long a child has to exit after SIGTERM before it gets SIGKILL. */
@@ -47,12 +48,12 @@ export class LineChild {
   #wake: (() => void) | undefined
   readonly #closed: Promise<void>
 
-  /** Starts `entry` (a path relative to this file, such as `./http-server.ts`) with `args`. */
+  /** Starts `entry` (a path relative to this file, such as `./http-server.js`) with `args`. */
   constructor(name: string, entry: string, args: readonly string[]) {
     installHooks()
     this.#name = name
     const script = fileURLToPath(new URL(entry, import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: APP_DIR,
       stdio: ['pipe', 'pipe', 'inherit'],
     })

@@ -1,6 +1,6 @@
 /**
  * The load generator of the HTTP throughput benchmark, run in its own process by
- * `http-throughput.ts` and `backpressure-latency.ts`: `node --import tsx src/http-load.ts '<LoadConfig as
+ * `http-throughput.ts` and `backpressure-latency.ts`: `node dist/http-load.js '<LoadConfig as
  * JSON>'`. Drives autocannon (programmatic API) against `http://127.0.0.1:<port><path>` (`/` unless
  * the config names a path) and speaks the protocol in `http-protocol.ts`.
  */

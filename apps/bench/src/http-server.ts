@@ -1,6 +1,6 @@
 /**
  * The server of the HTTP throughput benchmark, run in its own process by `http-throughput.ts`:
- * `node --import tsx src/http-server.ts <plain|idle|spawn>`. Listens on 127.0.0.1, on a port the
+ * `node dist/http-server.js <variant>` (see `http-variants.ts`). Listens on 127.0.0.1, on a port the
  * system picks, and speaks the protocol in `http-protocol.ts`.
  */
 import type { AddressInfo } from 'node:net'
@@ -8,19 +8,20 @@ import { createInterface } from 'node:readline'
 import Fastify from 'fastify'
 import fastifyTasks from 'fastify-tasks'
 import { CPU_COMMAND, HOST } from './http-protocol.js'
-import { isHttpVariant } from './http-variants.js'
-import { yieldOneTurn } from './task-kinds.js'
+import { HTTP_VARIANTS, isHttpVariant } from './http-variants.js'
 
 const variant = process.argv[2]
-if (!isHttpVariant(variant)) throw new Error(`usage: http-server.ts <plain|idle|spawn>, got ${String(variant)}`)
+if (!isHttpVariant(variant)) throw new Error(`usage: http-server.js <${HTTP_VARIANTS.join('|')}>, got ${String(variant)}`)
 
 const app = Fastify({ logger: false })
-if (variant !== 'plain') await app.register(fastifyTasks)
+if (variant === 'idle-nohttp') await app.register(fastifyTasks, { metrics: { http: false } })
+else if (variant !== 'plain') await app.register(fastifyTasks)
 
-// No per-request closure: the handlers and the task are created once (see README, keepNames).
+// No per-request closure: the handlers and the task are created once.
+const resolveAtOnce = async (): Promise<void> => {}
 if (variant === 'spawn') {
   app.get('/', async (request) => {
-    request.tasks.spawn('bench', yieldOneTurn)
+    request.tasks.spawn('bench', resolveAtOnce)
     return { hello: 'world' }
   })
 } else {

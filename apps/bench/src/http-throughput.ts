@@ -45,6 +45,11 @@ export interface HttpVariantStats {
   readonly serverCpuUs: number
   /** Median over the rounds of (this variant's server µs/request − the baseline's in the same round). */
   readonly addedCpuUs: number
+  /** Range of those per-round differences. */
+  readonly addedCpuUsMin: number
+  readonly addedCpuUsMax: number
+  /** Server µs/request of each round, in round order: for differences between two variants. */
+  readonly serverCpuUsByRound: readonly number[]
   /** Median share of one core the server and the load generator were busy during the window. */
   readonly serverBusy: number
   readonly loaderBusy: number
@@ -74,7 +79,7 @@ async function readCpu(server: LineChild): Promise<{ cpuUs: number; at: number }
 }
 
 async function measure(variant: HttpVariantId, options: HttpThroughputOptions): Promise<Sample> {
-  const server = new LineChild(`http-server (${variant})`, './http-server.ts', [variant])
+  const server = new LineChild(`http-server (${variant})`, './http-server.js', [variant])
   try {
     const port = Number(await server.nextLine('its port', START_TIMEOUT_MS))
     if (!Number.isInteger(port) || port <= 0) throw new Error(`http-server (${variant}) printed no valid port`)
@@ -85,7 +90,7 @@ async function measure(variant: HttpVariantId, options: HttpThroughputOptions): 
       warmupSeconds: options.warmupSeconds,
       durationSeconds: options.durationSeconds,
     }
-    const loader = new LineChild(`http-load (${variant})`, './http-load.ts', [JSON.stringify(config)])
+    const loader = new LineChild(`http-load (${variant})`, './http-load.js', [JSON.stringify(config)])
     try {
       const warm = await loader.nextLine(`"${WARM_LINE}"`, START_TIMEOUT_MS + options.warmupSeconds * 1000)
       if (warm !== WARM_LINE) throw new Error(`http-load (${variant}): expected "${WARM_LINE}", got ${JSON.stringify(warm)}`)
@@ -130,6 +135,7 @@ export async function measureHttpThroughput(options: HttpThroughputOptions): Pro
   const stats = (variant: HttpVariantId): HttpVariantStats => {
     const of = (field: keyof Sample): number[] => rounds.map((round) => round[variant][field])
     const rps = of('rps')
+    const added = rounds.map((round) => round[variant].serverCpuUs - round[HTTP_BASELINE].serverCpuUs)
     return {
       rps: median(rps),
       rpsMin: Math.min(...rps),
@@ -138,10 +144,13 @@ export async function measureHttpThroughput(options: HttpThroughputOptions): Pro
       p50Ms: median(of('p50Ms')),
       p99Ms: median(of('p99Ms')),
       serverCpuUs: median(of('serverCpuUs')),
-      addedCpuUs: median(rounds.map((round) => round[variant].serverCpuUs - round[HTTP_BASELINE].serverCpuUs)),
+      addedCpuUs: median(added),
+      addedCpuUsMin: Math.min(...added),
+      addedCpuUsMax: Math.max(...added),
+      serverCpuUsByRound: of('serverCpuUs'),
       serverBusy: median(of('serverBusy')),
       loaderBusy: median(of('loaderBusy')),
     }
   }
-  return { plain: stats('plain'), idle: stats('idle'), spawn: stats('spawn') }
+  return Object.fromEntries(HTTP_VARIANTS.map((variant) => [variant, stats(variant)])) as Record<HttpVariantId, HttpVariantStats>
 }

@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks and prints their tables. Usage: `pnpm bench` from the repository root
- * (`node --expose-gc --import tsx src/main.ts` here); `--only <spawn|heap|http|debug|scrape|backpressure>[,…]`
+ * (`node --expose-gc dist/main.js` here, after `tsc`); `--only <spawn|heap|http|debug|scrape|backpressure>[,…]`
  * runs some parts.
  */
 import { cpus } from 'node:os'
@@ -26,22 +26,21 @@ import { LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
 import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
 import { HTTP_REQUESTS, HTTP_REQUESTS_EACH, measureScrapeCost, SCRAPE_MAX_TASK_NAMES, type ScrapeCostResult } from './scrape-cost.js'
 import { MIX_SETUP } from './settled-mix.js'
-import { COMPLETION_METHODS, measureSpawnCost, type SpawnCostByContender, type SpawnCostResult, type SpawnCostStats } from './spawn-cost.js'
-import { SPAWN_PATTERNS } from './spawn-patterns.js'
+import { COMPLETION_PROMISES, measureSpawnCost, type SpawnCostByContender, type SpawnCostResult, type SpawnCostStats } from './spawn-cost.js'
+import { BURST_TASKS, SPAWN_PATTERNS } from './spawn-patterns.js'
 import { formatTable } from './table.js'
 import { checkTargets } from './targets.js'
 import { TASK_KINDS, type TaskKindId } from './task-kinds.js'
 
-const SPAWN_TASKS = 100_000
 const CONCURRENCY = 100
-const ROUNDS = 7
+const ROUNDS = 13
 const WARMUP = 2
 const HEAP_TASKS = 100_000
 const HEAP_ROUNDS = 3
-const HTTP_ROUNDS = 5
+const HTTP_ROUNDS = 7
 const HTTP_CONNECTIONS = 50
 const HTTP_PIPELINING = 1
-const HTTP_WARMUP_SECONDS = 1
+const HTTP_WARMUP_SECONDS = 2
 const HTTP_DURATION_SECONDS = 4
 const DEBUG_SIZES = [1_000, 10_000, 100_000]
 const DEBUG_ROUNDS = 11
@@ -93,7 +92,6 @@ let backpressure: BackpressureResult | undefined
 if (parts.has('spawn')) {
   process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
   spawn = await measureSpawnCost({
-    tasks: SPAWN_TASKS,
     concurrency: CONCURRENCY,
     rounds: ROUNDS,
     warmup: WARMUP,
@@ -155,8 +153,8 @@ print()
 
 function printSpawnCost(spawn: SpawnCostResult): void {
   print(`1. Spawn-to-settle cost, µs per task: median of ${measured} measured rounds (min–max)`)
-  print(`   ${SPAWN_TASKS.toLocaleString('en-US')} tasks per batch, concurrency ${CONCURRENCY} (the Set floor is unbounded);`)
-  print(`   every Scheduler row has maxQueue ${SPAWN_TASKS.toLocaleString('en-US')} and changes at most one default`)
+  print(`   Concurrency ${CONCURRENCY} (the Set floor is unbounded); every Scheduler row has maxQueue`)
+  print(`   ${BURST_TASKS.toLocaleString('en-US')} and changes at most one default. Contenders in one process, order rotated each round.`)
   for (const [index, pattern] of SPAWN_PATTERNS.entries()) {
     const costs = (kind: TaskKindId): SpawnCostByContender => spawn[pattern.id][kind]
     print()
@@ -192,10 +190,10 @@ function printSpawnCost(spawn: SpawnCostResult): void {
     )
   }
   print()
-  print('   Batch completion is detected with:')
+  print('   The promise awaited per task:')
   for (const id of CONTENDERS) {
     if (isAblation(id)) continue
-    print(`   - ${id === 'ours' ? 'Scheduler (every row)' : CONTENDER_LABELS[id]}: ${COMPLETION_METHODS[id]}`)
+    print(`   - ${id === 'ours' ? 'Scheduler (every row)' : CONTENDER_LABELS[id]}: ${COMPLETION_PROMISES[id]}`)
   }
   print()
 }
@@ -259,6 +257,7 @@ function printHttpThroughput(http: HttpThroughputResult): void {
         { header: 'variant' },
         { header: 'server µs/req', align: 'right' },
         { header: 'added µs/req', align: 'right' },
+        { header: 'added min to max', align: 'right' },
         { header: 'server busy', align: 'right' },
         { header: 'load gen busy', align: 'right' },
       ],
@@ -266,6 +265,7 @@ function printHttpThroughput(http: HttpThroughputResult): void {
         HTTP_VARIANT_LABELS[id],
         us(http[id].serverCpuUs),
         id === HTTP_BASELINE ? '' : signed(http[id].addedCpuUs),
+        id === HTTP_BASELINE ? '' : `${signed(http[id].addedCpuUsMin)} to ${signed(http[id].addedCpuUsMax)}`,
         share(http[id].serverBusy),
         share(http[id].loaderBusy),
       ]),

@@ -1,7 +1,7 @@
 /**
- * Spawn-to-settle cost: the time from the first spawn of a batch to the settlement of its last task,
- * divided by the batch size, for each spawn pattern and task kind. All contenders run in one process,
- * interleaved round by round.
+ * Spawn-to-settle cost: the time from the first spawn of a batch to the settlement of its last task's
+ * promise, divided by the batch size, for each spawn pattern and task kind. All contenders run in one
+ * process, interleaved round by round, their order rotated.
  */
 import { Scheduler } from '@fastify-tasks/core'
 import fastq from 'fastq'
@@ -11,12 +11,10 @@ import { byContender, CONTENDERS, type ContenderId, type SchedulerVariantId } fr
 import { collectGarbage } from './gc.js'
 import { median } from './median.js'
 import { rotate } from './rotate.js'
-import { SPAWN_PATTERNS, type SpawnPatternId } from './spawn-patterns.js'
+import { BURST_TASKS, SPAWN_PATTERNS, type Push, type SpawnPatternId } from './spawn-patterns.js'
 import { TASK_KINDS, type Task, type TaskKindId } from './task-kinds.js'
 
 export interface SpawnCostOptions {
-  /** Tasks per batch. */
-  readonly tasks: number
   readonly concurrency: number
   /** Rounds in all, warm-up included. */
   readonly rounds: number
@@ -31,111 +29,66 @@ export interface SpawnCostStats {
   readonly median: number
   readonly min: number
   readonly max: number
+  /** µs per task of each measured round, in round order: for per-round ratios between contenders. */
+  readonly byRound: readonly number[]
 }
 
 export type SpawnCostByContender = Readonly<Record<ContenderId, SpawnCostStats>>
 
 export type SpawnCostResult = Readonly<Record<SpawnPatternId, Readonly<Record<TaskKindId, SpawnCostByContender>>>>
 
-const OURS_COMPLETION = 'a counter in a subscribe({ settled }) listener (handle.settled would add a promise per task)'
-
-/** How each contender learns that the whole batch settled. Printed with the results. */
-export const COMPLETION_METHODS: Readonly<Record<ContenderId, string>> = {
-  set: 'a counter in each promise’s .then',
-  fastq: 'await queue.drained() after the last spawn',
-  pqueue: 'await queue.onIdle() after the last spawn',
-  ours: OURS_COMPLETION,
-  oursSitesOff: OURS_COMPLETION,
-  oursNoDeadline: OURS_COMPLETION,
-  oursSitesAlways: OURS_COMPLETION,
+/** What each contender's per-task promise is. Printed with the results. */
+export const COMPLETION_PROMISES: Readonly<Record<ContenderId, string>> = {
+  set: 'the task’s own promise, kept in a Set and removed in its .then (the floor; no limit, no queue)',
+  fastq: 'the promise of queue.push(task)',
+  pqueue: 'the promise of queue.add(task)',
+  ours: 'handle.settled of scheduler.spawn(name, task)',
+  oursSitesOff: 'handle.settled',
+  oursNoDeadline: 'handle.settled',
+  oursSitesAlways: 'handle.settled',
 }
 
-/**
- * One contender, ready to run a batch of `tasks`. Construction and `dispose` are not timed; the
- * `spawn` calls and `settled` are.
- */
+/** One contender, ready to run a batch. Construction and `dispose` are not timed; the pushes are. */
 interface Trial {
-  /** Spawns `count` more tasks of the batch, synchronously. */
-  spawn(task: Task, count: number): void
-  /** Called once the whole batch was spawned; resolves when its last task has settled. */
-  settled(): Promise<void>
+  readonly push: Push
   dispose(): Promise<void>
 }
 
 const runTask = (task: Task): Promise<number> => task()
 
-const noop = (): void => {}
-
-function setTrial({ tasks }: SpawnCostOptions): Trial {
+function setTrial(): Trial {
   const live = new Set<Promise<number>>()
-  let settled = 0
-  let resolveAll: () => void = noop
-  const all = new Promise<void>((resolve) => {
-    resolveAll = resolve
-  })
-  // Curried so the per-task closure is anonymous: tsx compiles with esbuild's `keepNames`, which
-  // wraps every named function expression in a `__name()` call (a defineProperty per closure,
-  // ~150 B more each) and would inflate the floor. The contenders' own code is plain JS.
-  const untrack = (promise: Promise<number>) => (): void => {
-    live.delete(promise)
-    if (++settled === tasks) resolveAll()
-  }
   return {
-    spawn(task, count) {
-      for (let i = 0; i < count; i++) {
-        const promise = task()
-        live.add(promise)
-        const done = untrack(promise)
-        promise.then(done, done)
+    push(task) {
+      const promise = task()
+      live.add(promise)
+      const untrack = (): void => {
+        live.delete(promise)
       }
+      promise.then(untrack, untrack)
+      return promise
     },
-    settled: () => all,
-    dispose: async () => {},
+    dispose: async () => {
+      if (live.size !== 0) throw new Error(`${live.size} promises still tracked after the batch settled`)
+    },
   }
 }
 
 function fastqTrial({ concurrency }: SpawnCostOptions): Trial {
   const queue = fastq.promise(runTask, concurrency)
-  return {
-    spawn(task, count) {
-      for (let i = 0; i < count; i++) void queue.push(task)
-    },
-    settled: () => queue.drained(),
-    dispose: async () => {},
-  }
+  return { push: (task) => queue.push(task), dispose: async () => {} }
 }
 
 function pqueueTrial({ concurrency }: SpawnCostOptions): Trial {
   const queue = new PQueue({ concurrency })
-  return {
-    spawn(task, count) {
-      for (let i = 0; i < count; i++) void queue.add(task)
-    },
-    settled: () => queue.onIdle(),
-    dispose: async () => {},
-  }
+  return { push: (task) => queue.add(task), dispose: async () => {} }
 }
 
-function schedulerTrial(variant: SchedulerVariantId, { concurrency, tasks }: SpawnCostOptions): Trial {
-  // The variant's options; the queue bound is raised so a whole batch fits.
-  const scheduler = new Scheduler({ ...VARIANT_OPTIONS[variant], concurrency, maxQueue: tasks })
-  let settled = 0
-  let resolveAll: () => void = noop
-  const all = new Promise<void>((resolve) => {
-    resolveAll = resolve
-  })
-  const unsubscribe = scheduler.subscribe({
-    settled: () => {
-      if (++settled !== tasks) return
-      unsubscribe()
-      resolveAll()
-    },
-  })
+function schedulerTrial(variant: SchedulerVariantId, { concurrency }: SpawnCostOptions): Trial {
+  // The variant's options; the queue bound is raised so a whole burst fits.
+  const scheduler = new Scheduler({ ...VARIANT_OPTIONS[variant], concurrency, maxQueue: BURST_TASKS })
   return {
-    spawn(task, count) {
-      for (let i = 0; i < count; i++) scheduler.spawn('bench', task)
-    },
-    settled: () => all,
+    push: (task) => scheduler.spawn('bench', task).settled,
     dispose: async () => {
       if (scheduler.liveCount !== 0) throw new Error(`${scheduler.liveCount} tasks still live after the batch settled`)
       await scheduler.close()
@@ -144,7 +97,7 @@ function schedulerTrial(variant: SchedulerVariantId, { concurrency, tasks }: Spa
 }
 
 const TRIALS: Readonly<Record<ContenderId, (options: SpawnCostOptions) => Trial>> = {
-  set: setTrial,
+  set: () => setTrial(),
   fastq: fastqTrial,
   pqueue: pqueueTrial,
   ours: (options) => schedulerTrial('ours', options),
@@ -168,11 +121,10 @@ export async function measureSpawnCost(options: SpawnCostOptions): Promise<Spawn
           const trial = TRIALS[id](options)
           await collectGarbage()
           const start = performance.now()
-          await pattern.spawn(options.tasks, (size) => trial.spawn(kind.task, size))
-          await trial.settled()
+          await pattern.run(trial.push, kind.task, options.concurrency)
           const elapsedMs = performance.now() - start
           await trial.dispose()
-          if (round >= options.warmup) samples.get(sampleKey(pattern.id, kind.id, id))!.push((elapsedMs * 1000) / options.tasks)
+          if (round >= options.warmup) samples.get(sampleKey(pattern.id, kind.id, id))!.push((elapsedMs * 1000) / pattern.tasks)
         }
       }
     }
@@ -181,7 +133,7 @@ export async function measureSpawnCost(options: SpawnCostOptions): Promise<Spawn
 
   const stats = (pattern: SpawnPatternId, kind: TaskKindId, id: ContenderId): SpawnCostStats => {
     const values = samples.get(sampleKey(pattern, kind, id))!
-    return { median: median(values), min: Math.min(...values), max: Math.max(...values) }
+    return { median: median(values), min: Math.min(...values), max: Math.max(...values), byRound: values }
   }
   const byKind = (pattern: SpawnPatternId): Record<TaskKindId, SpawnCostByContender> => ({
     immediate: byContender((id) => stats(pattern, 'immediate', id)),

@@ -1,44 +1,54 @@
 /**
- * How a batch of tasks is spawned: all at once, or in slices with a macrotask turn between them.
- * Either way the batch is then awaited until its last task settles.
+ * How a batch of tasks is spawned and awaited. Every contender hands back one promise per task (its
+ * own completion promise: fastq's `push`, p-queue's `add`, our `handle.settled`), and every pattern
+ * awaits each of them, as a caller who wants the result does.
  */
+import type { Task } from './task-kinds.js'
 
 export type SpawnPatternId = 'burst' | 'steady'
+
+/** Spawns one task and returns the promise that settles with it. */
+export type Push = (task: Task) => Promise<unknown>
 
 export interface SpawnPattern {
   readonly id: SpawnPatternId
   readonly label: string
+  /** Tasks per batch. */
+  readonly tasks: number
   readonly description: string
-  /**
-   * Spawns `count` tasks by calling `spawnSlice` with slice sizes that add up to `count`. Each call
-   * spawns its slice synchronously; the pattern decides what happens between calls.
-   */
-  spawn(count: number, spawnSlice: (size: number) => void): Promise<void>
+  /** Spawns the batch with `push` at `concurrency` and resolves when every task's promise has settled. */
+  run(push: Push, task: Task, concurrency: number): Promise<void>
 }
 
-/** Tasks spawned per slice by the `steady` pattern. */
-export const STEADY_SLICE = 1_000
-
-const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve))
+export const BURST_TASKS = 100_000
+export const STEADY_TASKS = 200_000
 
 export const SPAWN_PATTERNS: readonly SpawnPattern[] = [
   {
     id: 'burst',
     label: 'burst',
-    description: 'the whole batch spawned synchronously, then awaited: up to the batch size pending at once',
-    spawn: async (count, spawnSlice) => {
-      spawnSlice(count)
+    tasks: BURST_TASKS,
+    description: `${BURST_TASKS.toLocaleString('en-US')} tasks spawned synchronously, then every task's promise awaited (Promise.all): up to the batch pending at once`,
+    run: async (push, task) => {
+      const promises = new Array<Promise<unknown>>(BURST_TASKS)
+      for (let i = 0; i < BURST_TASKS; i++) promises[i] = push(task)
+      await Promise.all(promises)
     },
   },
   {
     id: 'steady',
     label: 'steady',
-    description: `slices of ${STEADY_SLICE.toLocaleString('en-US')} tasks with one setImmediate turn between slices, like requests arriving`,
-    spawn: async (count, spawnSlice) => {
-      for (let spawned = 0; spawned < count; spawned += STEADY_SLICE) {
-        if (spawned > 0) await nextTurn()
-        spawnSlice(Math.min(STEADY_SLICE, count - spawned))
+    tasks: STEADY_TASKS,
+    description: `${STEADY_TASKS.toLocaleString('en-US')} tasks, as many in flight as the concurrency: each of that many loops spawns a task and awaits it, then the next`,
+    run: async (push, task, concurrency) => {
+      let left = STEADY_TASKS
+      const lane = async (): Promise<void> => {
+        while (left > 0) {
+          left--
+          await push(task)
+        }
       }
+      await Promise.all(Array.from({ length: concurrency }, lane))
     },
   },
 ]
