@@ -1,10 +1,18 @@
 /**
  * Response time and size of the `/debug/tasks` views with many live tasks. One app (`live-tasks.ts`)
  * grows its population step by step; at each size every view is requested in-process with
- * `app.inject` in rounds, the view order rotated each round. The app is drained and closed at the end,
+ * `app.inject` in rounds, the view order rotated each round. Each `?view=tasks` request is also
+ * compared with the grouped view (JSON) of the same round. The app is drained and closed at the end,
  * even when a measurement fails.
  */
-import { DEBUG_VIEWS, DEBUG_VIEW_URLS, type DebugViewId } from './debug-views.js'
+import {
+  DEBUG_TASK_VIEW_ROWS,
+  DEBUG_TASK_VIEWS,
+  DEBUG_VIEWS,
+  DEBUG_VIEW_URLS,
+  type DebugTaskViewId,
+  type DebugViewId,
+} from './debug-views.js'
 import { collectGarbage } from './gc.js'
 import { timedGet } from './inject-timing.js'
 import { createLiveTaskApp } from './live-tasks.js'
@@ -34,9 +42,13 @@ export interface DebugViewStats {
 export interface DebugSizeResult {
   /** Live tasks while measured. */
   readonly tasks: number
+  /** Of those, running (the rest are queued). */
+  readonly running: number
   /** Groups in the grouped view (before its `maxGroups` cap). */
   readonly groups: number
   readonly views: Readonly<Record<DebugViewId, DebugViewStats>>
+  /** Each `?view=tasks` request's time ÷ the grouped view's (JSON) in the same round: the median over the measured rounds. */
+  readonly toGroups: Readonly<Record<DebugTaskViewId, number>>
 }
 
 export type DebugCostResult = readonly DebugSizeResult[]
@@ -58,10 +70,13 @@ export async function measureDebugCost(options: DebugCostOptions): Promise<Debug
     for (const tasks of options.sizes) {
       await live.grow(tasks)
       const population = live.size
+      const running = live.running
       await collectGarbage()
       const samples = new Map<DebugViewId, { ms: number[]; bytes: number[] }>(DEBUG_VIEWS.map((id) => [id, { ms: [], bytes: [] }]))
+      const ratios = new Map<DebugTaskViewId, number[]>(DEBUG_TASK_VIEWS.map((id) => [id, []]))
       let groups = 0
       for (let round = 0; round < options.rounds; round++) {
+        const roundMs = new Map<DebugViewId, number>()
         for (const view of rotate(DEBUG_VIEWS, round)) {
           const response = await timedGet(live.app, DEBUG_VIEW_URLS[view])
           // Each view is checked to be what it claims, with the whole population behind it.
@@ -71,16 +86,23 @@ export async function measureDebugCost(options: DebugCostOptions): Promise<Debug
               throw new Error(`/debug/tasks reports ${body.summary.live.total} live tasks, expected ${population}`)
             }
             groups = body.groups.length + body.groupsOmitted
-          } else if (view === 'tasks') {
+          } else if (view === 'groupsText') {
+            // After the attention notes, if any (a queue that waits is one).
+            if (!response.body.split('\n', 10).some((line) => line.startsWith(`tasks: ${population} live`))) {
+              throw new Error(`?format=text has no line 'tasks: ${population} live': ${JSON.stringify(response.body.slice(0, 200))}`)
+            }
+          } else {
             const rows = (JSON.parse(response.body) as TasksBody).tasks.length
-            if (rows !== Math.min(100, population)) throw new Error(`?view=tasks&limit=100 returned ${rows} tasks`)
-          } else if (!response.body.startsWith(`tasks: ${population} live`)) {
-            throw new Error(`?format=text starts with ${JSON.stringify(response.body.slice(0, 60))}`)
+            const expected = DEBUG_TASK_VIEW_ROWS[view]({ total: population, running })
+            if (rows !== expected) throw new Error(`${DEBUG_VIEW_URLS[view]} returned ${rows} tasks, expected ${expected}`)
           }
           if (round < options.warmup) continue
           samples.get(view)!.ms.push(response.ms)
           samples.get(view)!.bytes.push(response.bytes)
+          roundMs.set(view, response.ms)
         }
+        if (round < options.warmup) continue
+        for (const view of DEBUG_TASK_VIEWS) ratios.get(view)!.push(roundMs.get(view)! / roundMs.get('groups')!)
       }
       const stats = (id: DebugViewId): DebugViewStats => {
         const { ms, bytes } = samples.get(id)!
@@ -88,8 +110,10 @@ export async function measureDebugCost(options: DebugCostOptions): Promise<Debug
       }
       results.push({
         tasks: population,
+        running,
         groups,
-        views: { groups: stats('groups'), groupsText: stats('groupsText'), tasks: stats('tasks') },
+        views: Object.fromEntries(DEBUG_VIEWS.map((id) => [id, stats(id)])) as Record<DebugViewId, DebugViewStats>,
+        toGroups: Object.fromEntries(DEBUG_TASK_VIEWS.map((id) => [id, median(ratios.get(id)!)])) as Record<DebugTaskViewId, number>,
       })
       options.onSize?.()
     }

@@ -38,10 +38,18 @@ const REQUESTS: readonly { method: 'POST' | 'PUT' | 'GET'; url: (i: number) => s
 const PRICES = { cache: 'prices' }
 const CATALOG = { cache: 'catalog' }
 
+/**
+ * Tasks allowed to run at once: the first 100 live tasks run, the rest wait in the queue, as in a
+ * service whose background work has fallen behind.
+ */
+export const LIVE_CONCURRENCY = 100
+
 export interface LiveTaskApp {
   readonly app: FastifyInstance
   /** Live tasks now. */
   readonly size: number
+  /** Of those, how many are running (the rest are queued). */
+  readonly running: number
   /** Adds units of the mix until at least `tasks` are live. */
   grow(tasks: number): Promise<void>
   /** Cancels every task (they reject on abort), closes the app with a drain timeout of 0, checks nothing is left. */
@@ -53,7 +61,7 @@ export async function createLiveTaskApp(): Promise<LiveTaskApp> {
   // Growing the population keeps the event loop saturated on purpose; backpressure would then answer
   // the spawning requests 503, shed their spawns and shrink the running limit, so the population (and
   // its running/pending split) would depend on timing. It is off: the views report the same tasks.
-  await app.register(fastifyTasks, { concurrency: 100_000, maxQueue: 200_000, timeout: Infinity, backpressure: false })
+  await app.register(fastifyTasks, { concurrency: LIVE_CONCURRENCY, maxQueue: 200_000, timeout: Infinity, backpressure: false })
   app.post('/orders/:id', async (request, reply) => {
     request.tasks.spawn('send-confirmation', untilAborted)
     request.tasks.spawn('charge-card', untilAborted)
@@ -87,6 +95,9 @@ export async function createLiveTaskApp(): Promise<LiveTaskApp> {
     app,
     get size() {
       return app.tasks.liveCount
+    },
+    get running() {
+      return app.tasks.summary().live.running
     },
     grow: async (tasks) => {
       while (app.tasks.liveCount < tasks) await addUnit()

@@ -17,12 +17,12 @@ import {
 } from './backpressure-variants.js'
 import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
 import { measureDebugCost, type DebugCostResult } from './debug-cost.js'
-import { DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS } from './debug-views.js'
+import { DEBUG_TASK_VIEWS, DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS, type DebugTaskViewId, type DebugViewId } from './debug-views.js'
 import { assertGcExposed } from './gc.js'
 import { measureHeapPerTask, PENDING_SETUPS, type HeapPerTaskResult } from './heap-per-task.js'
 import { measureHttpThroughput, type HttpThroughputResult } from './http-throughput.js'
 import { HTTP_BASELINE, HTTP_VARIANTS, HTTP_VARIANT_LABELS, HTTP_VARIANT_SETUPS } from './http-variants.js'
-import { LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
+import { LIVE_CONCURRENCY, LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
 import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
 import { HTTP_REQUESTS, HTTP_REQUESTS_EACH, measureScrapeCost, SCRAPE_MAX_TASK_NAMES, type ScrapeCostResult } from './scrape-cost.js'
 import { MIX_SETUP } from './settled-mix.js'
@@ -279,12 +279,15 @@ function printHttpThroughput(http: HttpThroughputResult): void {
 
 const count = (value: number): string => value.toLocaleString('en-US')
 
+const isTaskView = (id: DebugViewId): id is DebugTaskViewId => (DEBUG_TASK_VIEWS as readonly string[]).includes(id)
+
 function printDebugCost(debug: DebugCostResult): void {
   const measuredRounds = DEBUG_ROUNDS - DEBUG_WARMUP
   print(`4. GET /debug/tasks with many live tasks: median of ${measuredRounds} rounds (min–max), in-process (app.inject)`)
-  print('   One app (logger off; concurrency 100 000, maxQueue 200 000, timeout Infinity, backpressure off)')
+  print(`   One app (logger off; concurrency ${count(LIVE_CONCURRENCY)}, maxQueue 200 000, timeout Infinity, backpressure off)`)
   print('   whose live tasks never settle on their own; the population grows from one size to the next. Each')
-  print('   round requests every view once, order rotated. bytes: median body size.')
+  print("   round requests every view once, order rotated. bytes: median body size. ÷ grouped: a page's time")
+  print("   over the grouped view's (JSON) in the same round, median over the rounds.")
   print()
   print(
     formatTable(
@@ -295,15 +298,17 @@ function printDebugCost(debug: DebugCostResult): void {
         { header: 'ms', align: 'right' },
         { header: 'min–max', align: 'right' },
         { header: 'bytes', align: 'right' },
+        { header: '÷ grouped', align: 'right' },
       ],
       debug.flatMap((size) =>
         DEBUG_VIEWS.map((id, i) => [
-          i === 0 ? count(size.tasks) : '',
+          i === 0 ? `${count(size.tasks)} (${count(size.running)} running)` : '',
           i === 0 ? String(size.groups) : '',
           DEBUG_VIEW_LABELS[id],
           ms(size.views[id].ms),
           `${ms(size.views[id].msMin)}–${ms(size.views[id].msMax)}`,
           count(size.views[id].bytes),
+          isTaskView(id) ? `${size.toGroups[id].toFixed(2)}×` : '',
         ]),
       ),
     ),

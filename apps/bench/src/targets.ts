@@ -7,6 +7,7 @@ import {
   BACKPRESSURE_VARIANT_LABELS,
 } from './backpressure-variants.js'
 import type { DebugCostResult } from './debug-cost.js'
+import { DEBUG_TASK_VIEWS, DEBUG_VIEW_LABELS } from './debug-views.js'
 import type { HeapPerTaskResult } from './heap-per-task.js'
 import type { HttpThroughputResult } from './http-throughput.js'
 import { HTTP_VARIANT_LABELS } from './http-variants.js'
@@ -35,6 +36,12 @@ export const MAX_SPAWN_ADDED_US = 1.2
 /** Median response time of the grouped `/debug/tasks` view (JSON), ms, with {@link DEBUG_TARGET_TASKS} live tasks. */
 export const MAX_DEBUG_GROUPS_MS = 50
 export const DEBUG_TARGET_TASKS = 100_000
+/**
+ * Most time of a `?view=tasks&limit=100` page (unfiltered or filtered), as a share of the grouped
+ * view's (JSON) in the same round, with {@link DEBUG_TARGET_TASKS} live tasks: a page costs no more
+ * than the one-screen summary of everything.
+ */
+export const MAX_DEBUG_TASKS_TO_GROUPS = 1
 /** Median `/metrics` scrape time, ms, with {@link SCRAPE_TARGET_NAMES} distinct task names. */
 export const MAX_SCRAPE_MS = 5
 export const SCRAPE_TARGET_NAMES = 200
@@ -155,17 +162,27 @@ function checkHttp(http: HttpThroughputResult): TargetCheck[] {
 
 const ms = (value: number): string => `${value.toFixed(2)} ms`
 
-/** Uses the median response time at the target's population; none if that size was not measured. */
+/**
+ * Uses the median response time at the target's population, and for each `?view=tasks` page the
+ * median of its per-round ratios to the grouped view; none if that size was not measured.
+ */
 function checkDebug(debug: DebugCostResult): TargetCheck[] {
   const row = debug.find((size) => size.tasks === DEBUG_TARGET_TASKS)
   if (row === undefined) return []
+  const live = `${DEBUG_TARGET_TASKS.toLocaleString('en-US')} live tasks`
   return [
     {
       target: `GET /debug/tasks < ${MAX_DEBUG_GROUPS_MS} ms`,
-      workload: `${DEBUG_TARGET_TASKS.toLocaleString('en-US')} live tasks, grouped view, JSON`,
+      workload: `${live}, grouped view, JSON`,
       measured: ms(row.views.groups.ms),
       pass: row.views.groups.ms < MAX_DEBUG_GROUPS_MS,
     },
+    ...DEBUG_TASK_VIEWS.map((view) => ({
+      target: `view=tasks ≤ ${MAX_DEBUG_TASKS_TO_GROUPS}× grouped view (same round)`,
+      workload: `${live}, ${DEBUG_VIEW_LABELS[view]}`,
+      measured: `${times(row.toGroups[view])} (${ms(row.views[view].ms)} vs ${ms(row.views.groups.ms)})`,
+      pass: row.toGroups[view] <= MAX_DEBUG_TASKS_TO_GROUPS,
+    })),
   ]
 }
 

@@ -796,6 +796,7 @@ export class Scheduler implements TaskOwner {
       concurrency: this.#concurrency,
       closing: this.#closing !== undefined,
       queued: this.#queue,
+      queueLevels: this.#queue.levels,
       running: this.#running.tasks,
       givenUp: this.#givenUp,
       counts: {

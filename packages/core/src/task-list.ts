@@ -37,6 +37,18 @@ export class TaskList<T extends ListNode> {
     sentinel.prev = task
   }
 
+  /** The task after `task` (which must be in this list), or `undefined` at the tail. For walks that stop early. */
+  after(task: T): T | undefined {
+    const node = task.next
+    return node === this.#sentinel ? undefined : (node as T)
+  }
+
+  /** The task before `task` (which must be in this list), or `undefined` at the head. */
+  before(task: T): T | undefined {
+    const node = task.prev
+    return node === this.#sentinel ? undefined : (node as T)
+  }
+
   /** From head to tail. The list must not change while it is iterated. */
   [Symbol.iterator](): IterableIterator<T> {
     return new TaskListIterator<T>(this.#sentinel)

@@ -67,6 +67,14 @@ export class TaskQueue {
     return undefined
   }
 
+  /**
+   * The levels, most urgent first, each in order of arrival, which is spawn order: a task joins its
+   * level's tail when it is spawned, and never again. Read-only, for inspection.
+   */
+  get levels(): readonly TaskList<TaskRecord>[] {
+    return this.#levels
+  }
+
   /** Every waiting task: by priority level, then in order of arrival. The queue must not change while it is iterated. */
   [Symbol.iterator](): IterableIterator<TaskRecord> {
     return new TaskQueueIterator(this.#levels)

@@ -1,7 +1,8 @@
 import { InvalidOptionError } from '../errors.js'
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListQuery, type TaskPage } from '../inspection.js'
 import { checkDuration, checkInteger, isTaskId } from '../validation.js'
-import type { LiveTask, SchedulerState } from './scheduler-state.js'
+import { earliestSpawned } from './earliest-spawned.js'
+import type { LiveTask, SchedulerState, SpawnOrderedTasks } from './scheduler-state.js'
 import { snapshotTask } from './snapshot.js'
 
 const LIVE_STATES = new Set<string>(['pending', 'running', 'aborting'])
@@ -40,25 +41,87 @@ export function checkListQuery(query: ListQuery): ResolvedListQuery {
   return { states, name: query.name, olderThan, limit, after }
 }
 
-/** One page of live tasks matching `query`, in spawn order (`Scheduler.list()`). */
+/**
+ * One page of live tasks matching `query`, in spawn order (`Scheduler.list()`).
+ *
+ * Costs about the page, not the live set, where the order allows it. The queue keeps each priority
+ * level in spawn order, so the walk merges the levels and stops once it holds `limit + 1` matches
+ * (the extra one says whether a next page exists); the running and given-up tasks, kept in no spawn
+ * order but bounded by `concurrency` and `maxGivenUp`, are scanned once for their earliest matches.
+ * A `state` filter skips what holds no task in that state. What stays proportional to the queue: a
+ * `name` filter that few queued tasks match (every queued task is looked at, nothing is copied), and
+ * a `cursor` deep inside a level (reached by walking from the nearer end of the level).
+ */
 export function listLiveTasks(state: SchedulerState, query: ResolvedListQuery): TaskPage {
   const { now } = state
   const { states, name, olderThan, limit, after } = query
-  const matching: LiveTask[] = []
-  const consider = (task: LiveTask): void => {
-    if (task.seq <= after) return
-    if (states !== undefined && !states.has(task.state)) return
-    if (name !== undefined && task.name !== name) return
-    if (olderThan > 0 && now - task.spawnedAt <= olderThan) return
-    matching.push(task)
+  const wanted = limit + 1
+  const tooYoung = (task: LiveTask): boolean => olderThan > 0 && now - task.spawnedAt <= olderThan
+  const matches = (task: LiveTask): boolean =>
+    (states === undefined || states.has(task.state)) && (name === undefined || task.name === name) && !tooYoung(task)
+
+  // The queue holds only pending tasks, the running set only running ones, the given-up set only aborting ones.
+  const unordered: Iterable<LiveTask>[] = []
+  if (states === undefined || states.has('running')) unordered.push(state.running)
+  if (states === undefined || states.has('aborting')) unordered.push(state.givenUp)
+  const started = earliestSpawned(unordered, wanted, (task) => task.seq > after && matches(task))
+  const levels = states === undefined || states.has('pending') ? state.queueLevels : []
+
+  /** The first match from `task` on in `level`, if any. */
+  const nextMatch = (level: SpawnOrderedTasks, task: LiveTask | undefined): LiveTask | undefined => {
+    for (; task !== undefined; task = level.after(task)) {
+      // Spawn times follow spawn order (the clock is monotonic): the rest of the level is younger still.
+      if (tooYoung(task)) return undefined
+      if (matches(task)) return task
+    }
+    return undefined
   }
-  for (const task of state.queued) consider(task)
-  for (const task of state.running) consider(task)
-  for (const task of state.givenUp) consider(task)
-  matching.sort((a, b) => a.seq - b.seq)
-  const page = matching.length > limit ? matching.slice(0, limit) : matching
+  const heads = levels.map((level) => nextMatch(level, firstAfter(level, after)))
+
+  const page: LiveTask[] = []
+  let next = 0
+  while (page.length < wanted) {
+    let best = -1
+    let bestSeq = next < started.length ? started[next]!.seq : Infinity
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i]
+      if (head !== undefined && head.seq < bestSeq) {
+        best = i
+        bestSeq = head.seq
+      }
+    }
+    if (bestSeq === Infinity) break
+    if (best < 0) {
+      page.push(started[next++]!)
+      continue
+    }
+    const task = heads[best]!
+    page.push(task)
+    if (page.length < wanted) heads[best] = nextMatch(levels[best]!, levels[best]!.after(task))
+  }
+  const more = page.length > limit
+  if (more) page.length = limit
   return {
     tasks: page.map((task) => snapshotTask(state, task)),
-    nextCursor: matching.length > limit ? page[page.length - 1]!.id : null,
+    nextCursor: more ? page[page.length - 1]!.id : null,
   }
+}
+
+/**
+ * The first task of `level` spawned after sequence number `after`: found from the nearer end, as the
+ * sequence numbers of the head and the tail suggest, so a cursor near either end costs little.
+ */
+function firstAfter(level: SpawnOrderedTasks, after: number): LiveTask | undefined {
+  const head = level.head
+  if (head === undefined || head.seq > after) return head
+  const tail = level.tail!
+  if (tail.seq <= after) return undefined
+  if (after - head.seq <= tail.seq - after) {
+    let task = head
+    while (task.seq <= after) task = level.after(task)!
+    return task
+  }
+  let task = tail
+  for (let prev = level.before(task); prev !== undefined && prev.seq > after; prev = level.before(task)) task = prev
+  return task
 }

@@ -29,6 +29,21 @@ export interface LiveTasks extends Iterable<LiveTask> {
   readonly size: number
 }
 
+/**
+ * Live tasks in spawn order (ascending `seq`), walked from either end: a walk that has found what it
+ * needs stops there. The list must not change during a walk.
+ */
+export interface SpawnOrderedTasks {
+  /** The earliest spawned, or `undefined` when empty. */
+  readonly head: LiveTask | undefined
+  /** The latest spawned, or `undefined` when empty. */
+  readonly tail: LiveTask | undefined
+  /** The task after `task` (which must be in this list), or `undefined` at the tail. */
+  after(task: LiveTask): LiveTask | undefined
+  /** The task before `task` (which must be in this list), or `undefined` at the head. */
+  before(task: LiveTask): LiveTask | undefined
+}
+
 /** The given-up set, as inspection sees it. */
 export interface GivenUpTasks extends LiveTasks {
   /** Names whose `maxGivenUpPerName` cap is reached, at most `limit` of them. */
@@ -65,6 +80,8 @@ export interface SchedulerState {
   readonly closing: boolean
   /** Waiting tasks: by priority level, then in order of arrival. */
   readonly queued: LiveTasks
+  /** The same waiting tasks, one list per priority level (most urgent first), each in spawn order. */
+  readonly queueLevels: readonly SpawnOrderedTasks[]
   /** Tasks holding a slot, in no particular order. */
   readonly running: readonly LiveTask[]
   /** Tasks given up on whose functions have not settled, in order of abort. */
