@@ -33,19 +33,29 @@ export class TaskQueue {
    */
   peek(now: number, startable?: (task: TaskRecord) => boolean): TaskRecord | undefined {
     let best: TaskRecord | undefined
-    let bestRank = Infinity
+    // Computed only once a second level has a candidate: with one level in use (the common case) no aging is worked out.
+    let bestRank = NaN
     for (const level of this.#levels) {
       const head = level.head
       if (head === undefined || (startable !== undefined && !startable(head))) continue
-      const aged = this.agingInterval === Infinity ? 0 : Math.floor((now - head.spawnedAt) / this.agingInterval)
-      const rank = head.rank - aged
+      if (best === undefined) {
+        best = head
+        continue
+      }
+      if (Number.isNaN(bestRank)) bestRank = this.#effectiveRank(best, now)
+      const rank = this.#effectiveRank(head, now)
       // Equal effective rank: the longer-waiting task goes first.
-      if (rank < bestRank || (rank === bestRank && best !== undefined && head.seq < best.seq)) {
+      if (rank < bestRank || (rank === bestRank && head.seq < best.seq)) {
         best = head
         bestRank = rank
       }
     }
     return best
+  }
+
+  /** A waiting task's rank less one per `agingInterval` it has waited. */
+  #effectiveRank(task: TaskRecord, now: number): number {
+    return this.agingInterval === Infinity ? task.rank : task.rank - Math.floor((now - task.spawnedAt) / this.agingInterval)
   }
 
   /** The longest-waiting task, whatever its level. */
