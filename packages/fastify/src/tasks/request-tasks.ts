@@ -8,20 +8,25 @@ export type RouteLabels = Readonly<{ method: string; route: string }>
 
 /** Route labels cached per method and route template (bounded by the app's route table). */
 export class RouteLabelCache {
-  readonly #byKey = new Map<string, RouteLabels>()
+  // By route, then method: no key string is built per spawn (a route's string and Node's method
+  // strings are the same objects request after request, so their hashes are cached too).
+  readonly #byRoute = new Map<string, Map<string, RouteLabels>>()
 
   get(method: string, route: string): RouteLabels {
-    const key = `${method} ${route}`
-    let labels = this.#byKey.get(key)
+    let byMethod = this.#byRoute.get(route)
+    if (byMethod === undefined) {
+      byMethod = new Map()
+      this.#byRoute.set(route, byMethod)
+    }
+    let labels = byMethod.get(method)
     if (labels === undefined) {
       labels = Object.freeze({ method, route })
-      this.#byKey.set(key, labels)
+      byMethod.set(method, labels)
     }
     return labels
   }
 }
 
-/** The route template of a request; the 404 handler has none. */
 export const UNMATCHED_ROUTE = '(unmatched)'
 
 /**
