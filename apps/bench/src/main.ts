@@ -26,7 +26,13 @@ import { LIVE_CONCURRENCY, LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
 import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
 import { HTTP_REQUESTS, HTTP_REQUESTS_EACH, measureScrapeCost, SCRAPE_MAX_TASK_NAMES, type ScrapeCostResult } from './scrape-cost.js'
 import { MIX_SETUP } from './settled-mix.js'
-import { COMPLETION_PROMISES, measureSpawnCost, type SpawnCostByContender, type SpawnCostResult, type SpawnCostStats } from './spawn-cost.js'
+import {
+  COMPLETION_PROMISES,
+  measureSpawnCost,
+  type SpawnCostByContender,
+  type SpawnCostResult,
+  type SpawnCostStats,
+} from './spawn-cost.js'
 import { BURST_TASKS, SPAWN_PATTERNS } from './spawn-patterns.js'
 import { formatTable } from './table.js'
 import { checkTargets } from './targets.js'

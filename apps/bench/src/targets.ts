@@ -144,7 +144,8 @@ function checkHttp(http: HttpThroughputResult): TargetCheck[] {
       target: `idle plugin adds ≤ ${MAX_IDLE_ADDED_US[variant]} µs CPU per request`,
       workload: `HTTP, ${HTTP_VARIANT_LABELS[variant]}`,
       measured: `${us(addedCpuUs)} (${us(addedCpuUsMin)} to ${us(addedCpuUsMax)}), ${percent(http[variant].ratioToBaseline)} of plain req/s`,
-      pass: addedCpuUs <= MAX_IDLE_ADDED_US[variant] && (variant !== 'idle-nohttp' || http[variant].ratioToBaseline >= MIN_IDLE_NOHTTP_SHARE),
+      pass:
+        addedCpuUs <= MAX_IDLE_ADDED_US[variant] && (variant !== 'idle-nohttp' || http[variant].ratioToBaseline >= MIN_IDLE_NOHTTP_SHARE),
     }
   })
   const spawnOverIdle = http.spawn.serverCpuUsByRound.map((cpu, round) => cpu - http.idle.serverCpuUsByRound[round]!)
