@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { keptTickObject } from '../src/tick-shape.js'
@@ -8,9 +11,26 @@ const PROBE = fileURLToPath(new URL('./fixtures/tick-shape-probe.mjs', import.me
 
 /** The states V8 reports for the object-literal property sites of process.nextTick, in a fresh process. */
 function literalSites(mode: 'with' | 'without'): string[] {
-  const run = spawnSync(process.execPath, ['--expose-gc', '--allow-natives-syntax', PROBE, mode], { encoding: 'utf8', timeout: 30_000 })
-  assert.equal(run.status, 0, `probe (${mode}) failed: ${run.stderr}`)
-  return [...run.stdout.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((match) => match[1]!)
+  // V8 prints straight to the process's stdout: a file, not a pipe, so that nothing is cut short.
+  const dir = mkdtempSync(join(tmpdir(), 'tick-shape-'))
+  try {
+    const out = openSync(join(dir, 'stdout'), 'w')
+    let run
+    try {
+      run = spawnSync(process.execPath, ['--expose-gc', '--allow-natives-syntax', PROBE, mode], {
+        stdio: ['ignore', out, 'pipe'],
+        encoding: 'utf8',
+        timeout: 30_000,
+      })
+    } finally {
+      closeSync(out)
+    }
+    assert.equal(run.status, 0, `probe (${mode}) failed: ${run.stderr}`)
+    const printed = readFileSync(join(dir, 'stdout'), 'utf8')
+    return [...printed.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((match) => match[1]!)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 test('without the package, full collections while no tick object lives make process.nextTick megamorphic (the control)', () => {
