@@ -49,6 +49,7 @@ const DEBUG_WARMUP = 2
 const SCRAPE_NAMES = [10, 200]
 const SCRAPE_SCRAPES = 31
 const SCRAPE_WARMUP = 3
+const SCRAPE_PROM_CLIENT = 7
 const BACKPRESSURE_ROUNDS = 3
 const BACKPRESSURE_CONNECTIONS = 10
 const BACKPRESSURE_WARMUP_SECONDS = 1
@@ -134,6 +135,7 @@ if (parts.has('scrape')) {
     names: SCRAPE_NAMES,
     scrapes: SCRAPE_SCRAPES,
     warmup: SCRAPE_WARMUP,
+    promClientScrapes: SCRAPE_PROM_CLIENT,
     onApp: () => process.stdout.write('.'),
   })
   print(' done')
@@ -328,12 +330,31 @@ function printScrapeCost(scrape: ScrapeCostResult): void {
         { header: 'task names', align: 'right' },
         { header: 'ms', align: 'right' },
         { header: 'min–max', align: 'right' },
+        { header: 'loop delay ms', align: 'right' },
+        { header: 'max', align: 'right' },
         { header: 'bytes', align: 'right' },
         { header: 'samples', align: 'right' },
+        { header: 'prom-client ms', align: 'right' },
+        { header: 'its loop delay', align: 'right' },
       ],
-      scrape.map((app) => [String(app.names), ms(app.ms), `${ms(app.msMin)}–${ms(app.msMax)}`, count(app.bytes), count(app.samples)]),
+      scrape.map((app) => [
+        String(app.names),
+        ms(app.ms),
+        `${ms(app.msMin)}–${ms(app.msMax)}`,
+        ms(app.loopDelayMs),
+        ms(app.loopDelayMaxMs),
+        count(app.bytes),
+        count(app.samples),
+        ms(app.promClientMs),
+        ms(app.promClientLoopDelayMs),
+      ]),
     ),
   )
+  print()
+  print('   loop delay: the longest event-loop delay (monitorEventLoopDelay, 1 ms resolution) during a scrape,')
+  print('   light-my-request decoding the body included: median over the scrapes, and the largest (max).')
+  print(`   prom-client: its registry.metrics() of the same registry, ${SCRAPE_PROM_CLIENT} calls after the scrapes and a forced GC (the`)
+  print('   same series as the route, checked): what serving the registry without the route costs; medians.')
   print()
   print('   Tasks per name, spawned with app.tasks.spawn (concurrency 100), all settled before scraping:')
   for (const line of MIX_SETUP) print(`   - ${line}`)

@@ -29,7 +29,7 @@ export const MIN_HTTP_SHARE: Readonly<Record<Exclude<HttpVariantId, 'plain'>, nu
 /** Median response time of the grouped `/debug/tasks` view (JSON), ms, with {@link DEBUG_TARGET_TASKS} live tasks. */
 export const MAX_DEBUG_GROUPS_MS = 50
 export const DEBUG_TARGET_TASKS = 100_000
-/** Median `/metrics` scrape time, ms, with {@link SCRAPE_TARGET_NAMES} distinct task names. */
+/** Median `/metrics` scrape time, ms (at most), with {@link SCRAPE_TARGET_NAMES} distinct task names and mixed outcomes. */
 export const MAX_SCRAPE_MS = 5
 export const SCRAPE_TARGET_NAMES = 200
 /**
@@ -147,10 +147,10 @@ function checkScrape(scrape: ScrapeCostResult): TargetCheck[] {
   if (row === undefined) return []
   return [
     {
-      target: `GET /metrics < ${MAX_SCRAPE_MS} ms`,
-      workload: `${SCRAPE_TARGET_NAMES} task names`,
-      measured: ms(row.ms),
-      pass: row.ms < MAX_SCRAPE_MS,
+      target: `GET /metrics ≤ ${MAX_SCRAPE_MS} ms`,
+      workload: `${SCRAPE_TARGET_NAMES} task names, mixed outcomes`,
+      measured: `${ms(row.ms)}, ${(row.bytes / 1024 / 1024).toFixed(2)} MiB`,
+      pass: row.ms <= MAX_SCRAPE_MS,
     },
   ]
 }
