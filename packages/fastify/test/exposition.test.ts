@@ -283,7 +283,25 @@ describe('the text format spelling', () => {
   })
 
   it('writes sample values digit by digit as prom-client spells them, past its first buffer too', () => {
-    const values = [0, -0, 7, 10, 99, 4_294_967_295, 4_294_967_296, 2 ** 53, 1e21, 0.1 + 0.2, 1.5e-7, -3, NaN, Infinity, -Infinity]
+    const values = [
+      0,
+      -0,
+      7,
+      10,
+      99,
+      2_147_483_647,
+      2_147_483_648,
+      4_294_967_295,
+      4_294_967_296,
+      2 ** 53,
+      1e21,
+      0.1 + 0.2,
+      1.5e-7,
+      -3,
+      NaN,
+      Infinity,
+      -Infinity,
+    ]
     const out = new ExpositionBuffer()
     const filler = 'x'.repeat(70 * 1024)
     out.text(filler)

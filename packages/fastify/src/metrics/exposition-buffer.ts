@@ -25,37 +25,40 @@ export class ExpositionBuffer {
 
   /** Appends bytes (a label text or a name encoded once). */
   bytes(bytes: Uint8Array): void {
-    this.#reserve(bytes.length)
-    this.#buffer.set(bytes, this.#length)
-    this.#length += bytes.length
+    const at = this.#length
+    const end = at + bytes.length
+    if (end > this.#buffer.length) this.#grow(end)
+    this.#buffer.set(bytes, at)
+    this.#length = end
   }
 
   /** Appends text, encoded as UTF-8. */
   text(text: string): void {
-    this.#reserve(Buffer.byteLength(text))
+    this.#grow(this.#length + Buffer.byteLength(text))
     this.#length += this.#buffer.write(text, this.#length, 'utf8')
   }
 
   /** Appends a sample value, spelled as {@link formatSampleValue} spells it. */
   number(value: number): void {
     // Counts (the most of an exposition's values) digit by digit; anything else through its spelling.
-    if (!(value >= 0 && value <= 0xffffffff && Number.isInteger(value))) {
+    if (!(value >= 0 && value <= 0x7fffffff && (value | 0) === value)) {
       const text = formatSampleValue(value)
-      this.#reserve(text.length)
+      this.#grow(this.#length + text.length)
       this.#length += this.#buffer.write(text, this.#length, 'latin1')
       return
     }
     let digits = 1
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++
-    this.#reserve(digits)
+    for (let rest = value; rest >= 10; rest = (rest / 10) | 0) digits++
+    const end = this.#length + digits
+    if (end > this.#buffer.length) this.#grow(end)
     const buffer = this.#buffer
-    let at = this.#length + digits
-    this.#length = at
+    let at = end
     let rest = value
     do {
       buffer[--at] = ZERO + (rest % 10)
-      rest = Math.floor(rest / 10)
+      rest = (rest / 10) | 0
     } while (rest > 0)
+    this.#length = end
   }
 
   /** The bytes written: a view of the buffer, not a copy. Write nothing more after taking it. */
@@ -63,8 +66,8 @@ export class ExpositionBuffer {
     return this.#buffer.subarray(0, this.#length)
   }
 
-  #reserve(bytes: number): void {
-    const needed = this.#length + bytes
+  /** Makes room for `needed` bytes in all. */
+  #grow(needed: number): void {
     if (needed <= this.#buffer.length) return
     const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2))
     this.#buffer.copy(grown, 0, 0, this.#length)
