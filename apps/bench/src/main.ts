@@ -49,6 +49,7 @@ const DEBUG_WARMUP = 2
 const SCRAPE_NAMES = [10, 200]
 const SCRAPE_SCRAPES = 31
 const SCRAPE_WARMUP = 3
+const SCRAPE_DELAY = 11
 const SCRAPE_PROM_CLIENT = 7
 const BACKPRESSURE_ROUNDS = 3
 const BACKPRESSURE_CONNECTIONS = 10
@@ -135,6 +136,7 @@ if (parts.has('scrape')) {
     names: SCRAPE_NAMES,
     scrapes: SCRAPE_SCRAPES,
     warmup: SCRAPE_WARMUP,
+    delayScrapes: SCRAPE_DELAY,
     promClientScrapes: SCRAPE_PROM_CLIENT,
     onApp: () => process.stdout.write('.'),
   })
@@ -351,8 +353,8 @@ function printScrapeCost(scrape: ScrapeCostResult): void {
     ),
   )
   print()
-  print('   loop delay: the longest event-loop delay (monitorEventLoopDelay, 1 ms resolution) during a scrape,')
-  print('   light-my-request decoding the body included: median over the scrapes, and the largest (max).')
+  print(`   loop delay: the longest event-loop delay (monitorEventLoopDelay, 1 ms resolution) during each of ${SCRAPE_DELAY} more`)
+  print('   scrapes, light-my-request decoding the body included: the median, and the largest (max).')
   print(`   prom-client: its registry.metrics() of the same registry, ${SCRAPE_PROM_CLIENT} calls after the scrapes and a forced GC (the`)
   print('   same series as the route, checked): what serving the registry without the route costs; medians.')
   print()

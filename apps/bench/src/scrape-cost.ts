@@ -2,9 +2,10 @@
  * Scrape time and exposition size of `GET /metrics` against the number of distinct task names. For
  * each name count, a fresh app settles a mix of tasks for every name (`settled-mix.ts`), serves a
  * few requests so the HTTP histogram has series, then `/metrics` is requested in-process with
- * `app.inject`, repeatedly; then, after a forced GC, prom-client's own `registry.metrics()` of the
- * same registry is timed a few times (what serving the registry without the route costs). Both
- * record the longest event-loop delay they caused. Every app is closed, even when a measurement fails.
+ * `app.inject`, repeatedly and back to back; then a few more scrapes are watched by an event-loop
+ * delay monitor; then, after a forced GC, prom-client's own `registry.metrics()` of the same registry
+ * is timed and watched a few times (what serving the registry without the route costs). Every app is
+ * closed, even when a measurement fails.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -21,6 +22,8 @@ export interface ScrapeCostOptions {
   readonly scrapes: number
   /** Leading scrapes discarded (the first adds the `/metrics` route's own HTTP series). */
   readonly warmup: number
+  /** Scrapes per app after the timed ones, each watched by an event-loop delay monitor. */
+  readonly delayScrapes: number
   /** Calls of prom-client's `registry.metrics()` per app, after the scrapes (one more first, discarded). */
   readonly promClientScrapes: number
   /** Called after each app is measured. */
@@ -33,7 +36,7 @@ export interface ScrapeStats {
   readonly ms: number
   readonly msMin: number
   readonly msMax: number
-  /** Longest event-loop delay during a scrape, ms: median and maximum over the measured scrapes. */
+  /** Longest event-loop delay during a scrape, ms: median and maximum over the watched scrapes. */
   readonly loopDelayMs: number
   readonly loopDelayMaxMs: number
   /** prom-client's `registry.metrics()` of the same registry, ms: median over its calls. */
@@ -110,18 +113,20 @@ async function measureOne(names: number, options: ScrapeCostOptions): Promise<Sc
     const promClientMs: number[] = []
     const promClientLoopDelays: number[] = []
     const registry = app.tasks.metrics!.registry
-    const monitor = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
-    monitor.enable()
     let last = { bytes: 0, body: '' }
     let promClientLast = ''
+    // Timed back to back, with no monitor running: its waits would let other processes in between.
+    for (let scrape = 0; scrape < options.warmup + options.scrapes; scrape++) {
+      const response = await timedGet(app, '/metrics')
+      if (scrape >= options.warmup) ms.push(response.ms)
+      last = response
+    }
+    const monitor = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
+    monitor.enable()
     try {
-      for (let scrape = 0; scrape < options.warmup + options.scrapes; scrape++) {
-        const delay = await longestDelayDuring(monitor, async () => {
-          const response = await timedGet(app, '/metrics')
-          if (scrape >= options.warmup) ms.push(response.ms)
-          last = response
-        })
-        if (scrape >= options.warmup) loopDelays.push(delay)
+      // Then the loop delay of a few more scrapes, each watched on its own.
+      for (let scrape = 0; scrape < options.delayScrapes; scrape++) {
+        loopDelays.push(await longestDelayDuring(monitor, () => timedGet(app, '/metrics')))
       }
       // prom-client's garbage (objects per sample) must not land in the scrapes above: measured after them.
       await collectGarbage()
@@ -136,15 +141,17 @@ async function measureOne(names: number, options: ScrapeCostOptions): Promise<Sc
     } finally {
       monitor.disable()
     }
-    // The route and prom-client show the same series (values may differ: the route's own requests count).
+    // The route and prom-client show the same fastify-tasks series (values may differ: the route's own
+    // requests count; process metrics such as active resources come and go).
     const seriesOf = (exposition: string): string =>
       exposition
         .split('\n')
-        .filter((line) => line !== '' && !line.startsWith('#'))
+        .filter((line) => line.startsWith('fastify_tasks_'))
         .map((line) => line.slice(0, line.lastIndexOf(' ')))
         .sort()
         .join('\n')
-    if (seriesOf(last.body) !== seriesOf(promClientLast)) throw new Error('/metrics and registry.metrics() show different series')
+    if (seriesOf(last.body) !== seriesOf(promClientLast))
+      throw new Error('/metrics and registry.metrics() show different fastify-tasks series')
     // Every name has its own series: none was folded into __other__.
     const missing = taskNamesUsed.filter((name) => !last.body.includes(`task="${name}"`))
     if (missing.length > 0 || last.body.includes('task="__other__"')) {
