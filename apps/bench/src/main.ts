@@ -324,7 +324,8 @@ function printDebugCost(debug: DebugCostResult): void {
 function printScrapeCost(scrape: ScrapeCostResult): void {
   print(`5. GET /metrics scrape: median of ${SCRAPE_SCRAPES} scrapes (min–max) after ${SCRAPE_WARMUP} warm-up, in-process (app.inject)`)
   print(`   A fresh app per row: logger off, fastify-tasks defaults but metrics.maxTaskNames ${SCRAPE_MAX_TASK_NAMES}, so no name`)
-  print('   is folded into __other__. bytes and samples (lines that are not # comments): the last exposition.')
+  print('   is folded into __other__. ms: to the last byte of the body, read as a stream (not decoded: the')
+  print('   client’s work). bytes and samples (lines that are not # comments): the last exposition.')
   print()
   print(
     formatTable(
@@ -354,9 +355,9 @@ function printScrapeCost(scrape: ScrapeCostResult): void {
   )
   print()
   print(`   loop delay: the longest event-loop delay (monitorEventLoopDelay, 1 ms resolution) during each of ${SCRAPE_DELAY} more`)
-  print('   scrapes, light-my-request decoding the body included: the median, and the largest (max).')
-  print(`   prom-client: its registry.metrics() of the same registry, ${SCRAPE_PROM_CLIENT} calls after the scrapes and a forced GC (the`)
-  print('   same series as the route, checked): what serving the registry without the route costs; medians.')
+  print('   scrapes, read the same way: the median, and the largest (max).')
+  print(`   prom-client: its registry.metrics() of the same registry, ${SCRAPE_PROM_CLIENT} calls after the scrapes and a forced GC (its`)
+  print('   fastify-tasks series checked against the route’s): what serving the registry without the route costs; medians.')
   print()
   print('   Tasks per name, spawned with app.tasks.spawn (concurrency 100), all settled before scraping:')
   for (const line of MIX_SETUP) print(`   - ${line}`)
