@@ -54,6 +54,8 @@ const DEBUG_WARMUP = 2
 const SCRAPE_NAMES = [10, 200]
 const SCRAPE_SCRAPES = 31
 const SCRAPE_WARMUP = 3
+const SCRAPE_DELAY = 11
+const SCRAPE_PROM_CLIENT = 7
 const BACKPRESSURE_ROUNDS = 3
 const BACKPRESSURE_CONNECTIONS = 10
 const BACKPRESSURE_WARMUP_SECONDS = 1
@@ -138,6 +140,8 @@ if (parts.has('scrape')) {
     names: SCRAPE_NAMES,
     scrapes: SCRAPE_SCRAPES,
     warmup: SCRAPE_WARMUP,
+    delayScrapes: SCRAPE_DELAY,
+    promClientScrapes: SCRAPE_PROM_CLIENT,
     onApp: () => process.stdout.write('.'),
   })
   print(' done')
@@ -331,7 +335,8 @@ function printDebugCost(debug: DebugCostResult): void {
 function printScrapeCost(scrape: ScrapeCostResult): void {
   print(`5. GET /metrics scrape: median of ${SCRAPE_SCRAPES} scrapes (min–max) after ${SCRAPE_WARMUP} warm-up, in-process (app.inject)`)
   print(`   A fresh app per row: logger off, fastify-tasks defaults but metrics.maxTaskNames ${SCRAPE_MAX_TASK_NAMES}, so no name`)
-  print('   is folded into __other__. bytes and samples (lines that are not # comments): the last exposition.')
+  print('   is folded into __other__. ms: to the last byte of the body, read as a stream (not decoded: the')
+  print('   client’s work). bytes and samples (lines that are not # comments): the last exposition.')
   print()
   print(
     formatTable(
@@ -339,12 +344,31 @@ function printScrapeCost(scrape: ScrapeCostResult): void {
         { header: 'task names', align: 'right' },
         { header: 'ms', align: 'right' },
         { header: 'min–max', align: 'right' },
+        { header: 'loop delay ms', align: 'right' },
+        { header: 'max', align: 'right' },
         { header: 'bytes', align: 'right' },
         { header: 'samples', align: 'right' },
+        { header: 'prom-client ms', align: 'right' },
+        { header: 'its loop delay', align: 'right' },
       ],
-      scrape.map((app) => [String(app.names), ms(app.ms), `${ms(app.msMin)}–${ms(app.msMax)}`, count(app.bytes), count(app.samples)]),
+      scrape.map((app) => [
+        String(app.names),
+        ms(app.ms),
+        `${ms(app.msMin)}–${ms(app.msMax)}`,
+        ms(app.loopDelayMs),
+        ms(app.loopDelayMaxMs),
+        count(app.bytes),
+        count(app.samples),
+        ms(app.promClientMs),
+        ms(app.promClientLoopDelayMs),
+      ]),
     ),
   )
+  print()
+  print(`   loop delay: the longest event-loop delay (monitorEventLoopDelay, 1 ms resolution) during each of ${SCRAPE_DELAY} more`)
+  print('   scrapes, read the same way: the median, and the largest (max).')
+  print(`   prom-client: its registry.metrics() of the same registry, ${SCRAPE_PROM_CLIENT} calls after the scrapes and a forced GC (its`)
+  print('   fastify-tasks series checked against the route’s): what serving the registry without the route costs; medians.')
   print()
   print('   Tasks per name, spawned with app.tasks.spawn (concurrency 100), all settled before scraping:')
   for (const line of MIX_SETUP) print(`   - ${line}`)

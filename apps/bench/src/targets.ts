@@ -42,7 +42,7 @@ export const DEBUG_TARGET_TASKS = 100_000
  * than the one-screen summary of everything.
  */
 export const MAX_DEBUG_TASKS_TO_GROUPS = 1
-/** Median `/metrics` scrape time, ms, with {@link SCRAPE_TARGET_NAMES} distinct task names. */
+/** Median `/metrics` scrape time, ms (at most), with {@link SCRAPE_TARGET_NAMES} distinct task names and mixed outcomes. */
 export const MAX_SCRAPE_MS = 5
 export const SCRAPE_TARGET_NAMES = 200
 /**
@@ -193,10 +193,10 @@ function checkScrape(scrape: ScrapeCostResult): TargetCheck[] {
   if (row === undefined) return []
   return [
     {
-      target: `GET /metrics < ${MAX_SCRAPE_MS} ms`,
-      workload: `${SCRAPE_TARGET_NAMES} task names`,
-      measured: ms(row.ms),
-      pass: row.ms < MAX_SCRAPE_MS,
+      target: `GET /metrics ≤ ${MAX_SCRAPE_MS} ms`,
+      workload: `${SCRAPE_TARGET_NAMES} task names, mixed outcomes`,
+      measured: `${ms(row.ms)}, ${(row.bytes / 1024 / 1024).toFixed(2)} MiB`,
+      pass: row.ms <= MAX_SCRAPE_MS,
     },
   ]
 }

@@ -63,12 +63,14 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
     await app.close()
   })
 
-  it('a real Prometheus scrapes the app and stores counts that match the tasks it ran', async () => {
+  it('a real Prometheus scrapes the app and stores counts that match the tasks it ran, a hostile task name included', async () => {
+    const hostile = 'quote" back\\ new\nline ✓ タスク'
     const app = Fastify()
     await app.register(fastifyTasks, { timeout: Infinity })
     app.post('/orders', async (request, reply) => {
       request.tasks.spawn('send-confirmation', () => 'sent')
       request.tasks.spawn('post-analytics', () => Promise.reject(new Error('partner 502')))
+      request.tasks.spawn(hostile, () => 'done')
       return reply.code(202).send()
     })
     // Scrapes as they begin, so the test waits for Prometheus's own steps instead of polling it.
@@ -100,6 +102,7 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
       const expected = new Map([
         ['send-confirmation/completed', 7],
         ['post-analytics/failed', 7],
+        [`${hostile}/completed`, 7],
       ])
       // The tasks have settled. The next scrape reads their counts; Prometheus stores what it read
       // before it begins the one after (1 s apart): once that one begins, the counts are queryable.
@@ -114,6 +117,7 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
       assert.deepEqual(Object.fromEntries(spawned.map((r) => [r.metric['task'], Number(r.value[1])])), {
         'send-confirmation': 7,
         'post-analytics': 7,
+        [hostile]: 7,
       })
       const http = await prometheus.query('fastify_tasks_http_request_duration_seconds_count{route="/orders"}')
       assert.equal(Number(http[0]?.value[1]), 7)

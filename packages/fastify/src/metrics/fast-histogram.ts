@@ -1,4 +1,7 @@
 import type { Registry } from 'prom-client'
+import { braces, defaultLabelText, RENDER, type DefaultLabels, type SelfRenderingMetric } from './exposition.js'
+import type { ExpositionBuffer } from './exposition-buffer.js'
+import { labelPair, metricHeader } from './prometheus-text.js'
 
 /** The reset count of a {@link FastHistogram}, shared with its series. */
 interface Generation {
@@ -12,6 +15,10 @@ interface Generation {
  */
 export class HistogramSeries {
   readonly labels: Readonly<Record<string, string>>
+  /** Its label pairs, escaped once: `task="…",outcome="…"`. */
+  readonly labelText: string
+  /** The ends of its lines, encoded once per set of default labels (see {@link FastHistogram}'s rendering). */
+  #ends: { bucketExtra: string; otherExtra: string; bucket: Buffer; other: Buffer } | undefined
   readonly #bounds: readonly number[]
   readonly #histogram: Generation
   #generation: number
@@ -22,10 +29,31 @@ export class HistogramSeries {
 
   constructor(labels: Readonly<Record<string, string>>, bounds: readonly number[], generation: Generation) {
     this.labels = labels
+    this.labelText = Object.entries(labels)
+      .map(([name, value]) => labelPair(name, value))
+      .join(',')
     this.#bounds = bounds
     this.#histogram = generation
     this.#generation = generation.current
     this.counts = new Float64Array(bounds.length + 1)
+  }
+
+  /**
+   * What follows the name (and `le`) in its lines, the registry's default labels included:
+   * `,task="…",outcome="…"<bucketExtra>} ` after `_bucket{le="…"`, and `{task="…",outcome="…"<otherExtra>} `
+   * after `_sum` and `_count` (which have no `le` of their own, so a default `le` shows there).
+   */
+  ends(bucketExtra: string, otherExtra: string): { bucket: Buffer; other: Buffer } {
+    const ends = this.#ends
+    if (ends !== undefined && ends.bucketExtra === bucketExtra && ends.otherExtra === otherExtra) return ends
+    const own = this.labelText
+    this.#ends = {
+      bucketExtra,
+      otherExtra,
+      bucket: Buffer.from(`${own === '' ? '' : `,${own}`}${bucketExtra}} `),
+      other: Buffer.from(`${braces(own, otherExtra)} `),
+    }
+    return this.#ends
   }
 
   /** False once its histogram was reset, until it is observed (or looked up) again. */
@@ -65,29 +93,49 @@ interface MetricData {
  * A Prometheus histogram for hot paths. prom-client's `observe` hashes its label object on every call
  * (a visible share of a request's cost, three times per request with a task); here a caller keeps the {@link HistogramSeries}
  * of its label values and an observation is a bucket search and three additions. It registers in a
- * prom-client `Registry` like prom-client's own metrics (same `get()` contract), so the exposition,
- * escaping and content type are prom-client's.
+ * prom-client `Registry` like prom-client's own metrics (same `get()` contract), and renders its own
+ * text for the `/metrics` route (see `exposition.ts`), in prom-client's spelling and order.
  *
  * A reset (prom-client's `registry.resetMetrics()`, or `reset()`) does not drop the series objects
  * callers hold: it starts a new generation, and a series shows in the exposition again once it is
  * observed in it. The map of series is therefore never pruned; it is bounded by the label values
  * callers use (task names are capped, routes come from the route table).
  */
-export class FastHistogram {
+export class FastHistogram implements SelfRenderingMetric {
   readonly name: string
   readonly help: string
   readonly type = 'histogram'
   readonly aggregator = 'sum'
   readonly labelNames: readonly string[]
+  readonly probe: string
   readonly #bounds: readonly number[]
   readonly #series = new Map<string, HistogramSeries>()
   readonly #generation: Generation = { current: 0 }
+  readonly #header: string
+  /** `\n<name>_bucket{le="<bound>"`, one per bound, then the one of `+Inf`, encoded. */
+  readonly #bucketHeads: readonly Buffer[]
+  /** `\n<name>_sum` and `\n<name>_count`, encoded. */
+  readonly #sumHead: Buffer
+  readonly #countHead: Buffer
 
-  constructor(options: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[]; registry: Registry }) {
+  constructor(options: {
+    name: string
+    help: string
+    labelNames: readonly string[]
+    buckets: readonly number[]
+    /** A label-less metric registered beside it, for the registry's default labels ({@link SelfRenderingMetric.probe}). */
+    probe: string
+    registry: Registry
+  }) {
     this.name = options.name
     this.help = options.help
     this.labelNames = options.labelNames
+    this.probe = options.probe
     this.#bounds = [...options.buckets]
+    this.#header = metricHeader(this.name, this.help, this.type)
+    this.#bucketHeads = [...this.#bounds.map((bound) => `${bound}`), '+Inf'].map((le) => Buffer.from(`\n${this.name}_bucket{le="${le}"`))
+    this.#sumHead = Buffer.from(`\n${this.name}_sum`)
+    this.#countHead = Buffer.from(`\n${this.name}_count`)
     // The registry's public registration method; it only needs name, get() and reset().
     options.registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0])
   }
@@ -132,6 +180,37 @@ export class FastHistogram {
       values.push({ labels: { ...series.labels }, value: series.count, metricName: `${this.name}_count` })
     }
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values })
+  }
+
+  *[RENDER](out: ExpositionBuffer, defaults: DefaultLabels): Generator<void> {
+    out.text(this.#header)
+    const heads = this.#bucketHeads
+    const inf = heads.length - 1
+    // prom-client writes `le` first, then the series' labels, then the registry's default labels.
+    const bucketExtra = defaultLabelText(defaults, ['le', ...this.labelNames])
+    const otherExtra = defaultLabelText(defaults, this.labelNames)
+    for (const series of this.#series.values()) {
+      if (!series.current) continue
+      const ends = series.ends(bucketExtra, otherExtra)
+      const counts = series.counts
+      let cumulative = 0
+      for (let i = 0; i < inf; i++) {
+        cumulative += counts[i]!
+        out.bytes(heads[i]!)
+        out.bytes(ends.bucket)
+        out.number(cumulative)
+      }
+      out.bytes(heads[inf]!)
+      out.bytes(ends.bucket)
+      out.number(series.count)
+      out.bytes(this.#sumHead)
+      out.bytes(ends.other)
+      out.number(series.sum)
+      out.bytes(this.#countHead)
+      out.bytes(ends.other)
+      out.number(series.count)
+      yield
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
 import { ESSENTIAL_ROUTE } from '../backpressure/backpressure.js'
 import { resolveGuard, type DebugGuard } from '../guard.js'
+import { renderExposition } from './exposition.js'
 
 /** Options of the `/metrics` route plugin. */
 export interface MetricsRouteOptions {
@@ -25,7 +26,8 @@ export interface MetricsRouteOptions {
 }
 
 /**
- * `GET /metrics`: the Prometheus exposition of a registry, in the content type Prometheus expects.
+ * `GET /metrics`: the Prometheus exposition of a registry, in the content type Prometheus expects:
+ * what `registry.metrics()` writes, the plugin's own series rendered by themselves (see `exposition.ts`).
  * Encapsulated: mount it under a prefix or behind your own hooks. The default export registers it
  * unless `metrics: false` or `metrics.route: false`.
  *
@@ -47,6 +49,6 @@ export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (fast
   }
   fastify.get(path, { config: { ...ESSENTIAL_ROUTE } }, async (_request, reply) => {
     void reply.type(registry.contentType).header('cache-control', 'no-store')
-    return registry.metrics()
+    return renderExposition(registry)
   })
 }

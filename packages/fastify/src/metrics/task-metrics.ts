@@ -1,10 +1,13 @@
-import type { CloseReport, Outcome, RejectReason, Release, Scheduler } from '@fastify-tasks/core'
+import type { CloseReport, Scheduler } from '@fastify-tasks/core'
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { checkArray, checkBoolean, checkInteger, checkKnownKeys, checkObject } from '@fastify-tasks/core/validation'
 import { Counter, Gauge, Registry } from 'prom-client'
+import { renderExposition } from './exposition.js'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
 import { resolveGuard, type DebugGuard } from '../guard.js'
 import { PROCESS_MARKER_METRIC, ProcessMetrics } from './process-metrics.js'
+import { TaskCounter } from './task-counter.js'
+import { OUTCOMES, REJECT_REASONS, RELEASES, TaskCounts } from './task-counts.js'
 import { OTHER_TASKS, TaskNameLabels } from './task-name-labels.js'
 import type { Backpressure } from '../backpressure/backpressure.js'
 import type { EventLoopMonitor } from '../backpressure/event-loop-monitor.js'
@@ -69,34 +72,7 @@ export const DEFAULT_DURATION_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05,
 export const DEFAULT_QUEUE_WAIT_BUCKETS = Object.freeze([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300])
 export const DEFAULT_HTTP_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
 
-const OUTCOMES: readonly Outcome[] = ['completed', 'failed', 'cancelled', 'timed_out', 'dropped']
-const REJECT_REASONS: readonly RejectReason[] = ['queue_full', 'overloaded', 'closing']
-const RELEASES: readonly Release[] = ['evicted', 'expired', 'closed']
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-
-/**
- * Counts of one task name since the last scrape (flushed into the counters at scrape time), and its
- * histogram series, looked up once per name (a series stays valid across a reset of its histogram).
- */
-class PendingCounts {
-  spawned = 0
-  leaked = 0
-  abandoned = 0
-  late = 0
-  /** Whether every label combination of this name is exported yet (as 0 until it happens). */
-  announced = false
-  readonly finished = [0, 0, 0, 0, 0]
-  readonly rejected = [0, 0, 0]
-  /** Given-up tasks released without settling, by {@link RELEASES} index. */
-  readonly released = [0, 0, 0]
-  readonly queueWait: HistogramSeries
-  /** By outcome index, made on first use. */
-  readonly duration: (HistogramSeries | undefined)[] = [undefined, undefined, undefined, undefined, undefined]
-
-  constructor(queueWait: HistogramSeries) {
-    this.queueWait = queueWait
-  }
-}
 
 /** Resolved, validated metrics options. */
 export interface ResolvedMetricsOptions {
@@ -133,6 +109,7 @@ const REGISTRY_METHODS = [
   'getSingleMetric',
   'removeSingleMetric',
   'getMetricsAsArray',
+  'getSingleMetricAsString',
   'metrics',
   'resetMetrics',
 ] as const
@@ -210,8 +187,9 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
 
 /**
  * The Prometheus metrics of one app's scheduler. Counts are kept in plain per-name fields on the hot
- * path and flushed into prom-client counters at scrape time; gauges are read from the scheduler at
- * scrape time; only the two task histograms (and the HTTP one) are observed as things happen.
+ * path, which the task counters read at scrape time; gauges are read from the scheduler at scrape
+ * time; only the two task histograms (and the HTTP one) are observed as things happen. The counters
+ * and histograms by task name (and route) write their own exposition text (see `exposition.ts`).
  */
 export class TaskMetrics {
   /** The registry the metrics live in. */
@@ -219,7 +197,8 @@ export class TaskMetrics {
   readonly #options: ResolvedMetricsOptions
   readonly #names: TaskNameLabels
   #folded = 0
-  readonly #pending = new Map<string, PendingCounts>()
+  /** The counts of every `task` label value, in the order the names were first seen. */
+  readonly #taskCounts = new Map<string, TaskCounts>()
   readonly #registered: string[] = []
   readonly #unsubscribe: () => void
   readonly #process: ProcessMetrics | undefined
@@ -235,7 +214,8 @@ export class TaskMetrics {
     this.registry = options.registry
     this.#names = new TaskNameLabels(options.maxTaskNames)
     const p = options.prefix
-    const registers = [this.registry]
+    const registry = this.registry
+    const registers = [registry]
     const track = <M extends { name?: string }>(metric: M, name: string): M => {
       this.#registered.push(name)
       return metric
@@ -251,145 +231,72 @@ export class TaskMetrics {
       }
       return track(make() as M & { name?: string }, name)
     }
-    const pending = this.#pending
-    const flush = (counter: Counter<string>, read: (counts: PendingCounts) => [Record<string, string>, number][]): void => {
-      for (const [task, counts] of pending) {
-        for (const [labels, delta] of read(counts)) if (delta > 0) counter.inc({ task, ...labels }, delta)
-      }
+    // Counters by task name: their values are the plain per-name fields of TaskCounts, read at
+    // scrape time. The gauge `draining` (label-less, formatted by prom-client) shows the registry's
+    // default labels to the counters and histograms, which write their own text.
+    const probe = `${p}draining`
+    const counts = this.#taskCounts
+    const counter = (
+      name: string,
+      help: string,
+      by: { label: string; values: readonly string[] } | undefined,
+      read: (counts: TaskCounts, i: number) => number,
+      zero: (counts: TaskCounts) => void,
+    ): void => {
+      register(
+        `${p}${name}`,
+        () => new TaskCounter({ name: `${p}${name}`, help, ...(by === undefined ? {} : { by }), counts, read, zero, probe, registry }),
+      )
     }
-    const afterFlush = (): void => {
-      for (const counts of pending.values()) {
-        counts.spawned = 0
-        counts.leaked = 0
-        counts.abandoned = 0
-        counts.late = 0
-        counts.finished.fill(0)
-        counts.rejected.fill(0)
-        counts.released.fill(0)
-      }
-    }
-
-    // Counters: flushed from the per-name counts at scrape time. Every counter's collect flushes
-    // all of them (a flush zeroes what it moved), so whichever is read first brings all up to date.
-    const collect = { collect: (): void => flushAll() }
-    const spawned = register(
-      `${p}spawned_total`,
-      () => new Counter({ name: `${p}spawned_total`, help: 'Tasks admitted, by task name.', labelNames: ['task'], registers, ...collect }),
+    counter(
+      'spawned_total',
+      'Tasks admitted, by task name.',
+      undefined,
+      (c) => c.spawned,
+      (c) => (c.spawned = 0),
     )
-    const rejected = register(
-      `${p}rejected_total`,
-      () =>
-        new Counter({
-          name: `${p}rejected_total`,
-          help: 'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing).',
-          labelNames: ['task', 'reason'],
-          registers,
-          ...collect,
-        }),
+    counter(
+      'rejected_total',
+      'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing).',
+      { label: 'reason', values: REJECT_REASONS },
+      (c, i) => c.rejected[i]!,
+      (c) => c.rejected.fill(0),
     )
-    const finished = register(
-      `${p}finished_total`,
-      () =>
-        new Counter({
-          name: `${p}finished_total`,
-          help: 'Tasks that reached a terminal state, by task name and outcome (completed, failed, cancelled, timed_out, dropped).',
-          labelNames: ['task', 'outcome'],
-          registers,
-          ...collect,
-        }),
+    counter(
+      'finished_total',
+      'Tasks that reached a terminal state, by task name and outcome (completed, failed, cancelled, timed_out, dropped).',
+      { label: 'outcome', values: OUTCOMES },
+      (c, i) => c.finished[i]!,
+      (c) => c.finished.fill(0),
     )
-    const leaked = register(
-      `${p}leaked_total`,
-      () =>
-        new Counter({
-          name: `${p}leaked_total`,
-          help: 'Tasks flagged leaked: still unsettled abortGrace after their abort.',
-          labelNames: ['task'],
-          registers,
-          ...collect,
-        }),
+    counter(
+      'leaked_total',
+      'Tasks flagged leaked: still unsettled abortGrace after their abort.',
+      undefined,
+      (c) => c.leaked,
+      (c) => (c.leaked = 0),
     )
-    const abandoned = register(
-      `${p}abandoned_total`,
-      () =>
-        new Counter({
-          name: `${p}abandoned_total`,
-          help: 'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.',
-          labelNames: ['task'],
-          registers,
-          ...collect,
-        }),
+    counter(
+      'abandoned_total',
+      'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.',
+      undefined,
+      (c) => c.abandoned,
+      (c) => (c.abandoned = 0),
     )
-    const released = register(
-      `${p}released_total`,
-      () =>
-        new Counter({
-          name: `${p}released_total`,
-          help: 'Given-up tasks (aborted, function never settled) released from tracking, by task name and release (evicted: the given-up cap was reached; expired: givenUpTtl; closed: at close).',
-          labelNames: ['task', 'release'],
-          registers,
-          ...collect,
-        }),
+    counter(
+      'released_total',
+      'Given-up tasks (aborted, function never settled) released from tracking, by task name and release (evicted: the given-up cap was reached; expired: givenUpTtl; closed: at close).',
+      { label: 'release', values: RELEASES },
+      (c, i) => c.released[i]!,
+      (c) => c.released.fill(0),
     )
-    const late = register(
-      `${p}late_settled_total`,
-      () =>
-        new Counter({
-          name: `${p}late_settled_total`,
-          help: 'Functions of released tasks that settled after all (counted, otherwise ignored), by task name.',
-          labelNames: ['task'],
-          registers,
-          ...collect,
-        }),
+    counter(
+      'late_settled_total',
+      'Functions of released tasks that settled after all (counted, otherwise ignored), by task name.',
+      undefined,
+      (c) => c.late,
+      (c) => (c.late = 0),
     )
-    // A reset (registry.resetMetrics(), or the counter's own) also drops its counts not yet flushed.
-    const dropPendingOnReset = (counter: Counter<string>, drop: (counts: PendingCounts) => void): void => {
-      const reset = counter.reset.bind(counter)
-      counter.reset = (): void => {
-        for (const counts of pending.values()) {
-          drop(counts)
-          counts.announced = false
-        }
-        reset()
-      }
-    }
-    dropPendingOnReset(spawned, (c) => (c.spawned = 0))
-    dropPendingOnReset(rejected, (c) => c.rejected.fill(0))
-    dropPendingOnReset(finished, (c) => c.finished.fill(0))
-    dropPendingOnReset(leaked, (c) => (c.leaked = 0))
-    dropPendingOnReset(abandoned, (c) => (c.abandoned = 0))
-    dropPendingOnReset(released, (c) => c.released.fill(0))
-    dropPendingOnReset(late, (c) => (c.late = 0))
-    // Every label combination of a task name is exported from the first scrape after the name is
-    // seen, as 0 until it happens: increase() over a series that appears at 1 reads 0, so an alert on
-    // a task's first leak, failure or abandonment would never fire.
-    const combinations: [Counter<string>, readonly Record<string, string>[]][] = [
-      [spawned, [{}]],
-      [rejected, REJECT_REASONS.map((reason) => ({ reason }))],
-      [finished, OUTCOMES.map((outcome) => ({ outcome }))],
-      [leaked, [{}]],
-      [abandoned, [{}]],
-      [released, RELEASES.map((release) => ({ release }))],
-      [late, [{}]],
-    ]
-    const announce = (): void => {
-      for (const [task, counts] of pending) {
-        if (counts.announced) continue
-        counts.announced = true
-        for (const [counter, labelSets] of combinations) for (const labels of labelSets) counter.inc({ task, ...labels }, 0)
-      }
-    }
-    function flushAll(): void {
-      announce()
-      flush(spawned, (c) => [[{}, c.spawned]])
-      flush(rejected, (c) => REJECT_REASONS.map((reason, i) => [{ reason }, c.rejected[i]!]))
-      flush(finished, (c) => OUTCOMES.map((outcome, i) => [{ outcome }, c.finished[i]!]))
-      flush(leaked, (c) => [[{}, c.leaked]])
-      flush(abandoned, (c) => [[{}, c.abandoned]])
-      flush(released, (c) => RELEASES.map((release, i) => [{ release }, c.released[i]!]))
-      flush(late, (c) => [[{}, c.late]])
-      afterFlush()
-    }
 
     // Gauges, read at scrape time.
     const gauge = (name: string, help: string, read: () => number): void => {
@@ -481,7 +388,6 @@ export class TaskMetrics {
       () => eventLoop.snapshot().utilization,
     )
 
-    const registry = this.registry
     this.#duration = register(
       `${p}duration_seconds`,
       () =>
@@ -490,6 +396,7 @@ export class TaskMetrics {
           help: 'Running time of tasks that ran, by task name and outcome.',
           labelNames: ['task', 'outcome'],
           buckets: options.durationBuckets,
+          probe,
           registry,
         }),
     )
@@ -501,6 +408,7 @@ export class TaskMetrics {
           help: 'Time tasks waited for a concurrency slot, by task name.',
           labelNames: ['task'],
           buckets: options.queueWaitBuckets,
+          probe,
           registry,
         }),
     )
@@ -513,6 +421,7 @@ export class TaskMetrics {
               help: 'HTTP request duration by method, route template and status code.',
               labelNames: ['method', 'route', 'status_code'],
               buckets: options.httpBuckets,
+              probe,
               registry,
             }),
         )
@@ -554,6 +463,11 @@ export class TaskMetrics {
     })
   }
 
+  /** The registry's exposition as UTF-8 bytes, this app's series rendered by themselves (what the `/metrics` route serves). */
+  exposition(): Promise<Buffer> {
+    return renderExposition(this.registry)
+  }
+
   /** Records an HTTP request (called from the plugin's `onResponse` hook). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     const http = this.#http
@@ -584,15 +498,15 @@ export class TaskMetrics {
     if (!this.#options.ownRegistry) this.#removeAll()
   }
 
-  #counts(name: string): PendingCounts {
+  #counts(name: string): TaskCounts {
     return this.#countsOf(this.#names.label(name))
   }
 
-  #countsOf(label: string): PendingCounts {
-    let counts = this.#pending.get(label)
+  #countsOf(label: string): TaskCounts {
+    let counts = this.#taskCounts.get(label)
     if (counts === undefined) {
-      counts = new PendingCounts(this.#queueWait.series([label]))
-      this.#pending.set(label, counts)
+      counts = new TaskCounts(label, this.#queueWait.series([label]))
+      this.#taskCounts.set(label, counts)
     }
     return counts
   }

@@ -46,6 +46,13 @@ export interface MetricsStatus {
   readonly registry: Registry
   /** How many task names have been folded into `__other__` (past `metrics.maxTaskNames`). */
   readonly foldedTaskNames: number
+  /**
+   * The registry's exposition in the Prometheus text format, as UTF-8 bytes: what the `/metrics` route
+   * serves, and what `registry.metrics()` writes (every metric of the registry, yours too, in the same
+   * order and spelling), but with the plugin's series rendered by themselves, several times faster.
+   * To serve the registry your own way (`metrics.route: false`), send it with `registry.contentType`.
+   */
+  exposition(): Promise<Buffer>
 }
 
 /** The parts the plugin made, handed to `app.tasks` when it is made. */
