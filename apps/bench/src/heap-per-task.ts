@@ -21,7 +21,11 @@ export interface HeapPerTaskOptions {
 }
 
 /** Median heap bytes per live pending task. */
-export type HeapPerTaskResult = Readonly<Record<ContenderId, number>>
+/** Heap bytes per live task, by contender: queued behind a held slot, and running (each holding a slot). */
+export interface HeapPerTaskResult {
+  readonly pending: Readonly<Record<ContenderId, number>>
+  readonly running: Readonly<Record<ContenderId, number>>
+}
 
 const OURS_SETUP = 'concurrency 1, slot held by a task that ends on abort; close({ timeout: 0 }) drops the rest'
 
@@ -37,6 +41,9 @@ export const PENDING_SETUPS: Readonly<Record<ContenderId, string>> = {
 }
 
 /** A contender with its only slot blocked, created before the baseline reading. */
+/** How the running tasks are kept live. Printed with the results. */
+export const RUNNING_SETUP = 'concurrency = the batch, every task awaiting one shared gate promise; the gate opened afterwards'
+
 interface PendingTrial {
   /** Queues `count` tasks that stay pending. */
   fill(count: number): void
@@ -71,9 +78,7 @@ function schedulerTrial(variant: SchedulerVariantId, tasks: number): PendingTria
 const TRIALS: Readonly<Record<ContenderId, (tasks: number) => PendingTrial>> = {
   set: () => {
     const live = new Set<Promise<number>>()
-    // Curried so the per-task closure is anonymous: tsx compiles with esbuild's `keepNames`, which
-    // wraps every named function expression in a `__name()` call (a defineProperty per closure,
-    // ~150 B more each) and would inflate the floor. The contenders' own code is plain JS.
+    // Curried: one closure per task, the floor's whole bookkeeping.
     const untrack = (promise: Promise<number>) => (): void => {
       live.delete(promise)
     }
@@ -130,19 +135,87 @@ const TRIALS: Readonly<Record<ContenderId, (tasks: number) => PendingTrial>> = {
   oursSitesAlways: (tasks) => schedulerTrial('oursSitesAlways', tasks),
 }
 
-export async function measureHeapPerTask(options: HeapPerTaskOptions): Promise<HeapPerTaskResult> {
-  const samples = new Map<ContenderId, number[]>(CONTENDERS.map((id) => [id, []]))
-  for (let round = 0; round < options.rounds; round++) {
-    for (const id of CONTENDERS) {
-      const trial = TRIALS[id](options.tasks)
-      await collectGarbage()
-      const before = process.memoryUsage().heapUsed
-      trial.fill(options.tasks)
-      await collectGarbage()
-      const after = process.memoryUsage().heapUsed
-      await trial.release()
-      samples.get(id)!.push((after - before) / options.tasks)
+/** Every task of the batch running, all awaiting one gate: what a live running task costs. */
+function runningTrial(id: ContenderId, tasks: number): PendingTrial {
+  const gate = createGate()
+  const blocked = (): Promise<number> => gate.promise
+  if (id === 'set') {
+    const live = new Set<Promise<number>>()
+    const untrack = (promise: Promise<number>) => (): void => {
+      live.delete(promise)
+    }
+    return {
+      fill(count) {
+        for (let i = 0; i < count; i++) {
+          const promise = blocked()
+          live.add(promise)
+          const done = untrack(promise)
+          promise.then(done, done)
+        }
+      },
+      release: async () => {
+        gate.open()
+        await gate.promise
+      },
     }
   }
-  return byContender((id) => median(samples.get(id)!))
+  if (id === 'fastq') {
+    const queue = fastq.promise(runTask, tasks)
+    return {
+      fill(count) {
+        for (let i = 0; i < count; i++) void queue.push(blocked)
+      },
+      release: async () => {
+        gate.open()
+        await queue.drained()
+      },
+    }
+  }
+  if (id === 'pqueue') {
+    const queue = new PQueue({ concurrency: tasks })
+    return {
+      fill(count) {
+        for (let i = 0; i < count; i++) void queue.add(blocked)
+      },
+      release: async () => {
+        gate.open()
+        await queue.onIdle()
+      },
+    }
+  }
+  const scheduler = new Scheduler({ ...VARIANT_OPTIONS[id as SchedulerVariantId], concurrency: tasks, maxQueue: tasks })
+  return {
+    fill(count) {
+      for (let i = 0; i < count; i++) scheduler.spawn('running', blocked)
+    },
+    release: async () => {
+      gate.open()
+      await scheduler.onIdle()
+      await scheduler.close()
+    },
+  }
+}
+
+export async function measureHeapPerTask(options: HeapPerTaskOptions): Promise<HeapPerTaskResult> {
+  const pending = new Map<ContenderId, number[]>(CONTENDERS.map((id) => [id, []]))
+  const running = new Map<ContenderId, number[]>(CONTENDERS.map((id) => [id, []]))
+  const measure = async (trial: PendingTrial): Promise<number> => {
+    await collectGarbage()
+    const before = process.memoryUsage().heapUsed
+    trial.fill(options.tasks)
+    await collectGarbage()
+    const after = process.memoryUsage().heapUsed
+    await trial.release()
+    return (after - before) / options.tasks
+  }
+  for (let round = 0; round < options.rounds; round++) {
+    for (const id of CONTENDERS) {
+      pending.get(id)!.push(await measure(TRIALS[id](options.tasks)))
+      running.get(id)!.push(await measure(runningTrial(id, options.tasks)))
+    }
+  }
+  return {
+    pending: byContender((id) => median(pending.get(id)!)),
+    running: byContender((id) => median(running.get(id)!)),
+  }
 }

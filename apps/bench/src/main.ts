@@ -19,7 +19,7 @@ import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
 import { measureDebugCost, type DebugCostResult } from './debug-cost.js'
 import { DEBUG_TASK_VIEWS, DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS, type DebugTaskViewId, type DebugViewId } from './debug-views.js'
 import { assertGcExposed } from './gc.js'
-import { measureHeapPerTask, PENDING_SETUPS, type HeapPerTaskResult } from './heap-per-task.js'
+import { measureHeapPerTask, PENDING_SETUPS, RUNNING_SETUP, type HeapPerTaskResult } from './heap-per-task.js'
 import { measureHttpThroughput, type HttpThroughputResult } from './http-throughput.js'
 import { HTTP_BASELINE, HTTP_VARIANTS, HTTP_VARIANT_LABELS, HTTP_VARIANT_SETUPS } from './http-variants.js'
 import { LIVE_CONCURRENCY, LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
@@ -108,7 +108,7 @@ if (parts.has('spawn')) {
   print(' done')
 }
 if (parts.has('heap')) {
-  process.stdout.write(`heap per pending task: ${HEAP_ROUNDS} rounds `)
+  process.stdout.write(`heap per live task: ${HEAP_ROUNDS} rounds `)
   heap = await measureHeapPerTask({ tasks: HEAP_TASKS, rounds: HEAP_ROUNDS })
   print(' done')
 }
@@ -209,18 +209,26 @@ function printSpawnCost(spawn: SpawnCostResult): void {
 }
 
 function printHeapPerTask(heap: HeapPerTaskResult): void {
-  print(`2. Heap per live pending task: median of ${HEAP_ROUNDS} rounds of ${HEAP_TASKS.toLocaleString('en-US')} tasks`)
+  print(`2. Heap per live task: median of ${HEAP_ROUNDS} rounds of ${HEAP_TASKS.toLocaleString('en-US')} tasks, pending and running`)
   print()
   print(
     formatTable(
-      [{ header: 'contender' }, { header: 'bytes/task', align: 'right' }, { header: 'how tasks are kept pending' }],
+      [
+        { header: 'contender' },
+        { header: 'pending B/task', align: 'right' },
+        { header: 'running B/task', align: 'right' },
+        { header: 'how tasks are kept pending' },
+      ],
       CONTENDERS.map((id) => [
         CONTENDER_LABELS[id],
-        String(Math.round(heap[id])),
+        String(Math.round(heap.pending[id])),
+        String(Math.round(heap.running[id])),
         isAblation(id) ? `as ${CONTENDER_LABELS.ours}` : PENDING_SETUPS[id],
       ]),
     ),
   )
+  print()
+  print(`   Running: ${RUNNING_SETUP}.`)
   print()
 }
 

@@ -124,10 +124,16 @@ function checkSpawn(spawn: SpawnCostResult): TargetCheck[] {
 function checkHeap(heap: HeapPerTaskResult): TargetCheck[] {
   return [
     {
-      target: `≤ ${MAX_HEAP_PER_PENDING_TASK / 1024} KiB heap per live pending task`,
+      target: `≤ ${MAX_HEAP_PER_PENDING_TASK / 1024} KiB heap per live pending task, and ≤ fastq's`,
       workload: 'pending behind a held slot',
-      measured: `${Math.round(heap.ours)} B`,
-      pass: heap.ours <= MAX_HEAP_PER_PENDING_TASK,
+      measured: `${Math.round(heap.pending.ours)} B (fastq ${Math.round(heap.pending.fastq)} B)`,
+      pass: heap.pending.ours <= MAX_HEAP_PER_PENDING_TASK && heap.pending.ours <= heap.pending.fastq,
+    },
+    {
+      target: "heap per running task ≤ fastq's",
+      workload: 'running, awaiting a gate',
+      measured: `${Math.round(heap.running.ours)} B (fastq ${Math.round(heap.running.fastq)} B)`,
+      pass: heap.running.ours <= heap.running.fastq,
     },
   ]
 }

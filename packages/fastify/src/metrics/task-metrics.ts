@@ -206,7 +206,8 @@ export class TaskMetrics {
   readonly #queueWait: FastHistogram
   readonly #http: FastHistogram | undefined
   /** HTTP series by `method route status`, bounded by the route table. */
-  readonly #httpSeries = new Map<string, HistogramSeries>()
+  /** HTTP request series by route, then method, then status code: no key string built per request. */
+  readonly #httpSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>()
 
   /** @internal made by the plugin, from the parts it holds */
   constructor(scheduler: Scheduler, eventLoop: EventLoopMonitor, backpressure: Backpressure | undefined, options: ResolvedMetricsOptions) {
@@ -472,12 +473,12 @@ export class TaskMetrics {
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     const http = this.#http
     if (http === undefined) return
-    const key = `${method} ${statusCode} ${route}`
-    let series = this.#httpSeries.get(key)
-    if (series === undefined) {
-      series = http.series([method, route, String(statusCode)])
-      this.#httpSeries.set(key, series)
-    }
+    let byMethod = this.#httpSeries.get(route)
+    if (byMethod === undefined) this.#httpSeries.set(route, (byMethod = new Map()))
+    let byStatus = byMethod.get(method)
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()))
+    let series = byStatus.get(statusCode)
+    if (series === undefined) byStatus.set(statusCode, (series = http.series([method, route, String(statusCode)])))
     series.observe(seconds)
   }
 
