@@ -435,9 +435,9 @@ export class TaskMetrics {
 
     this.#unsubscribe = scheduler.subscribe({
       spawned: (task) => {
-        const label = this.#names.label(task.name)
-        if (label === OTHER_TASKS) this.#folded++
-        this.#countsOf(label).spawned++
+        const counts = this.#counts(task.name)
+        if (counts.task === OTHER_TASKS) this.#folded++
+        counts.spawned++
       },
       rejected: (spawn) => {
         this.#counts(spawn.name).rejected[REJECT_REASONS.indexOf(spawn.error.reason)]!++
@@ -450,7 +450,7 @@ export class TaskMetrics {
         const index = OUTCOMES.indexOf(settlement.outcome)
         counts.finished[index]!++
         if (durationMs !== null) {
-          const series = (counts.duration[index] ??= this.#duration.series([this.#names.label(task.name), settlement.outcome]))
+          const series = (counts.duration[index] ??= this.#duration.series([counts.task, settlement.outcome]))
           series.observe(durationMs / 1000)
         }
         if (task.release !== undefined) counts.released[RELEASES.indexOf(task.release)]!++
@@ -499,8 +499,16 @@ export class TaskMetrics {
     if (!this.#options.ownRegistry) this.#removeAll()
   }
 
+  /** The last task name looked up and its counts: consecutive events are mostly about one name (entries are never removed). */
+  #lastName: string | undefined = undefined
+  #lastCounts: TaskCounts | undefined = undefined
+
   #counts(name: string): TaskCounts {
-    return this.#countsOf(this.#names.label(name))
+    if (name === this.#lastName) return this.#lastCounts!
+    const counts = this.#countsOf(this.#names.label(name))
+    this.#lastName = name
+    this.#lastCounts = counts
+    return counts
   }
 
   #countsOf(label: string): TaskCounts {
