@@ -202,12 +202,9 @@ export class Scheduler implements TaskOwner {
       fn,
       rank,
       o.timeout ?? this.#options.timeout,
-      o.labels,
-      o.meta,
-      o.key,
+      o,
       this.#sites.capture(name, marker, now),
       now,
-      o.data,
     )
     if (o.key !== undefined) this.#keys.set(o.key, task)
     this.#spawned++

@@ -1,6 +1,7 @@
 import type { AsyncResource } from 'node:async_hooks'
 import { TaskAbortedError, type AbortReason } from './errors.js'
 import { PRIORITIES, type Priority } from './priority.js'
+import type { ResolvedSpawnOptions } from './options.js'
 import type { SiteRef } from './spawn-site.js'
 import type { ListNode } from './task-list.js'
 
@@ -110,13 +111,11 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   /** Index into PRIORITIES. */
   readonly rank: number
   readonly timeout: number
-  readonly labels: Readonly<Record<string, string>> | undefined
-  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
-  readonly key: string | undefined
+  /** Its validated spawn options, kept whole (often the shared defaults): `labels`, `meta`, `key` and `data` read from it. */
+  readonly #options: ResolvedSpawnOptions
   readonly siteRef: SiteRef | undefined
   readonly spawnedAt: number
   readonly owner: TaskOwner
-  readonly data: unknown
 
   state: TaskState = 'pending'
   fn: TaskFunction | undefined
@@ -147,12 +146,9 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     fn: TaskFunction,
     rank: number,
     timeout: number,
-    labels: Readonly<Record<string, string>> | undefined,
-    meta: Readonly<Record<string, string | number | boolean>> | undefined,
-    key: string | undefined,
+    options: ResolvedSpawnOptions,
     siteRef: SiteRef | undefined,
     now: number,
-    data: unknown,
   ) {
     this.owner = owner
     this.seq = seq
@@ -160,13 +156,27 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     this.fn = fn
     this.rank = rank
     this.timeout = timeout
-    this.labels = labels
-    this.meta = meta
-    this.key = key
+    this.#options = options
     this.siteRef = siteRef
     this.spawnedAt = now
-    this.data = data
   }
+
+  get labels(): Readonly<Record<string, string>> | undefined {
+    return this.#options.labels
+  }
+
+  get meta(): Readonly<Record<string, string | number | boolean>> | undefined {
+    return this.#options.meta
+  }
+
+  get key(): string | undefined {
+    return this.#options.key
+  }
+
+  get data(): unknown {
+    return this.#options.data
+  }
+
 
   /** The id as a string, made on read (most tasks are never looked at). */
   #more(): TaskExtras {
@@ -265,13 +275,13 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
       if (isTerminal(this.state)) {
         this.waiter = { promise: Promise.resolve(this.settlement()), resolve: undefined }
       } else {
-        let resolve!: (settlement: Settlement) => void
-        const promise = new Promise<Settlement>((r) => (resolve = r))
-        this.waiter = { promise, resolve }
+        const promise = new Promise<Settlement>(captureResolve)
+        this.waiter = { promise, resolve: takeCaptured() }
       }
     }
     return this.waiter.promise
   }
+
 
   /** Bound on first read, so `({ progress }) => …` works; tasks that never read it pay nothing. */
   get progress(): () => void {
@@ -308,6 +318,23 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
 
 export function isTerminal(state: TaskState): state is Outcome {
   return state !== 'pending' && state !== 'running' && state !== 'aborting'
+}
+
+/** The resolve function of the promise `captureResolve` was last the executor of (see `settled`). */
+let captured: ((settlement: Settlement) => void) | undefined
+
+/**
+ * One executor for every `settled` promise: it leaves the resolve function where `takeCaptured` picks
+ * it up right after the `Promise` constructor returns. No closure (and no context) per promise.
+ */
+function captureResolve(resolve: (settlement: Settlement) => void): void {
+  captured = resolve
+}
+
+function takeCaptured(): (settlement: Settlement) => void {
+  const resolve = captured!
+  captured = undefined
+  return resolve
 }
 
 /**
