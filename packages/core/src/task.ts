@@ -177,8 +177,6 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     return this.#options.data
   }
 
-
-  /** The id as a string, made on read (most tasks are never looked at). */
   #more(): TaskExtras {
     return (this.#extras ??= new TaskExtras())
   }
@@ -244,6 +242,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     return this.#extras?.controller
   }
 
+  /** The id as a string, made on read (most tasks are never looked at). */
   get id(): string {
     return String(this.seq)
   }
@@ -281,7 +280,6 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     }
     return this.waiter.promise
   }
-
 
   /** Bound on first read, so `({ progress }) => …` works; tasks that never read it pay nothing. */
   get progress(): () => void {
