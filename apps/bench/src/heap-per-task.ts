@@ -183,7 +183,7 @@ function runningTrial(id: ContenderId, tasks: number): PendingTrial {
       },
     }
   }
-  const scheduler = new Scheduler({ ...VARIANT_OPTIONS[id as SchedulerVariantId], concurrency: tasks, maxQueue: tasks })
+  const scheduler = new Scheduler({ ...VARIANT_OPTIONS[id], concurrency: tasks, maxQueue: tasks })
   return {
     fill(count) {
       for (let i = 0; i < count; i++) scheduler.spawn('running', blocked)

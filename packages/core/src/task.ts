@@ -1,7 +1,6 @@
 import type { AsyncResource } from 'node:async_hooks'
 import { TaskAbortedError, type AbortReason } from './errors.js'
 import { PRIORITIES, type Priority } from './priority.js'
-import type { ResolvedSpawnOptions } from './options.js'
 import type { SiteRef } from './spawn-site.js'
 import type { ListNode } from './task-list.js'
 
@@ -101,6 +100,14 @@ export interface TaskOwner {
   siteOf(site: SiteRef): string | undefined
 }
 
+/** What a task keeps of its spawn options (the scheduler passes its resolved options whole). */
+export interface SpawnFields {
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
+  readonly key: string | undefined
+  readonly data: unknown
+}
+
 /**
  * The one object per task: handle, context and bookkeeping. Internal; users see it through the
  * {@link TaskHandle} and {@link TaskContext} interfaces.
@@ -112,7 +119,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   readonly rank: number
   readonly timeout: number
   /** Its validated spawn options, kept whole (often the shared defaults): `labels`, `meta`, `key` and `data` read from it. */
-  readonly #options: ResolvedSpawnOptions
+  readonly #options: SpawnFields
   readonly siteRef: SiteRef | undefined
   readonly spawnedAt: number
   readonly owner: TaskOwner
@@ -146,7 +153,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     fn: TaskFunction,
     rank: number,
     timeout: number,
-    options: ResolvedSpawnOptions,
+    options: SpawnFields,
     siteRef: SiteRef | undefined,
     now: number,
   ) {

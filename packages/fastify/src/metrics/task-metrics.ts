@@ -474,9 +474,9 @@ export class TaskMetrics {
     const http = this.#http
     if (http === undefined) return
     let byMethod = this.#httpSeries.get(route)
-    if (byMethod === undefined) this.#httpSeries.set(route, (byMethod = new Map()))
+    if (byMethod === undefined) this.#httpSeries.set(route, (byMethod = new Map<string, Map<number, HistogramSeries>>()))
     let byStatus = byMethod.get(method)
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()))
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map<number, HistogramSeries>()))
     let series = byStatus.get(statusCode)
     if (series === undefined) byStatus.set(statusCode, (series = http.series([method, route, String(statusCode)])))
     series.observe(seconds)
