@@ -42,7 +42,8 @@ export const PENDING_SETUPS: Readonly<Record<ContenderId, string>> = {
 
 /** A contender with its only slot blocked, created before the baseline reading. */
 /** How the running tasks are kept live. Printed with the results. */
-export const RUNNING_SETUP = 'concurrency = the batch, every task awaiting one shared gate promise; the gate opened afterwards'
+export const RUNNING_SETUP =
+  'concurrency = the batch, every task an async function awaiting one shared gate promise; the gate opened afterwards'
 
 interface PendingTrial {
   /** Queues `count` tasks that stay pending. */
@@ -75,27 +76,34 @@ function schedulerTrial(variant: SchedulerVariantId, tasks: number): PendingTria
   }
 }
 
+/** The floor: promises from `make`, each kept in a Set and removed by its own `.then`; `open` lets them settle. */
+function setTrial(make: () => Promise<number>, open?: () => void): PendingTrial {
+  const live = new Set<Promise<number>>()
+  // Curried: one closure per task, the floor's whole bookkeeping.
+  const untrack = (promise: Promise<number>) => (): void => {
+    live.delete(promise)
+  }
+  return {
+    fill(count) {
+      for (let i = 0; i < count; i++) {
+        const promise = make()
+        live.add(promise)
+        const done = untrack(promise)
+        promise.then(done, done)
+      }
+    },
+    release: async () => {
+      if (open === undefined) live.clear()
+      else {
+        open()
+        await Promise.all(live)
+      }
+    },
+  }
+}
+
 const TRIALS: Readonly<Record<ContenderId, (tasks: number) => PendingTrial>> = {
-  set: () => {
-    const live = new Set<Promise<number>>()
-    // Curried: one closure per task, the floor's whole bookkeeping.
-    const untrack = (promise: Promise<number>) => (): void => {
-      live.delete(promise)
-    }
-    return {
-      fill(count) {
-        for (let i = 0; i < count; i++) {
-          const promise = new Promise<number>(neverSettle)
-          live.add(promise)
-          const done = untrack(promise)
-          promise.then(done, done)
-        }
-      },
-      release: async () => {
-        live.clear()
-      },
-    }
-  },
+  set: () => setTrial(() => new Promise<number>(neverSettle)),
 
   fastq: () => {
     const gate = createGate()
@@ -138,27 +146,9 @@ const TRIALS: Readonly<Record<ContenderId, (tasks: number) => PendingTrial>> = {
 /** Every task of the batch running, all awaiting one gate: what a live running task costs. */
 function runningTrial(id: ContenderId, tasks: number): PendingTrial {
   const gate = createGate()
-  const blocked = (): Promise<number> => gate.promise
-  if (id === 'set') {
-    const live = new Set<Promise<number>>()
-    const untrack = (promise: Promise<number>) => (): void => {
-      live.delete(promise)
-    }
-    return {
-      fill(count) {
-        for (let i = 0; i < count; i++) {
-          const promise = blocked()
-          live.add(promise)
-          const done = untrack(promise)
-          promise.then(done, done)
-        }
-      },
-      release: async () => {
-        gate.open()
-        await gate.promise
-      },
-    }
-  }
+  // A promise of its own per task, as a task function awaiting something makes.
+  const blocked = async (): Promise<number> => gate.promise
+  if (id === 'set') return setTrial(blocked, () => gate.open())
   if (id === 'fastq') {
     const queue = fastq.promise(runTask, tasks)
     return {

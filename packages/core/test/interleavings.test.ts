@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Outcome, TaskHandle } from '../src/index.js'
-import { deferred, flush, manualScheduler } from './helpers.js'
-
-/** A small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { deferred, flush, manualScheduler, random } from './helpers.js'
 
 const KINDS = ['value', 'throw', 'resolve-later', 'reject-later', 'honours-abort', 'ignores-abort'] as const
 

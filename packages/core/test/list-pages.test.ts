@@ -2,23 +2,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { LiveState, ListQuery, Priority, Scheduler, TaskHandle } from '../src/index.js'
 import type { ManualClock } from '../src/testing.js'
-import { deferred, flush, hang, manualScheduler } from './helpers.js'
+import { deferred, flush, hang, manualScheduler, random } from './helpers.js'
 
 // `list()` walks the queue's levels and the running and given-up sets instead of sorting every live
 // task: these tests hold its pages to the obvious implementation, every live task filtered and sorted
 // by id, whatever the mix of levels, states and names, and while tasks move between states.
-
-/** A small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const PRIORITIES: readonly Priority[] = ['critical', 'high', 'normal', 'low']
 const NAMES = ['a', 'b', 'c'] as const
