@@ -23,6 +23,7 @@ export {
   type OverflowPolicy,
   type SchedulerOptions,
   type SpawnOptions,
+  type TrustedSpawnFields,
 } from './options.js'
 export type { SpawnSiteMode } from './spawn-site.js'
 export { PRIORITIES, type Priority } from './priority.js'

@@ -145,6 +145,13 @@ export interface SchedulerOptions {
   onListenerError?: (error: unknown, event: LifecycleEvent | 'admission') => void
 }
 
+/** What a subclass of `Scheduler` passes to `spawnTrusted`: built and vouched for by it, not checked again. */
+export interface TrustedSpawnFields {
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  readonly meta?: Readonly<Record<string, string | number | boolean>> | undefined
+  readonly data?: unknown
+}
+
 /** Options accepted by `spawn`. */
 export interface SpawnOptions {
   /** Deadline in milliseconds from start; `Infinity` for none. @default the scheduler's `timeout` */

@@ -28,12 +28,22 @@ import {
   type AdmissionCheck,
   type SchedulerOptions,
   type SpawnOptions,
+  type TrustedSpawnFields,
 } from './options.js'
 import { checkDuration, checkInteger, isTaskId } from './validation.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
 import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
-import { TaskRecord, type CancelReason, type Outcome, type Release, type TaskFunction, type TaskHandle, type TaskOwner } from './task.js'
+import {
+  TaskRecord,
+  type CancelReason,
+  type Outcome,
+  type Release,
+  type TaskContext,
+  type TaskFunction,
+  type TaskHandle,
+  type TaskOwner,
+} from './task.js'
 import { TaskQueue } from './task-queue.js'
 
 /** Options of {@link Scheduler.close}. */
@@ -147,18 +157,47 @@ export class Scheduler implements TaskOwner {
     return this.#spawn(name, fn, options, false, TRY_SPAWN) as TaskHandle<T> | undefined
   }
 
+  /**
+   * For subclasses that build a task's `labels`, `meta` and `data` themselves: spawns like `spawn`
+   * (`orThrow` true) or `trySpawn` (false) with the default priority and timeout and no key, without
+   * checking `fields` again. The caller vouches for them: `labels` strings only, `meta` strings,
+   * numbers and booleans only, neither changed afterwards. `name` and `fn` are still checked.
+   */
+  protected spawnTrusted(name: string, fn: TaskFunction, fields: TrustedSpawnFields, orThrow: boolean): TaskHandle | undefined {
+    // The same shape as resolveSpawnOptions' result, written out (a spread of the defaults is slower).
+    const o: ResolvedSpawnOptions = {
+      timeout: undefined,
+      priority: 'normal',
+      key: undefined,
+      onDuplicate: 'join',
+      labels: fields.labels,
+      meta: fields.meta,
+      data: fields.data,
+    }
+    return this.#spawn(name, fn, undefined, orThrow, SPAWN_TRUSTED, o)
+  }
+
+  /**
+   * What a task's function receives. The scheduler's own is the task itself; a subclass may give its
+   * tasks a richer context built around it (made once, when the task starts).
+   */
+  protected taskContext(task: TaskContext & TaskHandle): TaskContext {
+    return task
+  }
+
   #spawn(
     name: string,
     fn: TaskFunction,
     options: SpawnOptions | undefined,
     orThrow: boolean,
     marker: CapturedFrom,
+    trusted?: ResolvedSpawnOptions,
   ): TaskHandle | undefined {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
     }
     if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
-    const o = options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options)
+    const o = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
 
     const retryAfter = this.#options.retryAfter
     if (this.#closing !== undefined) return this.#reject(orThrow, () => new ClosingError(name, retryAfter), o)
@@ -454,13 +493,14 @@ export class Scheduler implements TaskOwner {
       this.#timer.ensure(task.deadline, now)
     }
     if (this.#listeners.started.length !== 0) this.#listeners.emit2('started', task, now - task.spawnedAt)
-    const fn = task.fn as (context: TaskRecord) => unknown
+    const fn = task.fn as (context: TaskContext) => unknown
     const restore = task.restore
     task.fn = undefined
     task.restore = undefined
     let result: unknown
     try {
-      result = restore === undefined ? fn(task) : restore.runInAsyncScope(fn, undefined, task)
+      const context = this.taskContext(task)
+      result = restore === undefined ? fn(context) : restore.runInAsyncScope(fn, undefined, context)
     } catch (error) {
       this.#ran(task, false, error)
       return
@@ -841,6 +881,8 @@ function withoutStack<T>(make: () => T): T {
 const SPAWN: CapturedFrom = Scheduler.prototype.spawn
 // eslint-disable-next-line @typescript-eslint/unbound-method -- used as a stack marker, never called
 const TRY_SPAWN: CapturedFrom = Scheduler.prototype.trySpawn
+// eslint-disable-next-line @typescript-eslint/unbound-method -- a stack marker, never called through this reference
+const SPAWN_TRUSTED: CapturedFrom = (Scheduler.prototype as unknown as { spawnTrusted: CapturedFrom }).spawnTrusted
 
 function checkCancelReason(reason: unknown): asserts reason is CancelReason {
   if (typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) {

@@ -4,6 +4,7 @@ import {
   type SchedulerOptions,
   type SpawnOptions,
   type TaskContext,
+  type TaskFunction,
   type TaskHandle,
 } from '@fastify-tasks/core'
 import { checkDuration } from '@fastify-tasks/core/validation'
@@ -58,6 +59,7 @@ export class AppTasks extends Scheduler {
    */
   override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
     checkSpawnOptions(options)
+    if (options === undefined) return this.spawnWithLog(this.#log, name, fn, undefined, true)!
     return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, true)!
   }
 
@@ -68,32 +70,40 @@ export class AppTasks extends Scheduler {
    */
   override trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined {
     checkSpawnOptions(options)
+    if (options === undefined) return this.spawnWithLog(this.#log, name, fn, undefined, false)
     return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, false)
   }
 
   /**
-   * @internal Spawns with `options.data` (a logger) as the parent of the task's logger. The caller
-   * has checked `options` with {@link checkSpawnOptions} and built it afresh (it is not copied).
-   * With `orThrow` false, a refusal returns `undefined` (`trySpawn`); with `orThrow` true, it throws
-   * the scheduler's `AdmissionError` with an HTTP answer added (`statusCode` 503, `Retry-After`):
-   * this is where a refusal enters the HTTP layer.
+   * @internal Spawns a task whose logger is a child of `log`. Either `options` (checked with
+   * {@link checkSpawnOptions} by the caller and built afresh, its `data` the logger: the scheduler
+   * checks the rest), or, when it is `undefined`, `trusted`: labels and meta the plugin built itself
+   * (not checked again). With `orThrow` false, a refusal returns `undefined` (`trySpawn`); with
+   * `orThrow` true, it throws the scheduler's `AdmissionError` with an HTTP answer added (`statusCode`
+   * 503, `Retry-After`): this is where a refusal enters the HTTP layer.
    */
   spawnWithLog<T>(
     log: FastifyBaseLogger,
     name: string,
     fn: FastifyTaskFunction<T>,
-    options: SpawnOptions,
+    options: SpawnOptions | undefined,
     orThrow: boolean,
+    trusted?: { readonly labels: Readonly<Record<string, string>>; readonly meta: Readonly<Record<string, string>> },
   ): TaskHandle<T> | undefined {
-    if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
-    const run = (context: TaskContext): T | PromiseLike<T> => fn(new LoggingTaskContext(context, log))
-    if (!orThrow) return super.trySpawn(name, run, options)
+    // The task context with `log` is made when the task starts (taskContext below), from `data`.
+    const run = fn as TaskFunction<T>
     try {
-      return super.spawn(name, run, options)
+      if (options !== undefined) return orThrow ? super.spawn(name, run, options) : super.trySpawn(name, run, options)
+      return this.spawnTrusted(name, run, { labels: trusted?.labels, meta: trusted?.meta, data: log }, orThrow) as TaskHandle<T> | undefined
     } catch (error) {
       // Only a refusal or a bad argument gets here: the cold path. A refusal gets its 503.
-      throw withHttpAnswer(error)
+      throw orThrow ? withHttpAnswer(error) : error
     }
+  }
+
+  /** @internal Every task of this app gets a `log`: a child of the logger it was spawned with (its `data`). */
+  protected override taskContext(task: TaskContext & TaskHandle): TaskContext {
+    return new LoggingTaskContext(task, task.data as FastifyBaseLogger)
   }
 }
 

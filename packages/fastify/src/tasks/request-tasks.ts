@@ -87,8 +87,8 @@ export class RequestTasks {
     const meta = { requestId: request.id, method: request.method, route }
     const log = request.log
     if (options === undefined) {
-      // The common case, without a single copy.
-      return this.#scheduler.spawnWithLog(log, name, fn, { labels: routeLabels, meta, data: log }, orThrow)
+      // The common case: labels and meta built here, nothing for the scheduler to check again.
+      return this.#scheduler.spawnWithLog(log, name, fn, undefined, orThrow, { labels: routeLabels, meta })
     }
     checkSpawnOptions(options)
     return this.#scheduler.spawnWithLog(
