@@ -6,6 +6,7 @@ import {
   type TaskContext,
   type TaskFunction,
   type TaskHandle,
+  type TrustedSpawnFields,
 } from '@fastify-tasks/core'
 import { checkDuration } from '@fastify-tasks/core/validation'
 import type { FastifyBaseLogger } from 'fastify'
@@ -22,6 +23,8 @@ export type FastifySpawnOptions = Omit<SpawnOptions, 'data'>
  */
 export class AppTasks extends Scheduler {
   readonly #log: FastifyBaseLogger
+  /** What a task spawned without options outside any request carries: the app's logger, made once. */
+  readonly #ownFields: TrustedSpawnFields
   #drainTimeout: number
   /** Event-loop delay and utilization per window, and the overload signal derived from them. */
   readonly eventLoop: EventLoopStatus
@@ -34,6 +37,7 @@ export class AppTasks extends Scheduler {
   constructor(options: SchedulerOptions, log: FastifyBaseLogger, drainTimeout: number, parts: AppTaskParts) {
     super(options)
     this.#log = log
+    this.#ownFields = Object.freeze({ data: log })
     this.#drainTimeout = drainTimeout
     this.eventLoop = parts.eventLoop
     this.backpressure = parts.backpressure
@@ -59,8 +63,8 @@ export class AppTasks extends Scheduler {
    */
   override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
     checkSpawnOptions(options)
-    if (options === undefined) return this.spawnWithLog(this.#log, name, fn, undefined, true)!
-    return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, true)!
+    if (options === undefined) return this.spawnWithLog(name, fn, undefined, this.#ownFields, true)!
+    return this.spawnWithLog(name, fn, { ...options, data: this.#log }, undefined, true)!
   }
 
   /**
@@ -70,31 +74,30 @@ export class AppTasks extends Scheduler {
    */
   override trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined {
     checkSpawnOptions(options)
-    if (options === undefined) return this.spawnWithLog(this.#log, name, fn, undefined, false)
-    return this.spawnWithLog(this.#log, name, fn, { ...options, data: this.#log }, false)
+    if (options === undefined) return this.spawnWithLog(name, fn, undefined, this.#ownFields, false)
+    return this.spawnWithLog(name, fn, { ...options, data: this.#log }, undefined, false)
   }
 
   /**
-   * @internal Spawns a task whose logger is a child of `log`. Either `options` (checked with
-   * {@link checkSpawnOptions} by the caller and built afresh, its `data` the logger: the scheduler
-   * checks the rest), or, when it is `undefined`, `trusted`: labels and meta the plugin built itself
-   * (not checked again). With `orThrow` false, a refusal returns `undefined` (`trySpawn`); with
-   * `orThrow` true, it throws the scheduler's `AdmissionError` with an HTTP answer added (`statusCode`
-   * 503, `Retry-After`): this is where a refusal enters the HTTP layer.
+   * @internal Spawns a task whose logger is a child of the logger in its `data`. Either `options`
+   * (checked with {@link checkSpawnOptions} by the caller and built afresh, `data` the logger: the
+   * scheduler checks the rest), or, when it is `undefined`, `fields` the plugin built itself (not
+   * checked again). With `orThrow` false, a refusal returns `undefined` (`trySpawn`); with `orThrow`
+   * true, it throws the scheduler's `AdmissionError` with an HTTP answer added (`statusCode` 503,
+   * `Retry-After`): this is where a refusal enters the HTTP layer.
    */
   spawnWithLog<T>(
-    log: FastifyBaseLogger,
     name: string,
     fn: FastifyTaskFunction<T>,
     options: SpawnOptions | undefined,
+    fields: TrustedSpawnFields | undefined,
     orThrow: boolean,
-    trusted?: { readonly labels: Readonly<Record<string, string>>; readonly meta: Readonly<Record<string, string>> },
   ): TaskHandle<T> | undefined {
     // The task context with `log` is made when the task starts (taskContext below), from `data`.
     const run = fn as TaskFunction<T>
     try {
       if (options !== undefined) return orThrow ? super.spawn(name, run, options) : super.trySpawn(name, run, options)
-      return this.spawnTrusted(name, run, { labels: trusted?.labels, meta: trusted?.meta, data: log }, orThrow) as TaskHandle<T> | undefined
+      return this.spawnTrusted(name, run, fields ?? this.#ownFields, orThrow) as TaskHandle<T> | undefined
     } catch (error) {
       // Only a refusal or a bad argument gets here: the cold path. A refusal gets its 503.
       throw orThrow ? withHttpAnswer(error) : error

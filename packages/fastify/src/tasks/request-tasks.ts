@@ -88,11 +88,10 @@ export class RequestTasks {
     const log = request.log
     if (options === undefined) {
       // The common case: labels and meta built here, nothing for the scheduler to check again.
-      return this.#scheduler.spawnWithLog(log, name, fn, undefined, orThrow, { labels: routeLabels, meta })
+      return this.#scheduler.spawnWithLog(name, fn, undefined, { labels: routeLabels, meta, data: log }, orThrow)
     }
     checkSpawnOptions(options)
     return this.#scheduler.spawnWithLog(
-      log,
       name,
       fn,
       {
@@ -101,6 +100,7 @@ export class RequestTasks {
         meta: options.meta === undefined ? meta : { ...meta, ...options.meta },
         data: log,
       },
+      undefined,
       orThrow,
     )
   }
