@@ -26,6 +26,9 @@ export {
   type TrustedSpawnFields,
 } from './options.js'
 export type { SpawnSiteMode } from './spawn-site.js'
+export type { LimitsOptions } from './limits/limits-options.js'
+export type { AdaptiveLimitOptions, LimitChangeCause } from './limits/adaptive-limit.js'
+export type { NameLimitState } from './limits/limit-state.js'
 export { PRIORITIES, type Priority } from './priority.js'
 export { systemClock, type Clock } from './clock.js'
 export type { LifecycleEvent, LifecycleListener, RejectedSpawn } from './lifecycle.js'

@@ -40,6 +40,10 @@ export interface SchedulerSummary {
   }
   readonly limits: {
     readonly concurrency: number
+    /** How each task name's limit is set: `'adaptive'`, a fixed number for every name, or `false` for none (see `Scheduler.limits()`). */
+    readonly perName: 'adaptive' | number | false
+    /** The bulkhead: the share of `concurrency` one name may hold while others wait. */
+    readonly maxShare: number
     readonly maxQueue: number
     readonly overflow: OverflowPolicy
     readonly timeout: number

@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js'
 import { InvalidOptionError } from './errors.js'
 import type { LifecycleEvent } from './lifecycle.js'
+import { resolveLimitsOptions, type LimitsOptions, type ResolvedLimitsOptions } from './limits/limits-options.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import type { SpawnSiteMode } from './spawn-site.js'
 import {
@@ -42,13 +43,19 @@ export type StartGate = (priority: Priority) => boolean
 /** Options of a {@link Scheduler}. Every one is validated; a wrong one throws `InvalidOptionError`. */
 export interface SchedulerOptions {
   /**
-   * Tasks allowed to run at once. A task holds its slot until its function settles or it is given up
-   * on (its deadline passed, or it was cancelled): then it leaves the pool at once and is tracked in
-   * the given-up set (see `maxGivenUpPerName`), so tasks that ignore their signal cannot take every
-   * slot.
-   * @default 100
+   * Tasks allowed to run at once, all names together: the ceiling that bounds memory and sockets.
+   * Within it, each task name has its own limit (see `limits`; adaptive by default). A task holds its
+   * slot until its function settles or it is given up on (its deadline passed, or it was cancelled):
+   * then it leaves the pool at once and is tracked in the given-up set (see `maxGivenUpPerName`), so
+   * tasks that ignore their signal cannot take every slot.
+   * @default 1_000 (100 before limits per name existed)
    */
   concurrency?: number
+  /**
+   * Limits per task name within `concurrency`: adaptive (found from each name's run time) by default,
+   * or fixed; and the bulkhead that keeps one name from taking every slot while others wait.
+   */
+  limits?: LimitsOptions
   /**
    * Tasks allowed to wait for a slot. Beyond it, `overflow` decides.
    * @default 10_000
@@ -183,7 +190,7 @@ export interface SpawnOptions {
 }
 
 export const DEFAULTS = Object.freeze({
-  concurrency: 100,
+  concurrency: 1_000,
   maxQueue: 10_000,
   overflow: 'reject',
   timeout: 30_000,
@@ -202,6 +209,7 @@ const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['reject', 'drop_oldest', '
 const SPAWN_SITE_MODES: readonly SpawnSiteMode[] = ['sampled', 'always', 'off']
 const SCHEDULER_KEYS = new Set<string>([
   'concurrency',
+  'limits',
   'maxQueue',
   'overflow',
   'timeout',
@@ -228,6 +236,7 @@ const NON_EMPTY = { minLength: 1 } as const
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
   concurrency: number
+  limits: ResolvedLimitsOptions
   maxQueue: number
   overflow: OverflowPolicy
   timeout: number
@@ -280,6 +289,7 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
   const retryAfter = checkNumber('retryAfter', orDefault('retryAfter', DEFAULTS.retryAfter), { min: 0, unit: 'seconds' })
   return {
     concurrency: checkInteger('concurrency', orDefault('concurrency', DEFAULTS.concurrency), { min: 1 }),
+    limits: resolveLimitsOptions(get('limits')),
     maxQueue: checkInteger('maxQueue', orDefault('maxQueue', DEFAULTS.maxQueue), { min: 0 }),
     overflow: checkOneOf('overflow', orDefault('overflow', DEFAULTS.overflow), OVERFLOW_POLICIES),
     timeout: checkDuration('timeout', orDefault('timeout', DEFAULTS.timeout), { infinity: true }),

@@ -45,6 +45,9 @@ import {
   type TaskOwner,
 } from './task.js'
 import { TaskQueue } from './task-queue.js'
+import { NameLimits } from './limits/name-limits.js'
+import type { NameLimit } from './limits/name-limit.js'
+import { nameLimitState, type NameLimitState } from './limits/limit-state.js'
 
 /** Options of {@link Scheduler.close}. */
 export interface CloseOptions {
@@ -90,6 +93,8 @@ export class Scheduler implements TaskOwner {
   readonly #history: HistoryRing
   /** Tasks holding a slot: running. */
   readonly #running = new RunningSet()
+  /** Per task name: slots held, waiting tasks, limit. */
+  readonly #limits: NameLimits<TaskRecord>
   /** Tasks given up on (aborting) whose functions have not settled. Queue, running and these: every live task. */
   readonly #givenUp: GivenUpSet
   readonly #keys = new Map<string, TaskRecord>()
@@ -128,6 +133,7 @@ export class Scheduler implements TaskOwner {
     this.#clock = resolved.clock ?? systemClock
     this.#concurrency = resolved.concurrency
     this.#queue = new TaskQueue(resolved.agingInterval)
+    this.#limits = new NameLimits<TaskRecord>(resolved.limits)
     this.#timer = new DeadlineTimer(this.#clock, (now) => this.#sweep(now))
     this.#listeners = new ListenerSet((error, event) => this.#listenerFailed(error, event))
     this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
@@ -234,6 +240,7 @@ export class Scheduler implements TaskOwner {
     if (superseded !== undefined) this.cancelTask(superseded, 'superseded')
 
     const now = this.#clock.now()
+    const limits = this.#limits.entry(name, this.#ceiling())
     const task = new TaskRecord(
       this,
       ++this.#seq,
@@ -244,14 +251,22 @@ export class Scheduler implements TaskOwner {
       o,
       this.#sites.capture(name, marker, now),
       now,
+      limits,
     )
     if (o.key !== undefined) this.#keys.set(o.key, task)
     this.#spawned++
     if (this.#listeners.spawned.length !== 0) this.#listeners.emit1('spawned', task)
     if (defer) this.#deferred++
-    if (!defer && this.#running.size < this.#concurrency && this.#queue.size === 0 && this.#mayStart(task)) {
+    if (
+      !defer &&
+      this.#running.size < this.#concurrency &&
+      this.#queue.size === 0 &&
+      limits.running < limits.limit &&
+      this.#mayStart(task)
+    ) {
       this.#start(task, now)
     } else {
+      if (limits.adaptive !== undefined && limits.running >= limits.limit) limits.adaptive.saturated = true
       // Started later from another task's settlement: keep the caller's async context to run in.
       // (AsyncLocalStorage.snapshot() costs about a hundred times an AsyncResource on Node 20.)
       task.restore = new AsyncResource('fastify-tasks.task')
@@ -309,6 +324,25 @@ export class Scheduler implements TaskOwner {
   set concurrency(value: number) {
     this.#concurrency = checkInteger('concurrency', value, { min: 1 })
     this.#pump()
+  }
+
+  /**
+   * The limit of each task name that has one (names seen lately: an idle name is forgotten once more
+   * than a thousand are known), with what it holds, its recent queue waits and why its limit last
+   * moved. Sorted by name.
+   */
+  limits(): NameLimitState[] {
+    const now = this.#clock.now()
+    const states: NameLimitState[] = []
+    for (const entry of this.#limits) states.push(nameLimitState(entry, now))
+    return states.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  /** The limit of one task name, or `undefined` if the scheduler has no entry for it (see `limits()`). */
+  limitOf(name: string): NameLimitState | undefined {
+    if (typeof name !== 'string') throw new InvalidOptionError('limitOf(name)', 'a string', name)
+    const entry: NameLimit<TaskRecord> | undefined = this.#limits.get(name)
+    return entry === undefined ? undefined : nameLimitState(entry, this.#clock.now())
   }
 
   /**
@@ -398,7 +432,7 @@ export class Scheduler implements TaskOwner {
     checkCancelReason(reason)
     if (task.owner !== this) return false
     if (task.state === 'pending') {
-      this.#queue.remove(task)
+      this.#dequeue(task)
       task.reason = reason
       if (this.#listeners.aborted.length !== 0) this.#listeners.emit2('aborted', task, reason)
       this.#terminate(task, 'cancelled', this.#clock.now())
@@ -478,7 +512,7 @@ export class Scheduler implements TaskOwner {
       const { maxQueue, retryAfter } = this.#options
       return this.#reject(orThrow, () => new QueueFullError(name, maxQueue, retryAfter), o) ?? false
     }
-    this.#queue.remove(victim)
+    this.#dequeue(victim)
     victim.reason = 'overflow'
     this.#terminate(victim, 'dropped', this.#clock.now())
     return true
@@ -488,6 +522,10 @@ export class Scheduler implements TaskOwner {
     task.state = 'running'
     task.startedAt = now
     this.#running.add(task)
+    const limits = task.limits
+    const adaptive = limits.adaptive
+    if (++limits.running > (adaptive?.peak ?? Infinity)) adaptive!.peak = limits.running
+    limits.recordWait(now - task.spawnedAt)
     if (task.timeout !== Infinity) {
       task.deadline = now + task.timeout
       this.#timer.ensure(task.deadline, now)
@@ -542,17 +580,18 @@ export class Scheduler implements TaskOwner {
       return
     }
     let outcome: Outcome
+    const now = this.#clock.now()
     if (state === 'aborting') {
       this.#leaveGivenUp(task)
       outcome = task.reason === 'timeout' ? 'timed_out' : 'cancelled'
     } else {
       this.#running.remove(task)
       task.deadline = Infinity
+      this.#leavePool(task, now, true)
       outcome = ok ? 'completed' : 'failed'
     }
     if (ok) task.value = result
     else task.error = result
-    const now = this.#clock.now()
     this.#terminate(task, outcome, now)
     this.#pump(now)
   }
@@ -565,6 +604,8 @@ export class Scheduler implements TaskOwner {
   #abort(task: TaskRecord, reason: AbortReason, now: number): void {
     this.#running.remove(task)
     task.deadline = Infinity
+    // Past its deadline, its run time says as much about the dependency as a completion does.
+    this.#leavePool(task, now, reason === 'timeout')
     task.state = 'aborting'
     task.reason = reason
     task.abortedAt = now
@@ -605,6 +646,43 @@ export class Scheduler implements TaskOwner {
     task.release = release
     this.#released[release]++
     this.#terminate(task, task.reason === 'timeout' ? 'timed_out' : 'cancelled', now)
+  }
+
+  /**
+   * A running task gives its slot back: its name's count drops and, when `sampled`, its run time
+   * feeds the name's adaptive limit.
+   */
+  #leavePool(task: TaskRecord, now: number, sampled: boolean): void {
+    const limits = task.limits
+    limits.running--
+    if (sampled && limits.adaptive !== undefined)
+      limits.adaptive.sample(task.startedAt, now, limits.running, this.#ceiling(), this.#pressure)
+    if (limits.running === 0 && limits.waiting === 0) this.#limits.idle(limits)
+  }
+
+  /** Takes a waiting task out of the queue without starting it. */
+  #dequeue(task: TaskRecord): void {
+    this.#queue.remove(task)
+    const limits = task.limits
+    if (limits.running === 0 && limits.waiting === 0) this.#limits.idle(limits)
+  }
+
+  /** What adaptive limits may grow to: the concurrency configured, or set since if higher (backpressure lowers it for a while). */
+  #ceiling(): number {
+    return Math.max(this.#options.concurrency, this.#concurrency)
+  }
+
+  /** The `limits.pressure` hook's verdict, asked at the end of an adaptive window (none without a hook; one that throws counts as none and is reported). */
+  readonly #pressure = (): string | undefined => {
+    const pressure = this.#limits.options.pressure
+    if (pressure === undefined) return undefined
+    try {
+      const reason = pressure()
+      return typeof reason === 'string' ? reason : undefined
+    } catch (error) {
+      this.#listenerFailed(error, 'admission')
+      return undefined
+    }
   }
 
   #leaveGivenUp(task: TaskRecord): void {
@@ -694,6 +772,8 @@ export class Scheduler implements TaskOwner {
     try {
       let first = true
       const gate = this.#options.startGate === undefined ? undefined : this.#mayStartBound
+      // The bulkhead: while other names wait, one name holds at most this many slots.
+      const shareCap = Math.max(1, Math.floor(this.#limits.options.maxShare * this.#concurrency))
       while (this.#running.size < this.#concurrency && this.#queue.size !== 0) {
         if (!first || now === undefined) now = this.#clock.now()
         first = false
@@ -706,7 +786,7 @@ export class Scheduler implements TaskOwner {
           this.#pumpLater()
           break
         }
-        const next = this.#queue.peek(now, gate)
+        const next = this.#queue.peek(now, shareCap, gate)
         if (next === undefined) break
         this.#queue.remove(next)
         this.#start(next, now)
@@ -782,7 +862,7 @@ export class Scheduler implements TaskOwner {
     const now = this.#clock.now()
     // What never started is dropped.
     for (const task of [...this.#queue]) {
-      this.#queue.remove(task)
+      this.#dequeue(task)
       task.reason = 'shutdown'
       task.abandoned = true
       abandoned.push(task)
@@ -833,7 +913,7 @@ export class Scheduler implements TaskOwner {
       concurrency: this.#concurrency,
       closing: this.#closing !== undefined,
       queued: this.#queue,
-      queueLevels: this.#queue.levels,
+      queueLists: this.#queue.lists,
       running: this.#running.tasks,
       givenUp: this.#givenUp,
       counts: {

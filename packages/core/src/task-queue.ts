@@ -1,14 +1,20 @@
+import type { NameQueue } from './limits/name-limit.js'
 import { PRIORITIES } from './priority.js'
 import type { TaskRecord } from './task.js'
-import { TaskList } from './task-list.js'
+import type { TaskList } from './task-list.js'
 
 /**
- * The waiting room: one FIFO per priority level, with aging. A waiting task's effective rank is its
- * level minus one per `agingInterval` waited, so the head of a lower level eventually outranks fresh
- * higher-priority work. Only the four heads are compared: O(1) per dequeue.
+ * The waiting room: per priority level, one FIFO per task name, with aging and per-name limits.
+ *
+ * - Within a level, the longest-waiting task whose name may start another goes first: names at their
+ *   limit are stepped over without looking at their tasks, so a deep backlog of one name costs
+ *   nothing to the others (O(names waiting at the level) per dequeue, not O(queue)).
+ * - Across levels, a waiting task's effective rank is its level minus one per `agingInterval`
+ *   waited, so the head of a lower level eventually outranks fresh higher-priority work.
  */
 export class TaskQueue {
-  readonly #levels: TaskList<TaskRecord>[] = PRIORITIES.map(() => new TaskList<TaskRecord>())
+  /** Per level, its non-empty name queues (in no order: swap-removed). */
+  readonly #active: NameQueue<TaskRecord>[][] = PRIORITIES.map(() => [])
   size = 0
   agingInterval: number
 
@@ -17,26 +23,62 @@ export class TaskQueue {
   }
 
   push(task: TaskRecord): void {
-    this.#levels[task.rank]!.append(task)
+    const queue = task.limits.queue(task.rank)
+    if (queue.index < 0) {
+      const level = this.#active[task.rank]!
+      queue.index = level.length
+      level.push(queue)
+    }
+    queue.list.append(task)
+    queue.entry.waiting++
     this.size++
   }
 
   /** Removes a waiting task (one that was pushed and not yet removed). */
   remove(task: TaskRecord): void {
-    this.#levels[task.rank]!.remove(task)
+    const queue = task.limits.queues[task.rank]!
+    queue.list.remove(task)
+    queue.entry.waiting--
     this.size--
+    if (queue.list.head === undefined) {
+      const level = this.#active[task.rank]!
+      const last = level.pop()!
+      if (last !== queue) {
+        level[queue.index] = last
+        last.index = queue.index
+      }
+      queue.index = -1
+    }
   }
 
   /**
-   * The task that should start next, or `undefined` when empty. With `startable`, only heads it
-   * accepts are candidates (a deferred low-priority head must not hold back critical work).
+   * The task that should start next, or `undefined` when none may. A name may start another task
+   * while it holds fewer slots than its limit; past `shareCap` slots (the bulkhead), only when no
+   * other waiting name can take the slot. With `startable`, only candidates it accepts are considered (a deferred low-priority
+   * head must not hold back critical work).
    */
-  peek(now: number, startable?: (task: TaskRecord) => boolean): TaskRecord | undefined {
+  peek(now: number, shareCap: number, startable?: (task: TaskRecord) => boolean): TaskRecord | undefined {
     let best: TaskRecord | undefined
     // Computed only once a second level has a candidate: with one level in use (the common case) no aging is worked out.
     let bestRank = NaN
-    for (const level of this.#levels) {
-      const head = level.head
+    // The best task of a name past its share: it goes only if no other name can use the slot.
+    let overShare: TaskRecord | undefined
+    for (const level of this.#active) {
+      let head: TaskRecord | undefined
+      for (let i = 0; i < level.length; i++) {
+        const queue = level[i]!
+        const entry = queue.entry
+        if (entry.running >= entry.limit) {
+          if (entry.adaptive !== undefined) entry.adaptive.saturated = true
+          continue
+        }
+        const first = queue.list.head!
+        if (entry.running >= shareCap && this.size !== entry.waiting) {
+          if (overShare === undefined && (startable === undefined || startable(first))) overShare = first
+          continue
+        }
+        if (head === undefined || first.seq < head.seq) head = first
+      }
       if (head === undefined || (startable !== undefined && !startable(head))) continue
       if (best === undefined) {
         best = head
@@ -50,7 +92,7 @@ export class TaskQueue {
         bestRank = rank
       }
     }
-    return best
+    return best ?? overShare
   }
 
   /** A waiting task's rank less one per `agingInterval` it has waited. */
@@ -58,55 +100,65 @@ export class TaskQueue {
     return this.agingInterval === Infinity ? task.rank : task.rank - Math.floor((now - task.spawnedAt) / this.agingInterval)
   }
 
-  /** The longest-waiting task, whatever its level. */
+  /** The longest-waiting task, whatever its level and name. */
   oldest(): TaskRecord | undefined {
     let best: TaskRecord | undefined
-    for (const level of this.#levels) {
-      const head = level.head
-      if (head !== undefined && (best === undefined || head.seq < best.seq)) best = head
+    for (const level of this.#active) {
+      for (const queue of level) {
+        const head = queue.list.head!
+        if (best === undefined || head.seq < best.seq) best = head
+      }
     }
     return best
   }
 
   /** The newest task of the lowest non-empty level. */
   lowest(): TaskRecord | undefined {
-    for (let i = this.#levels.length - 1; i >= 0; i--) {
-      const tail = this.#levels[i]!.tail
-      if (tail !== undefined) return tail
+    for (let i = this.#active.length - 1; i >= 0; i--) {
+      let newest: TaskRecord | undefined
+      for (const queue of this.#active[i]!) {
+        const tail = queue.list.tail!
+        if (newest === undefined || tail.seq > newest.seq) newest = tail
+      }
+      if (newest !== undefined) return newest
     }
     return undefined
   }
 
   /**
-   * The levels, most urgent first, each in order of arrival, which is spawn order: a task joins its
-   * level's tail when it is spawned, and never again. Read-only, for inspection.
+   * The non-empty FIFOs (one per name and level), most urgent level first, each in order of arrival,
+   * which is spawn order: a task joins its FIFO's tail when it is spawned, and never again. Made per
+   * call, for inspection.
    */
-  get levels(): readonly TaskList<TaskRecord>[] {
-    return this.#levels
+  get lists(): TaskList<TaskRecord>[] {
+    const lists: TaskList<TaskRecord>[] = []
+    for (const level of this.#active) for (const queue of level) lists.push(queue.list)
+    return lists
   }
 
-  /** Every waiting task: by priority level, then in order of arrival. The queue must not change while it is iterated. */
+  /** Every waiting task: by priority level, then by name, then in order of arrival. The queue must not change while it is iterated. */
   [Symbol.iterator](): IterableIterator<TaskRecord> {
-    return new TaskQueueIterator(this.#levels)
+    return new TaskQueueIterator(this.lists)
   }
 }
 
-/** Walks the levels one after the other (a class rather than a generator, like the lists' own iterator). */
+/** Walks the lists one after the other (a class rather than a generator, like the lists' own iterator). */
 class TaskQueueIterator implements IterableIterator<TaskRecord> {
-  readonly #levels: readonly TaskList<TaskRecord>[]
-  #level = 0
-  #current: Iterator<TaskRecord, undefined>
+  readonly #lists: readonly TaskList<TaskRecord>[]
+  #list = 0
+  #current: Iterator<TaskRecord, undefined> | undefined
 
-  constructor(levels: readonly TaskList<TaskRecord>[]) {
-    this.#levels = levels
-    this.#current = levels[0]![Symbol.iterator]()
+  constructor(lists: readonly TaskList<TaskRecord>[]) {
+    this.#lists = lists
+    this.#current = lists[0]?.[Symbol.iterator]()
   }
 
   next(): IteratorResult<TaskRecord, undefined> {
     for (;;) {
+      if (this.#current === undefined) return { done: true, value: undefined }
       const result = this.#current.next()
-      if (result.done !== true || this.#level === this.#levels.length - 1) return result
-      this.#current = this.#levels[++this.#level]![Symbol.iterator]()
+      if (result.done !== true) return result
+      this.#current = this.#lists[++this.#list]?.[Symbol.iterator]()
     }
   }
 

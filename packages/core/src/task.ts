@@ -3,6 +3,7 @@ import { TaskAbortedError, type AbortReason } from './errors.js'
 import { PRIORITIES, type Priority } from './priority.js'
 import type { SiteRef } from './spawn-site.js'
 import type { ListNode } from './task-list.js'
+import type { NameLimit } from './limits/name-limit.js'
 
 /** Live states. */
 export type LiveState = 'pending' | 'running' | 'aborting'
@@ -123,6 +124,8 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   readonly siteRef: SiteRef | undefined
   readonly spawnedAt: number
   readonly owner: TaskOwner
+  /** Its name's entry: slots held, waiting tasks and limit. */
+  readonly limits: NameLimit<TaskRecord>
 
   state: TaskState = 'pending'
   fn: TaskFunction | undefined
@@ -156,6 +159,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     options: SpawnFields,
     siteRef: SiteRef | undefined,
     now: number,
+    limits: NameLimit<TaskRecord>,
   ) {
     this.owner = owner
     this.seq = seq
@@ -166,6 +170,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     this.#options = options
     this.siteRef = siteRef
     this.spawnedAt = now
+    this.limits = limits
   }
 
   get labels(): Readonly<Record<string, string>> | undefined {

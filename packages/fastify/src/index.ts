@@ -26,7 +26,7 @@ export type { OverloadSignal } from './backpressure/overload-detector.js'
 export type { EventLoopOptions, EventLoopSnapshot } from './backpressure/event-loop-monitor.js'
 export { debugRoutes, type DebugRoutesOptions } from './debug/routes.js'
 export { loopbackOnly, type DebugGuard } from './guard.js'
-export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, TaskRow, TasksReport } from './debug/report.js'
+export type { GroupRow, GroupsReport, HistoryReport, HistoryRow, LimitRow, TaskRow, TasksReport } from './debug/report.js'
 export type { MemorySnapshot } from './process-info.js'
 export { metricsRoute, type MetricsRouteOptions } from './metrics/route.js'
 export { DEFAULT_DURATION_BUCKETS, DEFAULT_HTTP_BUCKETS, DEFAULT_QUEUE_WAIT_BUCKETS, type MetricsOptions } from './metrics/task-metrics.js'
@@ -52,10 +52,14 @@ export {
   TaskAbortedError,
   TasksError,
   type AbortReason,
+  type AdaptiveLimitOptions,
   type CancelReason,
   type CloseReport,
   type HistoryEntry,
   type LifecycleListener,
+  type LimitChangeCause,
+  type LimitsOptions,
+  type NameLimitState,
   type Outcome,
   type Priority,
   type RejectReason,

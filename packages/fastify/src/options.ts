@@ -50,6 +50,7 @@ const MAX_TIMER_DELAY = 2_147_483_647
 
 /** The scheduler's options that have no default (the others are the keys of its `DEFAULTS`). */
 const SCHEDULER_KEYS_WITHOUT_DEFAULT = [
+  'limits',
   'siteIgnore',
   'admission',
   'startGate',

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { SchedulerOptions } from '@fastify-tasks/core'
+import type { LimitsOptions, SchedulerOptions } from '@fastify-tasks/core'
 import { Backpressure } from './backpressure/backpressure.js'
 import { debugRoutes } from './debug/routes.js'
 import { drainAndReport } from './shutdown/drain.js'
@@ -52,6 +52,19 @@ function composeAdmission(options: SchedulerOptions, backpressure: Backpressure)
   }
 }
 
+/**
+ * The user's limits, told the backpressure's verdict as their pressure (after their own hook, if
+ * any); a `limits` or `pressure` of the wrong type is left for the scheduler to reject.
+ */
+function withPressure(limits: unknown, backpressure: Backpressure): LimitsOptions {
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) return limits as LimitsOptions
+  const given = limits as LimitsOptions | undefined
+  const theirs = given?.pressure
+  if (theirs !== undefined && typeof theirs !== 'function') return given as LimitsOptions
+  const ours = backpressure.pressure
+  return { ...given, pressure: theirs === undefined ? ours : () => theirs() ?? ours() }
+}
+
 const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyInstance, options) => {
   if (fastify.hasDecorator('tasks') || fastify.hasRequestDecorator('tasks')) {
     const ours = fastify.hasDecorator('tasks') && (fastify as { tasks?: unknown }).tasks instanceof AppTasks
@@ -74,7 +87,9 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
   const scheduler = new AppTasks(
     {
       ...schedulerOptions,
-      ...(backpressure === undefined ? {} : composeAdmission(schedulerOptions, backpressure)),
+      ...(backpressure === undefined
+        ? {}
+        : { ...composeAdmission(schedulerOptions, backpressure), limits: withPressure(schedulerOptions.limits, backpressure) }),
       // A bad siteIgnore is passed on as it is, for the scheduler to reject by name.
       siteIgnore: withOwnFrames(schedulerOptions.siteIgnore),
     },

@@ -113,6 +113,16 @@ describe('backpressure with a fed event-loop monitor on a manual clock', () => {
     await app.close()
   })
 
+  it('tells adaptive limits why the process is under pressure, and nothing when it is not', async () => {
+    const { backpressure, app, overload, calm } = await harness({ underPressure: false })
+    assert.equal(backpressure.pressure(), undefined)
+    overload()
+    assert.equal(backpressure.pressure(), 'event_loop_delay')
+    calm()
+    assert.equal(backpressure.pressure(), undefined)
+    await app.close()
+  })
+
   it("onOverload: 'defer' queues shed work and starts it when the overload passes", async () => {
     const { scheduler, backpressure, app, clock, overload, calm } = await harness({
       underPressure: false,

@@ -57,6 +57,31 @@ describe('GET /debug/tasks', () => {
     await closeNow(app)
   })
 
+  it("shows each task name's limit, what it holds and its queue wait, in JSON and text", async () => {
+    const { app } = await buildApp({ limits: { fixed: { mail: 2 } }, timeout: Infinity })
+    for (let i = 0; i < 5; i++) app.tasks.spawn('mail', hang)
+    app.tasks.spawn('report', hang)
+    const report = (await app.inject('/debug/tasks')).json<GroupsReport>()
+    assert.deepEqual(
+      report.limits.map((l) => [l.name, l.mode, l.limit, l.running, l.waiting, l.waitP50Ms]),
+      [
+        ['mail', 'fixed', 2, 2, 3, 0],
+        ['report', 'adaptive', 1_000, 1, 0, 0],
+      ],
+    )
+    assert.equal(report.limitsOmitted, 0)
+    assert.equal(report.summary.limits.perName, 'adaptive')
+    assert.equal(report.notes.length, 1)
+    assert.match(
+      report.notes[0]!,
+      /^queue held by limits per task name: 3 of the waiting tasks belong to 1 name\(s\) at their limit \(see the limits\); 3 waiting, the oldest for \d+ms$/,
+    )
+    const text = (await app.inject('/debug/tasks?format=text')).body
+    assert.match(text, /LIMIT +RUNNING +WAITING +WAITED P50/)
+    assert.match(text, /2 fixed +2 +3 +0ms .* mail/)
+    await closeNow(app)
+  })
+
   it('caps the number of groups and counts the rest', async () => {
     const { app } = await buildApp({ debug: { maxGroups: 2 }, timeout: Infinity })
     for (const name of ['a', 'b', 'c', 'd']) app.tasks.spawn(name, hang)

@@ -24,6 +24,16 @@ async function scrape(app: Awaited<ReturnType<typeof buildApp>>['app'], url = '/
 }
 
 describe('/metrics', () => {
+  it("exports each task name's limit", async () => {
+    const { app } = await buildApp({ limits: { fixed: { mail: 3 } }, timeout: Infinity })
+    app.tasks.spawn('mail', () => new Promise<never>(() => {}))
+    app.tasks.spawn('report', () => new Promise<never>(() => {}))
+    const m = await scrape(app)
+    assert.equal(m.get('fastify_tasks_task_limit{task="mail"}'), 3)
+    assert.equal(m.get('fastify_tasks_task_limit{task="report"}'), 1_000)
+    await app.close()
+  })
+
   it('counts tasks by name and outcome, refusals by reason, leaks, and abandonment at shutdown', async () => {
     const clock = new ManualClock()
     const { app } = await buildApp({ clock, concurrency: 2, maxQueue: 1, timeout: 100, abortGrace: 50, drainTimeout: 0 })

@@ -57,13 +57,15 @@ describe('registration', () => {
         'Invalid backpressure.adaptive.decrease: expected a number from 0.1 to 0.95, received 1 (number)',
       ],
       [
-        { backpressure: { adaptive: { min: 500 } } },
-        'Invalid backpressure.adaptive.min: expected an integer from 1 to concurrency (100), received 500 (number)',
+        { backpressure: { adaptive: { min: 5_000 } } },
+        'Invalid backpressure.adaptive.min: expected an integer from 1 to concurrency (1000), received 5000 (number)',
       ],
       [
         { backpressure: { onOverload: 'drop' } },
         "Invalid backpressure.onOverload: expected one of 'reject', 'defer', received \"drop\" (string)",
       ],
+      [{ limits: { perName: 0 } }, "Invalid limits.perName: expected 'adaptive', an integer >= 1 or false, received 0 (number)"],
+      [{ limits: { pressure: 'yes' } }, 'Invalid limits.pressure: expected a function () => string | undefined, received "yes" (string)'],
       [{ metrics: { maxTaskNames: 0 } }, 'Invalid metrics.maxTaskNames: expected an integer from 1 to 10000, received 0 (number)'],
       [
         { metrics: { durationBuckets: [1, 0.5] } },

@@ -45,7 +45,7 @@ export function checkListQuery(query: ListQuery): ResolvedListQuery {
  * One page of live tasks matching `query`, in spawn order (`Scheduler.list()`).
  *
  * Costs about the page, not the live set, where the order allows it. The queue keeps each priority
- * level in spawn order, so the walk merges the levels and stops once it holds `limit + 1` matches
+ * level's tasks of each name in spawn order, so the walk merges those lists and stops once it holds `limit + 1` matches
  * (the extra one says whether a next page exists); the running and given-up tasks, kept in no spawn
  * order but bounded by `concurrency` and `maxGivenUp`, are scanned once for their earliest matches.
  * A `state` filter skips what holds no task in that state. What stays proportional to the queue: a
@@ -65,7 +65,7 @@ export function listLiveTasks(state: SchedulerState, query: ResolvedListQuery): 
   if (states === undefined || states.has('running')) unordered.push(state.running)
   if (states === undefined || states.has('aborting')) unordered.push(state.givenUp)
   const started = earliestSpawned(unordered, wanted, (task) => task.seq > after && matches(task))
-  const levels = states === undefined || states.has('pending') ? state.queueLevels : []
+  const levels = states === undefined || states.has('pending') ? state.queueLists : []
 
   /** The first match from `task` on in `level`, if any. */
   const nextMatch = (level: SpawnOrderedTasks, task: LiveTask | undefined): LiveTask | undefined => {

@@ -78,10 +78,10 @@ export interface SchedulerState {
   /** The current concurrency (it can be changed at run time). */
   readonly concurrency: number
   readonly closing: boolean
-  /** Waiting tasks: by priority level, then in order of arrival. */
+  /** Waiting tasks: by priority level, then by name, then in order of arrival. */
   readonly queued: LiveTasks
-  /** The same waiting tasks, one list per priority level (most urgent first), each in spawn order. */
-  readonly queueLevels: readonly SpawnOrderedTasks[]
+  /** The same waiting tasks, one list per priority level and task name (most urgent level first), each in spawn order. */
+  readonly queueLists: readonly SpawnOrderedTasks[]
   /** Tasks holding a slot, in no particular order. */
   readonly running: readonly LiveTask[]
   /** Tasks given up on whose functions have not settled, in order of abort. */

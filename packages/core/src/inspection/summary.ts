@@ -31,6 +31,8 @@ export function summarize(state: SchedulerState): SchedulerSummary {
     },
     limits: {
       concurrency: state.concurrency,
+      perName: o.limits.perName,
+      maxShare: o.limits.maxShare,
       maxQueue: o.maxQueue,
       overflow: o.overflow,
       timeout: o.timeout,

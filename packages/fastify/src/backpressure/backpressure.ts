@@ -134,6 +134,15 @@ export class Backpressure {
     return this.#monitor.overloaded || (this.#externalPressure?.() ?? false)
   }
 
+  /**
+   * Why the process counts as overloaded now (the monitor's signal, or `under_pressure` for the app's
+   * own @fastify/under-pressure), or `undefined`: what adaptive limits per task name are told.
+   */
+  readonly pressure = (): string | undefined => {
+    if (this.#monitor.overloaded) return this.#monitor.snapshot().overloadSignal ?? 'event_loop_delay'
+    return this.#externalPressure?.() === true ? 'under_pressure' : undefined
+  }
+
   /** The scheduler's admission check: below `admitWhenOverloaded`, shed or defer while overloaded. */
   readonly admission: AdmissionCheck = ({ priority }) => {
     if (PRIORITIES.indexOf(priority) <= this.#rank || !this.overloaded) return true

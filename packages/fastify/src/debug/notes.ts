@@ -1,4 +1,4 @@
-import type { SchedulerSummary, TaskGroup } from '@fastify-tasks/core'
+import type { NameLimitState, SchedulerSummary, TaskGroup } from '@fastify-tasks/core'
 import type { BackpressureState } from '../backpressure/backpressure.js'
 import { duration } from './text-table.js'
 
@@ -7,7 +7,12 @@ import { duration } from './text-table.js'
  * their cap, tasks that ignore their abort signal. Empty when all is well. Names are not repeated
  * here (the groups show them); only counts, limits and ages.
  */
-export function debugNotes(summary: SchedulerSummary, groups: readonly TaskGroup[], backpressure: BackpressureState | null): string[] {
+export function debugNotes(
+  summary: SchedulerSummary,
+  groups: readonly TaskGroup[],
+  backpressure: BackpressureState | null,
+  perName: readonly NameLimitState[],
+): string[] {
   const notes: string[] = []
   const { live, limits } = summary
   const slots = backpressure?.concurrency.effective ?? limits.concurrency
@@ -23,6 +28,11 @@ export function debugNotes(summary: SchedulerSummary, groups: readonly TaskGroup
       notes.push(`queue waiting: all ${slots} slots busy; ${waiting}`)
     } else if (backpressure !== null && backpressure.onOverload === 'defer' && backpressure.overloaded) {
       notes.push(`queue held: the event loop is overloaded, so background work below ${backpressure.admitWhenOverloaded} waits; ${waiting}`)
+    } else if (heldByLimits(perName).tasks > 0) {
+      const held = heldByLimits(perName)
+      notes.push(
+        `queue held by limits per task name: ${held.tasks} of the waiting tasks belong to ${held.names} name(s) at their limit (see the limits); ${waiting}`,
+      )
     } else {
       notes.push(
         `queue held with ${slots - live.running} of ${slots} slots free: a start gate holds it, or the scheduler is yielding to the event loop after 10 ms of task starts in one turn; ${waiting}`,
@@ -41,4 +51,17 @@ export function debugNotes(summary: SchedulerSummary, groups: readonly TaskGroup
     )
   }
   return notes
+}
+
+/** Waiting tasks of names at their own limit, and how many such names. */
+function heldByLimits(perName: readonly NameLimitState[]): { tasks: number; names: number } {
+  let tasks = 0
+  let names = 0
+  for (const l of perName) {
+    if (l.waiting > 0 && l.limit !== null && l.running >= l.limit) {
+      tasks += l.waiting
+      names++
+    }
+  }
+  return { tasks, names }
 }

@@ -1,4 +1,4 @@
-import type { HistoryEntry, LiveState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
+import type { HistoryEntry, LiveState, NameLimitState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
 import type { BackpressureState } from '../backpressure/backpressure.js'
 import { debugNotes } from './notes.js'
 import type { EventLoopSnapshot } from '../backpressure/event-loop-monitor.js'
@@ -46,6 +46,25 @@ export interface GroupRow {
   readonly labels: Record<string, string> | null
 }
 
+/** One task name's limit in the default view. */
+export interface LimitRow {
+  readonly name: string
+  /** `adaptive`, `fixed`, or `none` (only `concurrency` bounds it). */
+  readonly mode: NameLimitState['mode']
+  /** Tasks of the name allowed to hold a slot at once now; `null` for none. */
+  readonly limit: number | null
+  readonly running: number
+  readonly waiting: number
+  /** Queue wait of its latest starts (up to 128): median and 99th percentile, ms; `null` before its first start. */
+  readonly waitP50Ms: number | null
+  readonly waitP99Ms: number | null
+  /** Adaptive: median run time of its last window and the baseline it is compared with, ms. */
+  readonly latencyMs: number | null
+  readonly baselineMs: number | null
+  /** Adaptive: the limit's last move and why (`saturated`, `latency`, `pressure`). */
+  readonly lastChange: NameLimitState['lastChange']
+}
+
 /** `GET /debug/tasks`: the one-screen view. */
 export interface GroupsReport {
   readonly view: 'groups'
@@ -62,6 +81,10 @@ export interface GroupsReport {
   readonly groups: readonly GroupRow[]
   /** Groups left out by the cap. */
   readonly groupsOmitted: number
+  /** Limits per task name, the names with most tasks waiting first, then running; at most `maxGroups`. */
+  readonly limits: readonly LimitRow[]
+  /** Names left out by the cap. */
+  readonly limitsOmitted: number
 }
 
 /** One live task in `?view=tasks`. */
@@ -134,9 +157,10 @@ export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsRepo
   }))
   const summary = scheduler.summary()
   const backpressure = scheduler.backpressure?.state() ?? null
+  const perName = scheduler.limits()
   return {
     view: 'groups',
-    notes: debugNotes(summary, all, backpressure),
+    notes: debugNotes(summary, all, backpressure, perName),
     summary,
     eventLoop: scheduler.eventLoop.snapshot(),
     backpressure,
@@ -144,7 +168,30 @@ export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsRepo
     handles: activeResources(),
     groups,
     groupsOmitted: all.length - groups.length,
+    ...limitRows(perName, maxGroups),
   }
+}
+
+/** The names with most waiting, then running, first; at most `max`. */
+function limitRows(all: readonly NameLimitState[], max: number): { limits: LimitRow[]; limitsOmitted: number } {
+  const round = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.round(ms))
+  const sorted = [...all].sort((a, b) => b.waiting - a.waiting || b.running - a.running)
+  const limits = sorted.slice(0, max).map((l): LimitRow => ({
+    name: clip(l.name),
+    mode: l.mode,
+    limit: l.limit,
+    running: l.running,
+    waiting: l.waiting,
+    waitP50Ms: round(l.wait?.p50Ms),
+    waitP99Ms: round(l.wait?.p99Ms),
+    latencyMs: round(l.latencyMs),
+    baselineMs: round(l.baselineMs),
+    lastChange:
+      l.lastChange === null
+        ? null
+        : { ...l.lastChange, latencyRatio: Math.round(l.lastChange.latencyRatio * 100) / 100, agoMs: Math.round(l.lastChange.agoMs) },
+  }))
+  return { limits, limitsOmitted: all.length - limits.length }
 }
 
 export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: string | null }): TasksReport {

@@ -1,4 +1,4 @@
-import type { GroupsReport, HistoryReport, TasksReport } from './report.js'
+import type { GroupsReport, HistoryReport, LimitRow, TasksReport } from './report.js'
 import { bytes, duration, printable, textTable } from './text-table.js'
 
 const percent = (ratio: number): string => `${Math.round(ratio * 100)}%`
@@ -58,7 +58,38 @@ export function groupsText(report: GroupsReport): string {
       'SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start (- while pending)',
     )
   }
+  if (report.limits.length > 0) {
+    lines.push(
+      '',
+      textTable(
+        [
+          { header: 'LIMIT', value: (l) => (l.limit === null ? '-' : `${l.limit}${l.mode === 'adaptive' ? '' : ' fixed'}`), right: true },
+          { header: 'RUNNING', value: (l) => l.running, right: true },
+          { header: 'WAITING', value: (l) => l.waiting, right: true },
+          { header: 'WAITED P50', value: (l) => duration(l.waitP50Ms), right: true },
+          { header: 'WAITED P99', value: (l) => duration(l.waitP99Ms), right: true },
+          { header: 'RUN P50', value: (l) => duration(l.latencyMs), right: true },
+          { header: 'BASELINE', value: (l) => duration(l.baselineMs), right: true },
+          { header: 'LAST MOVE', value: (l) => lastMove(l.lastChange) },
+          { header: 'TASK', value: (l) => l.name, max: 40 },
+        ],
+        report.limits,
+      ),
+    )
+    if (report.limitsOmitted > 0) lines.push(`… and ${report.limitsOmitted} more task names`)
+    lines.push(
+      '',
+      'LIMIT: tasks of the name allowed to run at once (adaptive unless fixed) · WAITED: queue wait of its latest starts · RUN P50: median run time of its last window',
+    )
+  }
   return `${lines.join('\n')}\n`
+}
+
+/** `240→120 latency 2.1× baseline, 3.0s ago` */
+function lastMove(change: LimitRow['lastChange']): string {
+  if (change === null) return '-'
+  const why = change.cause === 'latency' ? `latency ${change.latencyRatio}× baseline` : change.cause
+  return `${change.from}→${change.to} ${why}, ${duration(change.agoMs)} ago`
 }
 
 /** `?view=tasks` as a table, one live task per line. */

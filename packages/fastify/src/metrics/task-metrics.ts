@@ -332,6 +332,24 @@ export class TaskMetrics {
     )
     gauge('stuck', 'Running tasks with no progress for stuckAfter.', () => scheduler.summary().stuck)
     gauge('concurrency_limit', 'Tasks allowed to run at once (the effective limit).', () => scheduler.concurrency)
+    const names = this.#names
+    register(
+      `${p}task_limit`,
+      () =>
+        new Gauge({
+          name: `${p}task_limit`,
+          help: 'Tasks of one name allowed to run at once (its adaptive or fixed limit), by task name. Names without a limit of their own are left out.',
+          labelNames: ['task'],
+          registers,
+          collect() {
+            this.reset()
+            for (const limit of scheduler.limits()) {
+              const label = limit.limit === null ? OTHER_TASKS : names.label(limit.name)
+              if (label !== OTHER_TASKS) this.set({ task: label }, limit.limit!)
+            }
+          },
+        }),
+    )
     gauge('queue_capacity', 'Tasks allowed to wait for a slot (maxQueue).', () => scheduler.summary().limits.maxQueue)
     gauge(
       'oldest_running_start_time_seconds',

@@ -1,0 +1,215 @@
+/** Tuning of the limits found from the work itself (`limits.adaptive`). */
+export interface AdaptiveLimitOptions {
+  /**
+   * A name's limit before anything is known of its tasks. By default the ceiling (`concurrency`):
+   * nothing waits that the pool could run until the name's run time says its dependency saturates.
+   * A lower start (slow start: it doubles while its tasks wait and run time holds) suits a
+   * dependency that must not be hit hard by a cold service.
+   * @default the scheduler's `concurrency`
+   */
+  initial?: number
+  /** The lowest a name's limit goes. @default 1 */
+  min?: number
+  /**
+   * How far the tasks' typical run time (the median of a window of completions) may rise above its
+   * baseline before the limit shrinks: `1.5` lets it grow by half. Lower finds a saturating
+   * dependency's knee more closely; higher tolerates noisier run times.
+   * @default 1.5
+   */
+  tolerance?: number
+}
+
+/** The tuning after defaults and validation. */
+export interface ResolvedAdaptiveOptions {
+  readonly initial: number
+  readonly min: number
+  readonly tolerance: number
+}
+
+/** Why a name's limit last moved. */
+export type LimitChangeCause = 'saturated' | 'latency' | 'pressure'
+
+/** The last move of a name's limit. */
+export interface LimitChange {
+  /** Clock reading (ms) when it moved. */
+  readonly at: number
+  readonly from: number
+  readonly to: number
+  /**
+   * `saturated`: the name had tasks waiting at its limit while its run time stayed near its
+   * baseline, so it grew. `latency`: the run time rose past `tolerance` × baseline (the dependency
+   * behind the name is saturating), so it shrank. `pressure`: the process was under pressure (the
+   * event loop, say), so it shrank.
+   */
+  readonly cause: LimitChangeCause
+  /** The window's median run time ÷ the baseline when it moved. */
+  readonly latencyRatio: number
+}
+
+/** Samples kept per window: the median of up to this many, taken at an even stride. */
+const KEPT = 32
+/** A window holds at least this many completions (and at least half the limit). */
+const MIN_WINDOW = 16
+/** Run times below this (ms) count as this: sub-millisecond tasks are all "at baseline". */
+const FLOOR_MS = 1
+/** The baseline follows a lower median halfway at once, and a higher one over this many ms (time constant). */
+const BASELINE_RISE_MS = 30_000
+/** The share of the gap to the computed target a shrinking step closes (smoothing against noise). */
+const SHRINK_SMOOTHING = 0.3
+/** Under pressure the limit shrinks to this share of what was in use. */
+const PRESSURE_FACTOR = 0.9
+
+/**
+ * A concurrency limit found from the tasks' own run time, in the spirit of TCP congestion control
+ * (Vegas, and the gradient limits of Netflix's concurrency-limits):
+ *
+ * - Completions of tasks started since the window began (so they ran under its limit) are gathered
+ *   in windows of `max(16, limit / 2)`. At the end of a window, its median run time `m` is compared
+ *   with a baseline `b`, the run time at light load: a lower median halves the gap at once; a higher
+ *   one within tolerance pulls the baseline up with a 30 s time constant (a dependency that became
+ *   slower for good is relearned; so it is once the limit is at `min`).
+ * - `m ≤ tolerance × b` and the name had tasks waiting at its limit (saturated): grow. Until the
+ *   first shrink, double (slow start, for a low `initial`); after it, add `√limit / 2`.
+ * - `m > tolerance × b`: the dependency queues the work. Shrink what was in use towards
+ *   `inUse × tolerance × b / m` (at most halving): at once when `m` is past twice the tolerance,
+ *   else closing 30 % of the gap per window so that noise does not swing it.
+ * - Under pressure (`pressure()` gives a reason): shrink to 90 % of what was in use, never grow.
+ *
+ * The median is robust to a slow tail: a few percent of calls taking seconds hold slots (and make
+ * the limit grow while they do) but do not read as saturation. The limit never exceeds the ceiling.
+ */
+export class AdaptiveLimit {
+  #limit: number
+  readonly #min: number
+  readonly #tolerance: number
+  #baseline = NaN
+  #baselineAt = NaN
+  #lastMedian = NaN
+  #slowStart = true
+  // The window.
+  readonly #kept = new Float64Array(KEPT)
+  #count = 0
+  #seen = 0
+  #size: number
+  /** When the window began: tasks started earlier are not sampled (they ran under the previous limit). */
+  #windowStart = -Infinity
+  #stride: number
+  /** Tasks of the name waited at its limit during this window. */
+  saturated = false
+  /** Most tasks of the name in flight at once during this window. */
+  peak = 0
+  #lastChange: LimitChange | undefined = undefined
+  #changes = 0
+
+  constructor(options: ResolvedAdaptiveOptions, ceiling: number) {
+    this.#min = options.min
+    this.#tolerance = options.tolerance
+    this.#limit = Math.max(options.min, Math.min(options.initial, ceiling))
+    this.#size = windowSize(this.#limit)
+    this.#stride = Math.ceil(this.#size / KEPT)
+  }
+
+  /** The limit now (a whole number ≥ `min`). */
+  get limit(): number {
+    return Math.floor(this.#limit)
+  }
+
+  /** The run time (ms) the limit compares with, once a window has ended; `NaN` before. */
+  get baseline(): number {
+    return this.#baseline
+  }
+
+  /** The median run time (ms) of the last window; `NaN` before the first ended. */
+  get lastMedian(): number {
+    return this.#lastMedian
+  }
+
+  get lastChange(): LimitChange | undefined {
+    return this.#lastChange
+  }
+
+  /** How many times the limit moved. */
+  get changes(): number {
+    return this.#changes
+  }
+
+  /**
+   * One task of the name, started at `startedAt`, stopped holding its slot at `now` (settled, or
+   * given up on at its deadline); `running` of the name still hold one. `pressure` is asked at the
+   * end of a window only. Returns `true` when the limit moved.
+   */
+  sample(startedAt: number, now: number, running: number, ceiling: number, pressure: () => string | undefined): boolean {
+    // Only tasks started since the window began ran under its limit.
+    if (startedAt < this.#windowStart) return false
+    const ms = now - startedAt
+    const seen = this.#seen++
+    if (this.#count < KEPT && seen % this.#stride === 0) this.#kept[this.#count++] = ms
+    if (this.#seen < this.#size) return false
+    return this.#endWindow(now, running, ceiling, pressure)
+  }
+
+  #endWindow(now: number, running: number, ceiling: number, pressureOf: () => string | undefined): boolean {
+    const pressure = pressureOf()
+    const m = Math.max(FLOOR_MS, median(this.#kept, this.#count))
+    this.#lastMedian = m
+    const b = this.#baseline
+    const dt = Number.isNaN(this.#baselineAt) ? 0 : now - this.#baselineAt
+    this.#baselineAt = now
+    if (Number.isNaN(b)) this.#baseline = m
+    else if (m <= b) this.#baseline = b - (b - m) / 2
+    else if (m <= this.#tolerance * b || this.#limit <= this.#min) {
+      // Slower but not saturating (or nothing left to shed): a dependency that became slower for good is relearned.
+      this.#baseline = b + (m - b) * Math.min(1, dt / BASELINE_RISE_MS)
+    }
+    const ratio = m / this.#baseline
+    const from = this.#limit
+    const inUse = Math.max(this.#min, Math.min(from, this.peak))
+    let to = from
+    let cause: LimitChangeCause | undefined
+    if (pressure !== undefined) {
+      to = Math.min(from, inUse * PRESSURE_FACTOR)
+      cause = 'pressure'
+    } else if (ratio > this.#tolerance) {
+      const target = inUse * Math.max(0.5, this.#tolerance / ratio)
+      // Far past tolerance the dependency is drowning: go to the target at once; near it, close part of the gap.
+      to = Math.min(from, ratio > 2 * this.#tolerance ? target : inUse - (inUse - target) * SHRINK_SMOOTHING)
+      this.#slowStart = false
+      cause = 'latency'
+    } else if (this.saturated) {
+      to = this.#slowStart ? from * 2 : from + Math.max(1, Math.sqrt(from) / 2)
+      cause = 'saturated'
+    }
+    to = Math.max(this.#min, Math.min(to, ceiling))
+    this.#resetWindow(to, running, now)
+    if (cause === undefined || Math.floor(to) === Math.floor(from)) {
+      this.#limit = to
+      return false
+    }
+    this.#limit = to
+    this.#changes++
+    this.#lastChange = { at: now, from: Math.floor(from), to: Math.floor(to), cause, latencyRatio: ratio }
+    return true
+  }
+
+  #resetWindow(limit: number, running: number, now: number): void {
+    this.#windowStart = now
+    this.#count = 0
+    this.#seen = 0
+    this.#size = windowSize(limit)
+    this.#stride = Math.ceil(this.#size / KEPT)
+    this.saturated = false
+    this.peak = running
+  }
+}
+
+function windowSize(limit: number): number {
+  return Math.max(MIN_WINDOW, Math.ceil(limit / 2))
+}
+
+/** The median of the first `count` values (sorted in place; `count` is at most 32). */
+function median(values: Float64Array, count: number): number {
+  if (count === 0) return NaN
+  const part = values.subarray(0, count).sort()
+  const mid = count >> 1
+  return count % 2 === 1 ? part[mid]! : (part[mid - 1]! + part[mid]!) / 2
+}

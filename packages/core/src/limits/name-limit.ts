@@ -1,0 +1,81 @@
+import { TaskList, type ListNode } from '../task-list.js'
+import { AdaptiveLimit, type LimitChange, type ResolvedAdaptiveOptions } from './adaptive-limit.js'
+
+/** A queued task as the per-name queues see it. */
+export interface QueuedTask extends ListNode {
+  readonly seq: number
+  readonly rank: number
+}
+
+/** Queue waits kept per name for their percentiles (a ring: the latest ones). */
+const WAITS_KEPT = 128
+
+/** One name's waiting tasks at one priority level, in spawn order. */
+export class NameQueue<T extends QueuedTask> {
+  readonly entry: NameLimit<T>
+  readonly list = new TaskList<T>()
+  /** Its place in the level's array of non-empty queues, or -1 while empty. */
+  index = -1
+
+  constructor(entry: NameLimit<T>) {
+    this.entry = entry
+  }
+}
+
+/**
+ * What the scheduler keeps per task name: how many of its tasks hold a slot and wait for one, its
+ * limit (fixed, adaptive or none), its waiting tasks by priority level, and its recent queue waits.
+ */
+export class NameLimit<T extends QueuedTask> {
+  readonly name: string
+  /** Set when the name's limit adapts; `undefined` for a fixed limit or none. */
+  readonly adaptive: AdaptiveLimit | undefined
+  /** The fixed limit (`Infinity` for none); unused when adaptive. */
+  readonly #fixed: number
+  /** Its tasks holding a slot. */
+  running = 0
+  /** Its tasks waiting for one. */
+  waiting = 0
+  /** Per priority level, made on first use. */
+  readonly queues: (NameQueue<T> | undefined)[] = [undefined, undefined, undefined, undefined]
+  readonly #waits = new Float64Array(WAITS_KEPT)
+  #waitsCount = 0
+  #waitsNext = 0
+
+  constructor(name: string, fixed: number | 'adaptive', adaptive: ResolvedAdaptiveOptions, ceiling: number) {
+    this.name = name
+    this.#fixed = fixed === 'adaptive' ? Infinity : fixed
+    this.adaptive = fixed === 'adaptive' ? new AdaptiveLimit(adaptive, ceiling) : undefined
+  }
+
+  /** Tasks of this name allowed to hold a slot at once now. */
+  get limit(): number {
+    return this.adaptive === undefined ? this.#fixed : this.adaptive.limit
+  }
+
+  queue(rank: number): NameQueue<T> {
+    return (this.queues[rank] ??= new NameQueue<T>(this))
+  }
+
+  /** One of its tasks started after waiting `ms` (0 for one that started at once). */
+  recordWait(ms: number): void {
+    this.#waits[this.#waitsNext] = ms
+    this.#waitsNext = (this.#waitsNext + 1) % WAITS_KEPT
+    if (this.#waitsCount < WAITS_KEPT) this.#waitsCount++
+  }
+
+  /** The recent queue waits, sorted (a copy). */
+  recentWaits(): Float64Array {
+    return this.#waits.slice(0, this.#waitsCount).sort()
+  }
+
+  /** Holds nothing: no task of the name holds a slot or waits. */
+  get idle(): boolean {
+    return this.running === 0 && this.waiting === 0
+  }
+
+  /** The last move of an adaptive limit. */
+  get lastChange(): LimitChange | undefined {
+    return this.adaptive?.lastChange
+  }
+}
