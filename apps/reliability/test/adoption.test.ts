@@ -35,6 +35,14 @@ interface GroupRow {
   leaked: number
 }
 
+interface LimitRow {
+  name: string
+  limit: number | null
+  running: number
+  waiting: number
+  lastChange: unknown
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('adoption: fire-and-forget work converted to tracked tasks (real processes)', { timeout: 120_000 }, () => {
@@ -59,7 +67,7 @@ describe('adoption: fire-and-forget work converted to tracked tasks (real proces
 
     // Once the queue has emptied and the last hung calls have passed their deadline.
     const end: ServerState = await readState(port, true, IDLE_BOUND_MS)
-    const debug = await getJson<{ groups: GroupRow[] }>(port, '/debug/tasks')
+    const debug = await getJson<{ groups: GroupRow[]; limits: LimitRow[] }>(port, '/debug/tasks')
     const metrics = samples((await getText(port, '/metrics')).body)
 
     const s = end.summary
@@ -82,6 +90,7 @@ describe('adoption: fire-and-forget work converted to tracked tasks (real proces
         `outcomes ${JSON.stringify(s.outcomes)}, rejected ${JSON.stringify(s.rejected)}, live ${JSON.stringify(s.live)}, leaked ${JSON.stringify(s.leaked)}, ` +
         `limits ${JSON.stringify(s.limits)}; fake db: ${end.db.calls} calls, ${end.db.hung} hung; log lines ${end.logs.lines}`,
     )
+    t.diagnostic(`limit of ${TASK} at the end: ${JSON.stringify(debug.limits.find((l) => l.name === TASK) ?? null)}`)
     t.diagnostic(
       `hung tasks shown: /debug/tasks ${hungGroups.map((g) => `${g.state} ×${g.count} (leaked ${g.leaked}) at ${g.site ?? '-'}`).join('; ') || 'none'}; ` +
         `/metrics leaked_total ${leakedMetric}, finished_total{timed_out} ${timedOutMetric}; ` +

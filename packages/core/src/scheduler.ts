@@ -47,6 +47,7 @@ import {
 import { TaskQueue } from './task-queue.js'
 import { NameLimits } from './limits/name-limits.js'
 import type { NameLimit } from './limits/name-limit.js'
+import type { LimitContext } from './limits/adaptive-limit.js'
 import { nameLimitState, type NameLimitState } from './limits/limit-state.js'
 
 /** Options of {@link Scheduler.close}. */
@@ -655,8 +656,7 @@ export class Scheduler implements TaskOwner {
   #leavePool(task: TaskRecord, now: number, sampled: boolean): void {
     const limits = task.limits
     limits.running--
-    if (sampled && limits.adaptive !== undefined)
-      limits.adaptive.sample(task.startedAt, now, limits.running, this.#ceiling(), this.#pressure)
+    if (sampled && limits.adaptive !== undefined) limits.adaptive.sample(task.startedAt, now, limits.running, this.#limitContext)
     if (limits.running === 0 && limits.waiting === 0) this.#limits.idle(limits)
   }
 
@@ -672,17 +672,22 @@ export class Scheduler implements TaskOwner {
     return Math.max(this.#options.concurrency, this.#concurrency)
   }
 
-  /** The `limits.pressure` hook's verdict, asked at the end of an adaptive window (none without a hook; one that throws counts as none and is reported). */
-  readonly #pressure = (): string | undefined => {
-    const pressure = this.#limits.options.pressure
-    if (pressure === undefined) return undefined
-    try {
-      const reason = pressure()
-      return typeof reason === 'string' ? reason : undefined
-    } catch (error) {
-      this.#listenerFailed(error, 'admission')
-      return undefined
-    }
+  /** What adaptive limits read at the end of a window. */
+  readonly #limitContext: LimitContext = {
+    ceiling: () => this.#ceiling(),
+    concurrency: () => this.#concurrency,
+    // The `limits.pressure` hook's verdict: none without a hook; one that throws counts as none and is reported.
+    pressure: () => {
+      const pressure = this.#limits.options.pressure
+      if (pressure === undefined) return undefined
+      try {
+        const reason = pressure()
+        return typeof reason === 'string' ? reason : undefined
+      } catch (error) {
+        this.#listenerFailed(error, 'admission')
+        return undefined
+      }
+    },
   }
 
   #leaveGivenUp(task: TaskRecord): void {

@@ -52,12 +52,25 @@ const KEPT = 32
 const MIN_WINDOW = 16
 /** Run times below this (ms) count as this: sub-millisecond tasks are all "at baseline". */
 const FLOOR_MS = 1
+/**
+ * A rise of the median of at most this (ms) over the baseline is noise, whatever the ratio: timers
+ * and a busy event loop move run times of a few milliseconds by a few milliseconds (2 → 3 ms is
+ * 1.5×, and would otherwise shrink the limit of every fast task on a loaded machine).
+ */
+const SLACK_MS = 10
 /** The baseline follows a lower median halfway at once, and a higher one over this many ms (time constant). */
 const BASELINE_RISE_MS = 30_000
 /** The share of the gap to the computed target a shrinking step closes (smoothing against noise). */
 const SHRINK_SMOOTHING = 0.3
-/** Under pressure the limit shrinks to this share of what was in use. */
-const PRESSURE_FACTOR = 0.9
+/** What an adaptive limit reads of its scheduler at the end of a window. */
+export interface LimitContext {
+  /** What the limit may grow to: the concurrency configured (or set since, if higher). */
+  ceiling(): number
+  /** The concurrency now (the plugin's backpressure lowers it while the event loop is overloaded). */
+  concurrency(): number
+  /** Why the process is under pressure, or `undefined`. */
+  pressure(): string | undefined
+}
 
 /**
  * A concurrency limit found from the tasks' own run time, in the spirit of TCP congestion control
@@ -68,12 +81,16 @@ const PRESSURE_FACTOR = 0.9
  *   with a baseline `b`, the run time at light load: a lower median halves the gap at once; a higher
  *   one within tolerance pulls the baseline up with a 30 s time constant (a dependency that became
  *   slower for good is relearned; so it is once the limit is at `min`).
- * - `m ≤ tolerance × b` and the name had tasks waiting at its limit (saturated): grow. Until the
+ * - `m` within tolerance (`m ≤ tolerance × b`, or at most 10 ms above `b`: below that, timers and a
+ *   busy event loop make the noise) and the name had tasks waiting at its limit (saturated): grow. Until the
  *   first shrink, double (slow start, for a low `initial`); after it, add `√limit / 2`.
- * - `m > tolerance × b`: the dependency queues the work. Shrink what was in use towards
+ * - `m > tolerance × b` and more than 10 ms above it: the dependency queues the work. Shrink what was in use towards
  *   `inUse × tolerance × b / m` (at most halving): at once when `m` is past twice the tolerance,
  *   else closing 30 % of the gap per window so that noise does not swing it.
- * - Under pressure (`pressure()` gives a reason): shrink to 90 % of what was in use, never grow.
+ * - Under pressure (`pressure()` gives a reason): never grow, and come down to the concurrency now
+ *   (which the plugin's backpressure lowers, at its own pace, while the event loop is overloaded).
+ *   Run times then include the loop's lag, so they move neither the baseline nor the limit; after a
+ *   pressure shrink the limit doubles again while its tasks wait and run time holds.
  *
  * The median is robust to a slow tail: a few percent of calls taking seconds hold slots (and make
  * the limit grow while they do) but do not read as saturation. The limit never exceeds the ceiling.
@@ -135,29 +152,31 @@ export class AdaptiveLimit {
 
   /**
    * One task of the name, started at `startedAt`, stopped holding its slot at `now` (settled, or
-   * given up on at its deadline); `running` of the name still hold one. `pressure` is asked at the
+   * given up on at its deadline); `running` of the name still hold one. `context` is read at the
    * end of a window only. Returns `true` when the limit moved.
    */
-  sample(startedAt: number, now: number, running: number, ceiling: number, pressure: () => string | undefined): boolean {
+  sample(startedAt: number, now: number, running: number, context: LimitContext): boolean {
     // Only tasks started since the window began ran under its limit.
     if (startedAt < this.#windowStart) return false
     const ms = now - startedAt
     const seen = this.#seen++
     if (this.#count < KEPT && seen % this.#stride === 0) this.#kept[this.#count++] = ms
     if (this.#seen < this.#size) return false
-    return this.#endWindow(now, running, ceiling, pressure)
+    return this.#endWindow(now, running, context)
   }
 
-  #endWindow(now: number, running: number, ceiling: number, pressureOf: () => string | undefined): boolean {
-    const pressure = pressureOf()
+  #endWindow(now: number, running: number, context: LimitContext): boolean {
     const m = Math.max(FLOOR_MS, median(this.#kept, this.#count))
     this.#lastMedian = m
+    const pressure = context.pressure()
     const b = this.#baseline
     const dt = Number.isNaN(this.#baselineAt) ? 0 : now - this.#baselineAt
     this.#baselineAt = now
     if (Number.isNaN(b)) this.#baseline = m
-    else if (m <= b) this.#baseline = b - (b - m) / 2
-    else if (m <= this.#tolerance * b || this.#limit <= this.#min) {
+    else if (pressure !== undefined) {
+      // Under pressure run times include the event loop's lag: they say nothing of the dependency.
+    } else if (m <= b) this.#baseline = b - (b - m) / 2
+    else if (m <= this.#tolerance * b || m - b <= SLACK_MS || this.#limit <= this.#min) {
       // Slower but not saturating (or nothing left to shed): a dependency that became slower for good is relearned.
       this.#baseline = b + (m - b) * Math.min(1, dt / BASELINE_RISE_MS)
     }
@@ -167,9 +186,11 @@ export class AdaptiveLimit {
     let to = from
     let cause: LimitChangeCause | undefined
     if (pressure !== undefined) {
-      to = Math.min(from, inUse * PRESSURE_FACTOR)
+      to = Math.min(from, context.concurrency())
       cause = 'pressure'
-    } else if (ratio > this.#tolerance) {
+      // Once the pressure is over, regrow fast towards what the dependency took before (TCP's slow start after a timeout).
+      if (to < from) this.#slowStart = true
+    } else if (ratio > this.#tolerance && m - this.#baseline > SLACK_MS) {
       const target = inUse * Math.max(0.5, this.#tolerance / ratio)
       // Far past tolerance the dependency is drowning: go to the target at once; near it, close part of the gap.
       to = Math.min(from, ratio > 2 * this.#tolerance ? target : inUse - (inUse - target) * SHRINK_SMOOTHING)
@@ -179,7 +200,7 @@ export class AdaptiveLimit {
       to = this.#slowStart ? from * 2 : from + Math.max(1, Math.sqrt(from) / 2)
       cause = 'saturated'
     }
-    to = Math.max(this.#min, Math.min(to, ceiling))
+    to = Math.max(this.#min, Math.min(to, context.ceiling()))
     this.#resetWindow(to, running, now)
     if (cause === undefined || Math.floor(to) === Math.floor(from)) {
       this.#limit = to
