@@ -584,7 +584,6 @@ function printHeavyTail(result: LimitsResult['heavyTail']): void {
 }
 
 function printCapacity(result: LimitsResult['capacity']): void {
-  const [first, second] = result.sweeps
   print('7b. A dependency of limited capacity: fixed limits, then the default options while the capacity changes')
   print(`   A simulated dependency serves up to its capacity at once, each call for ${BASE_MS} ms; more calls wait in its own`)
   print(`   FIFO, and a call that starts while more than the capacity are in it is served for ${2 * BASE_MS} ms: throughput is`)
@@ -596,27 +595,22 @@ function printCapacity(result: LimitsResult['capacity']): void {
   )
   print('   * the limit of highest throughput at that capacity (the maximizing limit).')
   print()
-  if (first !== undefined) {
-    const mark = (sweep: typeof first, i: number): string => {
-      const point = sweep.points[i]!
-      return `${point.limit}${point === sweep.best ? ' *' : ''}`
-    }
-    print(
-      formatTable(
-        result.sweeps.flatMap((sweep) => [
-          { header: `limit (capacity ${sweep.capacity})`, align: 'right' as const },
-          { header: 'calls/s', align: 'right' as const },
-        ]),
-        first.points.map((_, i) =>
-          [first, ...(second === undefined ? [] : [second])].flatMap((sweep) => [
-            mark(sweep, i),
-            Math.round(sweep.points[i]!.perSecond).toLocaleString('en-US'),
-          ]),
-        ),
-      ).replace(/^/gm, '   '),
-    )
-    print()
+  const mark = (sweep: (typeof result.sweeps)[number], i: number): string => {
+    const point = sweep.points[i]!
+    return `${point.limit}${point === sweep.best ? ' *' : ''}`
   }
+  print(
+    formatTable(
+      result.sweeps.flatMap((sweep) => [
+        { header: `limit (capacity ${sweep.capacity})`, align: 'right' as const },
+        { header: 'calls/s', align: 'right' as const },
+      ]),
+      FIXED_LIMITS.map((_, i) =>
+        result.sweeps.flatMap((sweep) => [mark(sweep, i), Math.round(sweep.points[i]!.perSecond).toLocaleString('en-US')]),
+      ),
+    ).replace(/^/gm, '   '),
+  )
+  print()
   print(
     `   Default options: ${PHASES.map((phase) => `capacity ${phase.capacity} for ${sec(phase.ms)}`).join(', then ')}; the name’s limit read every ${SAMPLE_MS} ms.`,
   )
@@ -688,6 +682,11 @@ function printQueued(result: LimitsResult['queued']): void {
     ),
   )
   print()
+  const rounds = result[QUEUED_BASELINE].samples.map((empty, round) => {
+    const queued = result.queued.samples[round]!
+    return `${ms3(empty.p99Ms)} / ${ms3(queued.p99Ms)}`
+  })
+  print(`   p99 ms per round, empty / queued: ${rounds.join(', ')}.`)
   print('   p99 vs empty: median (and range) of the per-round ratios to the empty server’s p99. server µs/req: its CPU')
   print('   time (user + system) over the window ÷ responses. waiting, running: the tasks at the window’s end.')
   print(`   Every server: Fastify (logger off), GET / returns { hello: 'world' }; fastify-tasks registered with`)

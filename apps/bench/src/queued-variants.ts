@@ -17,7 +17,7 @@ export const HELD_WAITING = 10_000
 export const HELD_TASK_NAME = 'held'
 
 export const QUEUED_VARIANT_LABELS: Readonly<Record<QueuedVariantId, string>> = {
-  empty: 'no tasks',
+  empty: 'no live task',
   queued: `slots held, ${HELD_WAITING.toLocaleString('en-US')} waiting`,
 }
 
