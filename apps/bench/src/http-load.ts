@@ -49,7 +49,7 @@ if (warmup.errors > 0 || warmup.non2xx > 0) {
 process.stdout.write(`${WARM_LINE}\n`)
 await go
 
-const latencies = new LatencyHistogram()
+const latencies = new LatencyHistogram(config.latencyBucketsPerMs)
 const cpuBefore = process.cpuUsage()
 const result = await fire(config.durationSeconds, (ms) => latencies.record(ms))
 const cpu = process.cpuUsage(cpuBefore)

@@ -25,6 +25,8 @@ export interface LoadConfig {
   readonly durationSeconds: number
   /** Path requested (from `/`). @default '/' */
   readonly path?: string
+  /** Resolution of the latency percentiles: buckets per ms, up to 1000 (1 µs). @default 100 (10 µs) */
+  readonly latencyBucketsPerMs?: number
 }
 
 /** One measured run of the load generator. */

@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks and prints their tables. Usage: `pnpm bench` from the repository root
- * (`node --expose-gc dist/main.js` here, after `tsc`); `--only <spawn|heap|http|debug|scrape|backpressure>[,…]`
+ * (`node --expose-gc dist/main.js` here, after `tsc`); `--only <spawn|heap|http|debug|scrape|backpressure|limits>[,…]`
  * runs some parts.
  */
 import { cpus } from 'node:os'
@@ -15,15 +15,43 @@ import {
   BACKPRESSURE_VARIANT_SETUPS,
   BACKPRESSURE_VARIANTS,
 } from './backpressure-variants.js'
+import {
+  BACKLOG,
+  BASE_MS,
+  FIXED_LIMITS,
+  PHASES,
+  REFILL_MS,
+  SAMPLE_MS,
+  SWEEP_MS,
+  SWEEP_WARMUP_MS,
+  TAIL_MS,
+  TASK_NAME as CAPACITY_TASK_NAME,
+} from './capacity-limits.js'
 import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
 import { measureDebugCost, type DebugCostResult } from './debug-cost.js'
 import { DEBUG_TASK_VIEWS, DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS, type DebugTaskViewId, type DebugViewId } from './debug-views.js'
 import { assertGcExposed } from './gc.js'
 import { measureHeapPerTask, PENDING_SETUPS, RUNNING_SETUP, type HeapPerTaskResult } from './heap-per-task.js'
+import {
+  FAIL_FROM_MS,
+  FAIL_UNTIL_MS,
+  HEAVY_TAIL_VARIANT_LABELS,
+  HEAVY_TAIL_VARIANTS,
+  OFFERED_PER_SECOND,
+  PRODUCE_MS,
+  PRODUCER_TICK_MS,
+  SETTLE_MS,
+  TASK_NAME as HEAVY_TAIL_TASK_NAME,
+  type HeavyTailRun,
+} from './heavy-tail-io.js'
+import { FAST_MAX_MS, FAST_MIN_MS, SLOW_MAX_MS, SLOW_MIN_MS, SLOW_SHARE } from './heavy-tail-service.js'
 import { measureHttpThroughput, type HttpThroughputResult } from './http-throughput.js'
 import { HTTP_BASELINE, HTTP_VARIANTS, HTTP_VARIANT_LABELS, HTTP_VARIANT_SETUPS } from './http-variants.js'
+import { measureLimits, type LimitsResult } from './limits.js'
+import { DEFAULT_SCHEDULER_OPTIONS, QUEUED_SERVER_OPTIONS } from './limits-options.js'
 import { LIVE_CONCURRENCY, LIVE_MIX, TASKS_PER_UNIT } from './live-tasks.js'
 import { parseParts, PART_LABELS, PARTS, type PartId } from './parts.js'
+import { QUEUED_BASELINE, QUEUED_VARIANT_LABELS, QUEUED_VARIANT_SETUPS, QUEUED_VARIANTS } from './queued-variants.js'
 import { HTTP_REQUESTS, HTTP_REQUESTS_EACH, measureScrapeCost, SCRAPE_MAX_TASK_NAMES, type ScrapeCostResult } from './scrape-cost.js'
 import { MIX_SETUP } from './settled-mix.js'
 import {
@@ -34,6 +62,7 @@ import {
   type SpawnCostStats,
 } from './spawn-cost.js'
 import { BURST_TASKS, SPAWN_PATTERNS } from './spawn-patterns.js'
+import { median as medianOf } from './median.js'
 import { formatTable } from './table.js'
 import { checkTargets } from './targets.js'
 import { TASK_KINDS, type TaskKindId } from './task-kinds.js'
@@ -60,6 +89,11 @@ const BACKPRESSURE_ROUNDS = 3
 const BACKPRESSURE_CONNECTIONS = 10
 const BACKPRESSURE_WARMUP_SECONDS = 1
 const BACKPRESSURE_DURATION_SECONDS = 3
+const LIMITS_HEAVY_TAIL_ROUNDS = 2
+const LIMITS_QUEUED_ROUNDS = 5
+const LIMITS_QUEUED_CONNECTIONS = 50
+const LIMITS_QUEUED_WARMUP_SECONDS = 1
+const LIMITS_QUEUED_DURATION_SECONDS = 2
 
 let parts: ReadonlySet<PartId>
 try {
@@ -97,6 +131,7 @@ let http: HttpThroughputResult | undefined
 let debug: DebugCostResult | undefined
 let scrape: ScrapeCostResult | undefined
 let backpressure: BackpressureResult | undefined
+let limits: LimitsResult | undefined
 if (parts.has('spawn')) {
   process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
   spawn = await measureSpawnCost({
@@ -156,6 +191,21 @@ if (parts.has('backpressure')) {
     warmupSeconds: BACKPRESSURE_WARMUP_SECONDS,
     durationSeconds: BACKPRESSURE_DURATION_SECONDS,
     onMeasurement: () => process.stdout.write('.'),
+  })
+  print(' done')
+}
+if (parts.has('limits')) {
+  process.stdout.write(
+    `limits: heavy-tail I/O ${LIMITS_HEAVY_TAIL_ROUNDS} rounds, capacity ${FIXED_LIMITS.length * new Set(PHASES.map((p) => p.capacity)).size} fixed limits and a run, ` +
+      `queued server ${LIMITS_QUEUED_ROUNDS} rounds `,
+  )
+  limits = await measureLimits({
+    heavyTailRounds: LIMITS_HEAVY_TAIL_ROUNDS,
+    queuedRounds: LIMITS_QUEUED_ROUNDS,
+    queuedConnections: LIMITS_QUEUED_CONNECTIONS,
+    queuedWarmupSeconds: LIMITS_QUEUED_WARMUP_SECONDS,
+    queuedDurationSeconds: LIMITS_QUEUED_DURATION_SECONDS,
+    onStep: () => process.stdout.write('.'),
   })
   print(' done')
 }
@@ -473,19 +523,200 @@ function printBackpressure(result: BackpressureResult): void {
   print()
 }
 
+const sec = (ms: number): string => `${ms / 1000} s`
+const ms3 = (value: number): string => value.toFixed(3)
+const tenths = (value: number): string => value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
+
+function printHeavyTail(result: LimitsResult['heavyTail']): void {
+  print(`7a. Heavy-tail I/O: median of ${LIMITS_HEAVY_TAIL_ROUNDS} runs per variant, one run of each per round, order rotated each round`)
+  print(
+    `   A simulated service: ${share(1 - SLOW_SHARE)} of calls take ${FAST_MIN_MS}–${FAST_MAX_MS} ms, ${share(SLOW_SHARE)} take ${sec(SLOW_MIN_MS)}–${sec(SLOW_MAX_MS)} (uniform, one`,
+  )
+  print(
+    `   seeded sequence in call order); every call made from ${sec(FAIL_FROM_MS)} to ${sec(FAIL_UNTIL_MS)} is rejected after its usual latency. Calls`,
+  )
+  print(
+    `   honour an AbortSignal. A producer offers ${count(OFFERED_PER_SECOND)} calls/s for ${sec(PRODUCE_MS)} (a ${PRODUCER_TICK_MS} ms timer offers those due).`,
+  )
+  print(`   The run ends when every call has settled, at most ${sec(SETTLE_MS)} after the last offer; calls settled later are not`)
+  print('   counted (the scheduler is then closed with timeout 0: what waits is dropped, what runs is aborted).')
+  print('   untracked: void service.call().then(…, …) per offer; scheduler: new Scheduler() with the options below,')
+  print(`   scheduler.spawn('${HEAVY_TAIL_TASK_NAME}', (ctx) => service.call(ctx.signal)) per offer (an AdmissionError counts as refused).`)
+  print()
+  const median = (run: (r: HeavyTailRun) => number, variant: (typeof HEAVY_TAIL_VARIANTS)[number]): string =>
+    count(medianOf(result.runs[variant].map(run)))
+  const atLeast = (flag: boolean): string => (flag ? '≥ ' : '')
+  print(
+    formatTable(
+      [
+        { header: 'variant' },
+        { header: 'completed', align: 'right' },
+        { header: 'failed', align: 'right' },
+        { header: 'refused', align: 'right' },
+        { header: 'never started', align: 'right' },
+        { header: 'unsettled at end', align: 'right' },
+        { header: 'spawn→start p50 ms', align: 'right' },
+        { header: 'p99 ms', align: 'right' },
+      ],
+      HEAVY_TAIL_VARIANTS.map((variant) => [
+        HEAVY_TAIL_VARIANT_LABELS[variant],
+        median((r) => r.completed, variant),
+        median((r) => r.failed, variant),
+        median((r) => r.refused, variant),
+        median((r) => r.neverStarted, variant),
+        median((r) => r.unsettled, variant),
+        variant === 'scheduler' ? `${atLeast(result.waitP50AtLeast)}${tenths(result.waitP50Ms)}` : '',
+        variant === 'scheduler' ? `${atLeast(result.waitP99AtLeast)}${tenths(result.waitP99Ms)}` : '',
+      ]),
+    ),
+  )
+  print()
+  const { completedRatio: ratio } = result
+  print(
+    `   completed through the scheduler ÷ untracked, per round: median ${share(ratio.median)} (${share(ratio.min)}–${share(ratio.max)}).`,
+  )
+  print('   failed: rejected (the service was down when the call was made, or the call was aborted). never started:')
+  print('   admitted, still waiting when the run ended. spawn→start: the started event’s queueWaitMs, median over the')
+  print('   runs of each run’s p50 and p99 over every admitted task; one never started counts as its wait so far, and')
+  print('   ≥ marks a figure such waits may have held down (a lower bound).')
+  print(`   Scheduler options: ${JSON.stringify(DEFAULT_SCHEDULER_OPTIONS)} (the defaults).`)
+  print()
+}
+
+function printCapacity(result: LimitsResult['capacity']): void {
+  print('7b. A dependency of limited capacity: fixed limits, then the default options while the capacity changes')
+  print(`   A simulated dependency serves up to its capacity at once, each call for ${BASE_MS} ms; more calls wait in its own`)
+  print(`   FIFO, and a call that starts while more than the capacity are in it is served for ${2 * BASE_MS} ms: throughput is`)
+  print(`   highest with exactly the capacity in flight. Tasks of one name ('${CAPACITY_TASK_NAME}'), each one call honouring its signal;`)
+  print(`   ${BACKLOG} more than the limit kept in the scheduler (topped up every ${REFILL_MS} ms), so its queue never empties.`)
+  print()
+  print(
+    `   Fixed limits, new Scheduler({ concurrency: n }): calls completed per second over ${sec(SWEEP_MS)}, after ${SWEEP_WARMUP_MS} ms not counted.`,
+  )
+  print('   * the limit of highest throughput at that capacity (the maximizing limit).')
+  print()
+  const mark = (sweep: (typeof result.sweeps)[number], i: number): string => {
+    const point = sweep.points[i]!
+    return `${point.limit}${point === sweep.best ? ' *' : ''}`
+  }
+  print(
+    formatTable(
+      result.sweeps.flatMap((sweep) => [
+        { header: `limit (capacity ${sweep.capacity})`, align: 'right' as const },
+        { header: 'calls/s', align: 'right' as const },
+      ]),
+      FIXED_LIMITS.map((_, i) =>
+        result.sweeps.flatMap((sweep) => [mark(sweep, i), Math.round(sweep.points[i]!.perSecond).toLocaleString('en-US')]),
+      ),
+    ).replace(/^/gm, '   '),
+  )
+  print()
+  print(
+    `   Default options: ${PHASES.map((phase) => `capacity ${phase.capacity} for ${sec(phase.ms)}`).join(', then ')}; the name’s limit read every ${SAMPLE_MS} ms.`,
+  )
+  print(`   Over each phase’s last ${sec(TAIL_MS)}: the limit’s median and range, and calls completed per second.`)
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'phase' },
+        { header: 'capacity', align: 'right' },
+        { header: 'limit', align: 'right' },
+        { header: 'min–max', align: 'right' },
+        { header: 'best fixed', align: 'right' },
+        { header: 'calls/s', align: 'right' },
+        { header: 'best fixed calls/s', align: 'right' },
+        { header: 'share', align: 'right' },
+      ],
+      result.phases.map((phase) => [
+        `${phase.label} (${sec(phase.ms)})`,
+        String(phase.capacity),
+        String(phase.limit),
+        `${phase.limitMin}–${phase.limitMax}`,
+        String(phase.best.limit),
+        Math.round(phase.perSecond).toLocaleString('en-US'),
+        Math.round(phase.best.perSecond).toLocaleString('en-US'),
+        share(phase.perSecond / phase.best.perSecond),
+      ]),
+    ).replace(/^/gm, '   '),
+  )
+  print()
+}
+
+function printQueued(result: LimitsResult['queued']): void {
+  print(`7c. GET / next to a full scheduler: median of ${LIMITS_QUEUED_ROUNDS} rounds`)
+  print(
+    `   autocannon, ${LIMITS_QUEUED_CONNECTIONS} connections, pipelining 1: ${LIMITS_QUEUED_WARMUP_SECONDS} s warm-up (discarded), then ${LIMITS_QUEUED_DURATION_SECONDS} s measured; latency`,
+  )
+  print('   percentiles from 1 µs buckets. Server and load generator in two child processes on 127.0.0.1, a new server')
+  print('   for every measurement; each round measures every variant once, order rotated.')
+  print()
+  print(
+    formatTable(
+      [
+        { header: 'variant' },
+        { header: 'req/s', align: 'right' },
+        { header: 'p50 ms', align: 'right' },
+        { header: 'p99 ms', align: 'right' },
+        { header: 'p99 vs empty', align: 'right' },
+        { header: 'min–max', align: 'right' },
+        { header: 'server µs/req', align: 'right' },
+        { header: 'waiting', align: 'right' },
+        { header: 'running', align: 'right' },
+      ],
+      QUEUED_VARIANTS.map((id) => {
+        const { median, p99Ratio } = result[id]
+        const baseline = id === QUEUED_BASELINE
+        return [
+          QUEUED_VARIANT_LABELS[id],
+          Math.round(median.rps).toLocaleString('en-US'),
+          ms3(median.p50Ms),
+          ms3(median.p99Ms),
+          baseline ? '' : `${p99Ratio.median.toFixed(3)}×`,
+          baseline ? '' : `${p99Ratio.min.toFixed(3)}×–${p99Ratio.max.toFixed(3)}×`,
+          us(median.serverCpuUs),
+          count(median.pending),
+          count(median.running),
+        ]
+      }),
+    ),
+  )
+  print()
+  const rounds = result[QUEUED_BASELINE].samples.map((empty, round) => {
+    const queued = result.queued.samples[round]!
+    return `${ms3(empty.p99Ms)} / ${ms3(queued.p99Ms)}`
+  })
+  print(`   p99 ms per round, empty / queued: ${rounds.join(', ')}.`)
+  print('   p99 vs empty: median (and range) of the per-round ratios to the empty server’s p99. server µs/req: its CPU')
+  print('   time (user + system) over the window ÷ responses. waiting, running: the tasks at the window’s end.')
+  print(`   Every server: Fastify (logger off), GET / returns { hello: 'world' }; fastify-tasks registered with`)
+  print(`   ${JSON.stringify(QUEUED_SERVER_OPTIONS)}, its defaults otherwise.`)
+  for (const id of QUEUED_VARIANTS) print(`   - ${QUEUED_VARIANT_LABELS[id]}: ${QUEUED_VARIANT_SETUPS[id]}`)
+  print()
+}
+
+function printLimits(result: LimitsResult): void {
+  print('7. Limits on running tasks: I/O-bound tasks and the scheduler’s limit, with its default options')
+  print()
+  printHeavyTail(result.heavyTail)
+  printCapacity(result.capacity)
+  printQueued(result.queued)
+}
+
 if (spawn !== undefined) printSpawnCost(spawn)
 if (heap !== undefined) printHeapPerTask(heap)
 if (http !== undefined) printHttpThroughput(http)
 if (debug !== undefined) printDebugCost(debug)
 if (scrape !== undefined) printScrapeCost(scrape)
 if (backpressure !== undefined) printBackpressure(backpressure)
+if (limits !== undefined) printLimits(limits)
 
-print('7. Targets')
+print('8. Targets')
 print()
 print(
   formatTable(
     [{ header: 'target' }, { header: 'workload' }, { header: 'measured', align: 'right' }, { header: 'result' }],
-    checkTargets({ spawn, heap, http, debug, scrape, backpressure }).map((check) => [
+    checkTargets({ spawn, heap, http, debug, scrape, backpressure, limits }).map((check) => [
       check.target,
       check.workload,
       check.measured,

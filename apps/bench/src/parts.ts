@@ -1,5 +1,5 @@
 /** The benchmark's parts, and the `--only` option that picks some of them. */
-export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape', 'backpressure'] as const
+export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape', 'backpressure', 'limits'] as const
 
 export type PartId = (typeof PARTS)[number]
 
@@ -10,6 +10,7 @@ export const PART_LABELS: Readonly<Record<PartId, string>> = {
   debug: '/debug/tasks cost',
   scrape: '/metrics scrape cost',
   backpressure: 'request latency under background work',
+  limits: 'limits on running tasks',
 }
 
 export const USAGE = `usage: main.ts [--only <${PARTS.join('|')}>[,…]] (repeatable; default: every part)`

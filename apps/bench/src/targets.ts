@@ -9,9 +9,12 @@ import {
 import type { DebugCostResult } from './debug-cost.js'
 import { DEBUG_TASK_VIEWS, DEBUG_VIEW_LABELS } from './debug-views.js'
 import type { HeapPerTaskResult } from './heap-per-task.js'
+import { OFFERED_PER_SECOND } from './heavy-tail-io.js'
 import type { HttpThroughputResult } from './http-throughput.js'
 import { HTTP_VARIANT_LABELS } from './http-variants.js'
+import type { LimitsResult } from './limits.js'
 import { median } from './median.js'
+import { HELD_WAITING } from './queued-variants.js'
 import type { ScrapeCostResult } from './scrape-cost.js'
 import type { SpawnCostResult } from './spawn-cost.js'
 import { SPAWN_PATTERNS, type SpawnPatternId } from './spawn-patterns.js'
@@ -50,6 +53,15 @@ export const SCRAPE_TARGET_NAMES = 200
  * background work (median of the per-round ratios); background tasks must still complete.
  */
 export const MAX_P99_UNDER_BACKGROUND = 2
+/** Heavy-tail I/O with the default options: spawn-to-start wait, ms (median over the runs of each run's percentile). */
+export const MAX_SPAWN_TO_START_P50_MS = 10
+export const MAX_SPAWN_TO_START_P99_MS = 100
+/** Heavy-tail I/O: calls completed through the scheduler, as a share of untracked calls' (median of the per-round ratios). */
+export const MIN_COMPLETED_SHARE = 0.99
+/** Capacity dependency: the default options' limit for the name within this share of the maximizing fixed limit, in each phase. */
+export const MAX_LIMIT_ERROR = 0.1
+/** Request p99 with every slot held and a long queue, as a multiple of the p99 with no tasks (median of the per-round ratios). */
+export const MAX_P99_WITH_QUEUE = 1.1
 
 /** What was measured in this run: a part not run has no targets checked. */
 export interface Measured {
@@ -59,6 +71,7 @@ export interface Measured {
   readonly debug?: DebugCostResult | undefined
   readonly scrape?: ScrapeCostResult | undefined
   readonly backpressure?: BackpressureResult | undefined
+  readonly limits?: LimitsResult | undefined
 }
 
 export interface TargetCheck {
@@ -73,9 +86,9 @@ const times = (ratio: number): string => `${ratio.toFixed(2)}×`
 /**
  * Checks our scheduler's defaults row, for every spawn pattern and task kind, the HTTP throughput
  * of each fastify-tasks variant against plain Fastify, the cost of the debug and metrics routes, and
- * request latency under background work with admission control on.
+ * request latency under background work with admission control on, and the limits on running tasks.
  */
-export function checkTargets({ spawn, heap, http, debug, scrape, backpressure }: Measured): TargetCheck[] {
+export function checkTargets({ spawn, heap, http, debug, scrape, backpressure, limits }: Measured): TargetCheck[] {
   return [
     ...(spawn === undefined ? [] : checkSpawn(spawn)),
     ...(heap === undefined ? [] : checkHeap(heap)),
@@ -83,6 +96,7 @@ export function checkTargets({ spawn, heap, http, debug, scrape, backpressure }:
     ...(debug === undefined ? [] : checkDebug(debug)),
     ...(scrape === undefined ? [] : checkScrape(scrape)),
     ...(backpressure === undefined ? [] : checkBackpressure(backpressure)),
+    ...(limits === undefined ? [] : checkLimits(limits)),
   ]
 }
 
@@ -226,4 +240,55 @@ function checkBackpressure(result: BackpressureResult): TargetCheck[] {
       pass: stats.p99ToBaseline <= MAX_P99_UNDER_BACKGROUND && stats.completedMin > 0,
     }
   })
+}
+
+/** A wait in ms; `≥` when it is a lower bound (tasks were still waiting when the run ended). */
+const wait = (value: number, atLeast: boolean): string =>
+  `${atLeast ? '≥ ' : ''}${value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ms`
+
+/**
+ * Heavy-tail I/O: the spawn-to-start percentiles (a lower bound passes no target), and the calls
+ * completed. The capacity dependency: the limit in each phase against the maximizing fixed limit at
+ * that capacity. The queued server: the median per-round ratio of request p99.
+ */
+function checkLimits({ heavyTail, capacity, queued }: LimitsResult): TargetCheck[] {
+  const heavy = `heavy-tail I/O, ${OFFERED_PER_SECOND.toLocaleString('en-US')} spawns/s, new Scheduler()`
+  const { completedRatio } = heavyTail
+  return [
+    {
+      target: `spawn→start p50 ≤ ${MAX_SPAWN_TO_START_P50_MS} ms`,
+      workload: heavy,
+      measured: wait(heavyTail.waitP50Ms, heavyTail.waitP50AtLeast),
+      pass: heavyTail.waitP50Ms <= MAX_SPAWN_TO_START_P50_MS && !heavyTail.waitP50AtLeast,
+    },
+    {
+      target: `spawn→start p99 ≤ ${MAX_SPAWN_TO_START_P99_MS} ms`,
+      workload: heavy,
+      measured: wait(heavyTail.waitP99Ms, heavyTail.waitP99AtLeast),
+      pass: heavyTail.waitP99Ms <= MAX_SPAWN_TO_START_P99_MS && !heavyTail.waitP99AtLeast,
+    },
+    {
+      target: `completed ≥ ${percent(MIN_COMPLETED_SHARE)} of untracked`,
+      workload: heavy,
+      measured:
+        `${percent(completedRatio.median)} (${percent(completedRatio.min)}–${percent(completedRatio.max)}), ` +
+        `${heavyTail.completed.scheduler.toLocaleString('en-US')} vs ${heavyTail.completed.untracked.toLocaleString('en-US')}`,
+      pass: completedRatio.median >= MIN_COMPLETED_SHARE,
+    },
+    ...capacity.phases.map((phase) => {
+      const error = Math.abs(phase.limit - phase.best.limit) / phase.best.limit
+      return {
+        target: `limit within ${percent(MAX_LIMIT_ERROR)} of the best fixed limit`,
+        workload: `capacity dependency, ${phase.label} (capacity ${phase.capacity})`,
+        measured: `${phase.limit} vs ${phase.best.limit} (${percent(error)} off)`,
+        pass: error <= MAX_LIMIT_ERROR,
+      }
+    }),
+    {
+      target: `request p99 ≤ ${MAX_P99_WITH_QUEUE}× with no tasks`,
+      workload: `HTTP, every slot held, ${HELD_WAITING.toLocaleString('en-US')} waiting`,
+      measured: `${ratioText('queued/empty', queued.queued.p99Ratio)} (${queued.queued.median.p99Ms.toFixed(3)} vs ${queued.empty.median.p99Ms.toFixed(3)} ms)`,
+      pass: queued.queued.p99Ratio.median <= MAX_P99_WITH_QUEUE,
+    },
+  ]
 }

@@ -1,0 +1,23 @@
+/**
+ * The scheduler and plugin options of the limits benchmark, in one place: its scenarios run with the
+ * defaults (whatever they are when it runs), or with a fixed limit where they say so.
+ */
+import type { SchedulerOptions } from '@fastify-tasks/core'
+import type { FastifyTasksOptions } from 'fastify-tasks'
+
+/** What the scenarios that measure the defaults pass to `new Scheduler()`: nothing. */
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {}
+
+/**
+ * A fixed limit of `limit` running tasks. The scenarios that use it spawn tasks of a single name, so
+ * the scheduler-wide `concurrency` is that name's limit.
+ */
+export function fixedLimitOptions(limit: number): SchedulerOptions {
+  return { ...DEFAULT_SCHEDULER_OPTIONS, concurrency: limit }
+}
+
+/**
+ * fastify-tasks as registered by the queued-server scenario: its defaults, with room in the queue
+ * beyond the tasks the scenario keeps waiting (the default `maxQueue` would be full with exactly them).
+ */
+export const QUEUED_SERVER_OPTIONS: FastifyTasksOptions = { maxQueue: 20_000 }
