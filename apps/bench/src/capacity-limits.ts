@@ -22,6 +22,8 @@ export const CAPACITY = 40
 export const DEGRADED_CAPACITY = 20
 /** The fixed limits tried at {@link CAPACITY}; at another capacity, the same multiples of it. */
 export const FIXED_LIMITS = [20, 30, 36, 40, 44, 50, 60, 80] as const
+/** How long the adaptive run starts under light load, before the phases. */
+export const LIGHT_MS = 1_000
 /** Tasks kept waiting beyond the limit, topped up every {@link REFILL_MS}. */
 export const BACKLOG = 300
 export const REFILL_MS = 5
@@ -84,7 +86,12 @@ interface Load {
   stop(): Promise<void>
 }
 
-function startLoad(scheduler: Scheduler, dependency: CapacityDependency): Load {
+/** `inFlight` says how many tasks to keep live (running and waiting) at each refill. */
+function startLoad(
+  scheduler: Scheduler,
+  dependency: CapacityDependency,
+  inFlight: () => number = () => readLimit(scheduler, TASK_NAME) + BACKLOG,
+): Load {
   let completed = 0
   scheduler.subscribe({
     settled(_task, settlement) {
@@ -93,7 +100,7 @@ function startLoad(scheduler: Scheduler, dependency: CapacityDependency): Load {
   })
   const task = (context: TaskContext): Promise<void> => dependency.call(context.signal)
   const refill = (): void => {
-    const target = readLimit(scheduler, TASK_NAME) + BACKLOG
+    const target = inFlight()
     while (scheduler.liveCount < target) scheduler.spawn(TASK_NAME, task)
   }
   refill()
@@ -143,8 +150,13 @@ async function adaptiveRun(): Promise<Sample[]> {
   await collectGarbage()
   const dependency = new CapacityDependency(PHASES[0]!.capacity, BASE_MS)
   const scheduler = new Scheduler(DEFAULT_SCHEDULER_OPTIONS)
+  // Light load first (a quarter of the capacity in flight), as a service starts: the baseline an
+  // adaptive limit compares with is the run time of an unsaturated dependency.
+  let light = true
+  const load = startLoad(scheduler, dependency, () => (light ? PHASES[0]!.capacity / 4 : readLimit(scheduler, TASK_NAME) + BACKLOG))
+  await sleep(LIGHT_MS)
+  light = false
   const origin = performance.now()
-  const load = startLoad(scheduler, dependency)
   const samples: Sample[] = [{ at: 0, limit: readLimit(scheduler, TASK_NAME), completed: 0 }]
   const sampler = setInterval(() => {
     samples.push({ at: performance.now() - origin, limit: readLimit(scheduler, TASK_NAME), completed: load.completed })

@@ -8,12 +8,9 @@ import type { FastifyTasksOptions } from 'fastify-tasks'
 /** What the scenarios that measure the defaults pass to `new Scheduler()`: nothing. */
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {}
 
-/**
- * A fixed limit of `limit` running tasks. The scenarios that use it spawn tasks of a single name, so
- * the scheduler-wide `concurrency` is that name's limit.
- */
+/** A fixed limit of `limit` running tasks for every task name (the scenarios that use it spawn one name). */
 export function fixedLimitOptions(limit: number): SchedulerOptions {
-  return { ...DEFAULT_SCHEDULER_OPTIONS, concurrency: limit }
+  return { ...DEFAULT_SCHEDULER_OPTIONS, limits: { perName: limit } }
 }
 
 /**

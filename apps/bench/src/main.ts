@@ -21,6 +21,7 @@ import {
   FIXED_LIMITS,
   PHASES,
   REFILL_MS,
+  LIGHT_MS,
   SAMPLE_MS,
   SWEEP_MS,
   SWEEP_WARMUP_MS,
@@ -591,7 +592,7 @@ function printCapacity(result: LimitsResult['capacity']): void {
   print(`   ${BACKLOG} more than the limit kept in the scheduler (topped up every ${REFILL_MS} ms), so its queue never empties.`)
   print()
   print(
-    `   Fixed limits, new Scheduler({ concurrency: n }): calls completed per second over ${sec(SWEEP_MS)}, after ${SWEEP_WARMUP_MS} ms not counted.`,
+    `   Fixed limits, new Scheduler({ limits: { perName: n } }): calls completed per second over ${sec(SWEEP_MS)}, after ${SWEEP_WARMUP_MS} ms not counted.`,
   )
   print('   * the limit of highest throughput at that capacity (the maximizing limit).')
   print()
@@ -612,7 +613,8 @@ function printCapacity(result: LimitsResult['capacity']): void {
   )
   print()
   print(
-    `   Default options: ${PHASES.map((phase) => `capacity ${phase.capacity} for ${sec(phase.ms)}`).join(', then ')}; the name’s limit read every ${SAMPLE_MS} ms.`,
+    `   Default options: ${sec(LIGHT_MS)} of light load (a quarter of the capacity in flight: the baseline is learned unsaturated), then ` +
+      `${PHASES.map((phase) => `capacity ${phase.capacity} for ${sec(phase.ms)}`).join(', then ')}; the name’s limit read every ${SAMPLE_MS} ms.`,
   )
   print(`   Over each phase’s last ${sec(TAIL_MS)}: the limit’s median and range, and calls completed per second.`)
   print()
