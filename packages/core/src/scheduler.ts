@@ -96,6 +96,8 @@ export class Scheduler implements TaskOwner {
   readonly #running = new RunningSet()
   /** Per task name: slots held, waiting tasks, limit. */
   readonly #limits: NameLimits<TaskRecord>
+  /** The entry of the last name spawned (until it is forgotten). */
+  #lastLimits: NameLimit<TaskRecord> | undefined = undefined
   /** Tasks given up on (aborting) whose functions have not settled. Queue, running and these: every live task. */
   readonly #givenUp: GivenUpSet
   readonly #keys = new Map<string, TaskRecord>()
@@ -241,7 +243,9 @@ export class Scheduler implements TaskOwner {
     if (superseded !== undefined) this.cancelTask(superseded, 'superseded')
 
     const now = this.#clock.now()
-    const limits = this.#limits.entry(name, this.#ceiling())
+    // Consecutive spawns are mostly of one name: its entry is kept at hand.
+    let limits = this.#lastLimits
+    if (limits === undefined || limits.name !== name) this.#lastLimits = limits = this.#limits.entry(name, this.#ceiling())
     const task = new TaskRecord(
       this,
       ++this.#seq,
@@ -656,15 +660,22 @@ export class Scheduler implements TaskOwner {
   #leavePool(task: TaskRecord, now: number, sampled: boolean): void {
     const limits = task.limits
     limits.running--
-    if (sampled && limits.adaptive !== undefined) limits.adaptive.sample(task.startedAt, now, limits.running, this.#limitContext)
-    if (limits.running === 0 && limits.waiting === 0) this.#limits.idle(limits)
+    if (sampled && limits.adaptive !== undefined && limits.adaptive.sample(task.startedAt, now, limits.running, this.#limitContext)) {
+      limits.limit = limits.adaptive.limit
+    }
+    if (limits.running === 0 && limits.waiting === 0) this.#forgetIfIdle(limits)
+  }
+
+  /** An entry became idle: the registry may forget it (and then so does the spawn path's cache). */
+  #forgetIfIdle(limits: NameLimit<TaskRecord>): void {
+    if (this.#limits.idle(limits) && this.#lastLimits === limits) this.#lastLimits = undefined
   }
 
   /** Takes a waiting task out of the queue without starting it. */
   #dequeue(task: TaskRecord): void {
     this.#queue.remove(task)
     const limits = task.limits
-    if (limits.running === 0 && limits.waiting === 0) this.#limits.idle(limits)
+    if (limits.running === 0 && limits.waiting === 0) this.#forgetIfIdle(limits)
   }
 
   /** What adaptive limits may grow to: the concurrency configured, or set since if higher (backpressure lowers it for a while). */

@@ -7,7 +7,7 @@ export interface QueuedTask extends ListNode {
   readonly rank: number
 }
 
-/** Queue waits kept per name for their percentiles (a ring: the latest ones). */
+/** Queue waits kept per name for their percentiles (a ring: the latest ones). A power of two. */
 const WAITS_KEPT = 128
 
 /** One name's waiting tasks at one priority level, in spawn order. */
@@ -30,8 +30,11 @@ export class NameLimit<T extends QueuedTask> {
   readonly name: string
   /** Set when the name's limit adapts; `undefined` for a fixed limit or none. */
   readonly adaptive: AdaptiveLimit | undefined
-  /** The fixed limit (`Infinity` for none); unused when adaptive. */
-  readonly #fixed: number
+  /**
+   * Tasks of this name allowed to hold a slot at once now (`Infinity` for none): a plain field read
+   * on every spawn and start; the scheduler copies an adaptive limit's new value here when it moves.
+   */
+  limit: number
   /** Its tasks holding a slot. */
   running = 0
   /** Its tasks waiting for one. */
@@ -44,13 +47,8 @@ export class NameLimit<T extends QueuedTask> {
 
   constructor(name: string, fixed: number | 'adaptive', adaptive: ResolvedAdaptiveOptions, ceiling: number) {
     this.name = name
-    this.#fixed = fixed === 'adaptive' ? Infinity : fixed
     this.adaptive = fixed === 'adaptive' ? new AdaptiveLimit(adaptive, ceiling) : undefined
-  }
-
-  /** Tasks of this name allowed to hold a slot at once now. */
-  get limit(): number {
-    return this.adaptive === undefined ? this.#fixed : this.adaptive.limit
+    this.limit = this.adaptive === undefined ? (fixed as number) : this.adaptive.limit
   }
 
   queue(rank: number): NameQueue<T> {
@@ -60,7 +58,7 @@ export class NameLimit<T extends QueuedTask> {
   /** One of its tasks started after waiting `ms` (0 for one that started at once). */
   recordWait(ms: number): void {
     this.#waits[this.#waitsNext] = ms
-    this.#waitsNext = (this.#waitsNext + 1) % WAITS_KEPT
+    this.#waitsNext = (this.#waitsNext + 1) & (WAITS_KEPT - 1)
     if (this.#waitsCount < WAITS_KEPT) this.#waitsCount++
   }
 

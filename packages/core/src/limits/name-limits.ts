@@ -37,9 +37,9 @@ export class NameLimits<T extends QueuedTask> {
     return this.#entries.get(name)
   }
 
-  /** `entry` became idle: forget it when there are too many names. */
-  idle(entry: NameLimit<T>): void {
-    if (this.#entries.size > MAX_IDLE_NAMES && this.#entries.get(entry.name) === entry) this.#entries.delete(entry.name)
+  /** `entry` became idle: forget it when there are too many names. Returns whether it was forgotten. */
+  idle(entry: NameLimit<T>): boolean {
+    return this.#entries.size > MAX_IDLE_NAMES && this.#entries.get(entry.name) === entry && this.#entries.delete(entry.name)
   }
 
   get size(): number {
