@@ -61,7 +61,7 @@ const SLACK_MS = 10
 /** The baseline follows a lower median halfway at once, and a higher one over this many ms (time constant). */
 const BASELINE_RISE_MS = 30_000
 /** The share of the gap to the computed target a shrinking step closes (smoothing against noise). */
-const SHRINK_SMOOTHING = 0.3
+const SHRINK_SMOOTHING = 0.5
 /** What an adaptive limit reads of its scheduler at the end of a window. */
 export interface LimitContext {
   /** What the limit may grow to: the concurrency configured (or set since, if higher). */
@@ -86,7 +86,7 @@ export interface LimitContext {
  *   first shrink, double (slow start, for a low `initial`); after it, add `√limit / 2`.
  * - `m > tolerance × b` and more than 10 ms above it: the dependency queues the work. Shrink what was in use towards
  *   `inUse × tolerance × b / m` (at most halving): at once when `m` is past twice the tolerance,
- *   else closing 30 % of the gap per window so that noise does not swing it.
+ *   else closing half the gap per window so that noise does not swing it.
  * - Under pressure (`pressure()` gives a reason): never grow, and come down to the concurrency now
  *   (which the plugin's backpressure lowers, at its own pace, while the event loop is overloaded).
  *   Run times then include the loop's lag, so they move neither the baseline nor the limit; after a
