@@ -5,8 +5,7 @@
  * around the measured window and kills both afterwards. Variants alternate in rounds, their order
  * rotated each round.
  */
-import { LineChild } from './child-process.js'
-import { GO_COMMAND, LOAD_RESULT_KEYS, parseNumbers, WARM_LINE, type LoadConfig, type LoadResult } from './http-protocol.js'
+import { measureLoadedWindow } from './loaded-window.js'
 import { MAX_BUCKETS_PER_MS } from './latency-histogram.js'
 import { median } from './median.js'
 import { QUEUED_SERVER_STATS_KEYS, STATS_COMMAND, type QueuedServerStats } from './queued-protocol.js'
@@ -48,57 +47,31 @@ export interface QueuedVariantStats {
 
 export type QueuedLatencyResult = Readonly<Record<QueuedVariantId, QueuedVariantStats>>
 
-const START_TIMEOUT_MS = 30_000
-const REPLY_TIMEOUT_MS = 10_000
-/** Beyond the load's own duration, before a silent load generator counts as hung. */
-const RUN_SLACK_MS = 30_000
-
-async function readStats(server: LineChild, name: string): Promise<{ stats: QueuedServerStats; at: number }> {
-  server.send(STATS_COMMAND)
-  const line = await server.nextLine('its stats', REPLY_TIMEOUT_MS)
-  return { stats: parseNumbers<QueuedServerStats>(line, QUEUED_SERVER_STATS_KEYS, `${name} stats`), at: performance.now() }
-}
-
 async function measure(variant: QueuedVariantId, options: QueuedLatencyOptions): Promise<QueuedSample> {
-  const name = `queued-server (${variant})`
-  const server = new LineChild(name, './queued-server.js', [variant])
-  try {
-    const port = Number(await server.nextLine('its port', START_TIMEOUT_MS))
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`${name} printed no valid port`)
-    const config: LoadConfig = {
-      port,
+  const { load, before, after } = await measureLoadedWindow<QueuedServerStats>(
+    {
+      script: './queued-server.js',
+      args: [variant],
+      name: `queued-server (${variant})`,
+      statsCommand: STATS_COMMAND,
+      statsKeys: QUEUED_SERVER_STATS_KEYS,
+    },
+    {
       connections: options.connections,
       pipelining: 1,
       warmupSeconds: options.warmupSeconds,
       durationSeconds: options.durationSeconds,
       latencyBucketsPerMs: MAX_BUCKETS_PER_MS,
-    }
-    const loader = new LineChild(`http-load (${variant})`, './http-load.js', [JSON.stringify(config)])
-    try {
-      const warm = await loader.nextLine(`"${WARM_LINE}"`, START_TIMEOUT_MS + options.warmupSeconds * 1000)
-      if (warm !== WARM_LINE) throw new Error(`http-load (${variant}): expected "${WARM_LINE}", got ${JSON.stringify(warm)}`)
-      const before = await readStats(server, name)
-      loader.send(GO_COMMAND)
-      const line = await loader.nextLine('its result', options.durationSeconds * 1000 + RUN_SLACK_MS)
-      const after = await readStats(server, name)
-      const load = parseNumbers<LoadResult>(line, LOAD_RESULT_KEYS, `http-load (${variant}) result`)
-      if (load.errors > 0 || load.non2xx > 0 || load.requests === 0) {
-        throw new Error(`queued ${variant}: ${load.requests} 2xx responses, ${load.errors} connection errors, ${load.non2xx} non-2xx`)
-      }
-      const cpuUs = after.stats.user + after.stats.system - (before.stats.user + before.stats.system)
-      return {
-        rps: load.requests / load.seconds,
-        p50Ms: load.p50Ms,
-        p99Ms: load.p99Ms,
-        serverCpuUs: cpuUs / load.requests,
-        pending: after.stats.pending,
-        running: after.stats.running,
-      }
-    } finally {
-      await loader.stop()
-    }
-  } finally {
-    await server.stop()
+    },
+  )
+  const cpuUs = after.stats.user + after.stats.system - (before.stats.user + before.stats.system)
+  return {
+    rps: load.requests / load.seconds,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    serverCpuUs: cpuUs / load.requests,
+    pending: after.stats.pending,
+    running: after.stats.running,
   }
 }
 
