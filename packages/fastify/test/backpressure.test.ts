@@ -123,6 +123,21 @@ describe('backpressure with a fed event-loop monitor on a manual clock', () => {
     await app.close()
   })
 
+  it('tells adaptive limits when the under-pressure it registered passes its heap threshold', async () => {
+    const app = Fastify()
+    await app.register(fastifyTasks, {
+      eventLoop: { window: 100 },
+      backpressure: { requests: false, underPressure: { maxHeapUsedBytes: 1, statusRoute: false } },
+    })
+    await app.ready()
+    // under-pressure reads the heap once per window: wait for its first reading (bounded).
+    for (let i = 0; i < 100 && app.tasks.backpressure!.pressure() === undefined; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(app.tasks.backpressure!.pressure(), 'under_pressure')
+    assert.equal(app.tasks.backpressure!.state().underPressure, 'registered')
+    await app.close()
+  })
+
   it("onOverload: 'defer' queues shed work and starts it when the overload passes", async () => {
     const { scheduler, backpressure, app, clock, overload, calm } = await harness({
       underPressure: false,

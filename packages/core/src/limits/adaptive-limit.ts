@@ -84,7 +84,9 @@ export interface LimitContext {
  * - `m` within tolerance (`m ≤ tolerance × b`, or at most 10 ms above `b`: below that, timers and a
  *   busy event loop make the noise) and the name had tasks waiting at its limit (saturated): grow. Until the
  *   first shrink, double (slow start, for a low `initial`); after it, add `√limit / 2`.
- * - `m > tolerance × b` and more than 10 ms above it: the dependency queues the work. Shrink what was in use towards
+ * - `m > tolerance × b` and more than 10 ms above it, in two windows in a row (one alone may be a GC
+ *   pause or a burst of event-loop lag; past twice the tolerance one is enough): the dependency
+ *   queues the work. Shrink what was in use towards
  *   `inUse × tolerance × b / m` (at most halving): at once when `m` is past twice the tolerance,
  *   else closing half the gap per window so that noise does not swing it.
  * - Under pressure (`pressure()` gives a reason): never grow, and come down to the concurrency now
@@ -103,6 +105,8 @@ export class AdaptiveLimit {
   #baselineAt = NaN
   #lastMedian = NaN
   #slowStart = true
+  /** Consecutive windows past tolerance: a single one (a GC pause, a burst of loop lag) shrinks nothing. */
+  #over = 0
   // The window.
   readonly #kept = new Float64Array(KEPT)
   #count = 0
@@ -185,18 +189,21 @@ export class AdaptiveLimit {
     const inUse = Math.max(this.#min, Math.min(from, this.peak))
     let to = from
     let cause: LimitChangeCause | undefined
+    // Past tolerance: the dependency may be queueing the work. Under pressure the run times say nothing of it.
+    const past = pressure === undefined && ratio > this.#tolerance && m - this.#baseline > SLACK_MS
+    this.#over = past ? this.#over + 1 : 0
     if (pressure !== undefined) {
       to = Math.min(from, context.concurrency())
       cause = 'pressure'
       // Once the pressure is over, regrow fast towards what the dependency took before (TCP's slow start after a timeout).
       if (to < from) this.#slowStart = true
-    } else if (ratio > this.#tolerance && m - this.#baseline > SLACK_MS) {
+    } else if (past && (this.#over >= 2 || ratio > 2 * this.#tolerance)) {
       const target = inUse * Math.max(0.5, this.#tolerance / ratio)
       // Far past tolerance the dependency is drowning: go to the target at once; near it, close part of the gap.
       to = Math.min(from, ratio > 2 * this.#tolerance ? target : inUse - (inUse - target) * SHRINK_SMOOTHING)
       this.#slowStart = false
       cause = 'latency'
-    } else if (this.saturated) {
+    } else if (!past && this.saturated) {
       to = this.#slowStart ? from * 2 : from + Math.max(1, Math.sqrt(from) / 2)
       cause = 'saturated'
     }

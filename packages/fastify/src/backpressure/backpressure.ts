@@ -99,6 +99,8 @@ export class Backpressure {
   #controller: ConcurrencyController | undefined
   #scheduler: Scheduler | undefined
   #externalPressure: (() => boolean) | undefined
+  /** `isUnderPressure()` of the under-pressure instance in use (the app's or ours): memory thresholds too. */
+  #underPressureCheck: (() => boolean) | undefined
   #underPressure: BackpressureState['underPressure'] = 'none'
   #requestsShed = 0
 
@@ -135,12 +137,13 @@ export class Backpressure {
   }
 
   /**
-   * Why the process counts as overloaded now (the monitor's signal, or `under_pressure` for the app's
-   * own @fastify/under-pressure), or `undefined`: what adaptive limits per task name are told.
+   * Why the process is under pressure now, or `undefined`: what adaptive limits per task name are
+   * told. The monitor's overload signal, else `under_pressure` while the @fastify/under-pressure
+   * instance in use (the app's, or the one registered here with its heap and RSS thresholds) says so.
    */
   readonly pressure = (): string | undefined => {
     if (this.#monitor.overloaded) return this.#monitor.snapshot().overloadSignal ?? 'event_loop_delay'
-    return this.#externalPressure?.() === true ? 'under_pressure' : undefined
+    return this.#underPressureCheck?.() === true ? 'under_pressure' : undefined
   }
 
   /** The scheduler's admission check: below `admitWhenOverloaded`, shed or defer while overloaded. */
@@ -188,9 +191,11 @@ export class Backpressure {
       })
       this.#underPressure = 'registered'
     }
-    if (this.#underPressure === 'existing') {
+    if (this.#underPressure !== 'none') {
       const app = fastify as FastifyInstance & { isUnderPressure: () => boolean }
-      this.#externalPressure = () => app.isUnderPressure()
+      this.#underPressureCheck = () => app.isUnderPressure()
+      // The app's own instance also counts for admission; ours is fed the monitor's verdict already.
+      if (this.#underPressure === 'existing') this.#externalPressure = this.#underPressureCheck
     }
 
     if (requests) {

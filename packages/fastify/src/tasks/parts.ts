@@ -32,6 +32,12 @@ export interface EventLoopStatus {
 export interface BackpressureStatus {
   /** The monitor's overload signal, or that of an `@fastify/under-pressure` the app registered first. */
   readonly overloaded: boolean
+  /**
+   * Why the process is under pressure now, as adaptive limits per task name are told: the monitor's
+   * overload signal (`event_loop_delay`…), `under_pressure` while the @fastify/under-pressure
+   * instance in use says so (its heap and RSS thresholds included), or `undefined`.
+   */
+  readonly pressure: () => string | undefined
   /** What the backpressure is doing now, as a fresh object. */
   state(): BackpressureState
   /** The admission check the plugin gave the scheduler (composed with yours, if any). */
