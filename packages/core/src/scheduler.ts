@@ -686,7 +686,6 @@ export class Scheduler implements TaskOwner {
   /** What adaptive limits read at the end of a window. */
   readonly #limitContext: LimitContext = {
     ceiling: () => this.#ceiling(),
-    concurrency: () => this.#concurrency,
     // The `limits.pressure` hook's verdict: none without a hook; one that throws counts as none and is reported.
     pressure: () => {
       const pressure = this.#limits.options.pressure

@@ -27,7 +27,7 @@ export interface ResolvedAdaptiveOptions {
 }
 
 /** Why a name's limit last moved. */
-export type LimitChangeCause = 'saturated' | 'latency' | 'pressure'
+export type LimitChangeCause = 'saturated' | 'latency'
 
 /** The last move of a name's limit. */
 export interface LimitChange {
@@ -38,8 +38,7 @@ export interface LimitChange {
   /**
    * `saturated`: the name had tasks waiting at its limit while its run time stayed near its
    * baseline, so it grew. `latency`: the run time rose past `tolerance` × baseline (the dependency
-   * behind the name is saturating), so it shrank. `pressure`: the process was under pressure (the
-   * event loop, say), so it shrank.
+   * behind the name is saturating), so it shrank.
    */
   readonly cause: LimitChangeCause
   /** The window's median run time ÷ the baseline when it moved. */
@@ -66,8 +65,6 @@ const SHRINK_SMOOTHING = 0.5
 export interface LimitContext {
   /** What the limit may grow to: the concurrency configured (or set since, if higher). */
   ceiling(): number
-  /** The concurrency now (the plugin's backpressure lowers it while the event loop is overloaded). */
-  concurrency(): number
   /** Why the process is under pressure, or `undefined`. */
   pressure(): string | undefined
 }
@@ -89,10 +86,10 @@ export interface LimitContext {
  *   queues the work. Shrink what was in use towards
  *   `inUse × tolerance × b / m` (at most halving): at once when `m` is past twice the tolerance,
  *   else closing half the gap per window so that noise does not swing it.
- * - Under pressure (`pressure()` gives a reason): never grow, and come down to the concurrency now
- *   (which the plugin's backpressure lowers, at its own pace, while the event loop is overloaded).
- *   Run times then include the loop's lag, so they move neither the baseline nor the limit; after a
- *   pressure shrink the limit doubles again while its tasks wait and run time holds.
+ * - Under pressure (`pressure()` gives a reason): never grow. Run times then include the event
+ *   loop's lag, so they move neither the baseline nor the limit. Lowering what runs is the global
+ *   ceiling's job (the plugin's backpressure lowers `concurrency` while the loop is overloaded):
+ *   once it recovers, the name's limit applies again as it was.
  *
  * The median is robust to a slow tail: a few percent of calls taking seconds hold slots (and make
  * the limit grow while they do) but do not read as saturation. The limit never exceeds the ceiling.
@@ -193,10 +190,7 @@ export class AdaptiveLimit {
     const past = pressure === undefined && ratio > this.#tolerance && m - this.#baseline > SLACK_MS
     this.#over = past ? this.#over + 1 : 0
     if (pressure !== undefined) {
-      to = Math.min(from, context.concurrency())
-      cause = 'pressure'
-      // Once the pressure is over, regrow fast towards what the dependency took before (TCP's slow start after a timeout).
-      if (to < from) this.#slowStart = true
+      // Hold: neither grow nor learn (see the class comment).
     } else if (past && (this.#over >= 2 || ratio > 2 * this.#tolerance)) {
       const target = inUse * Math.max(0.5, this.#tolerance / ratio)
       // Far past tolerance the dependency is drowning: go to the target at once; near it, close part of the gap.

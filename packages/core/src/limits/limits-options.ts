@@ -27,7 +27,7 @@ export interface LimitsOptions {
   adaptive?: AdaptiveLimitOptions
   /**
    * Asked at the end of each adaptive window: a reason (`'event loop'`) while the process is under
-   * pressure (adaptive limits then never grow, and come down to the concurrency now), `undefined` while it is not. The Fastify
+   * pressure (adaptive limits then never grow), `undefined` while it is not. The Fastify
    * plugin passes its event-loop monitor's verdict.
    */
   pressure?: () => string | undefined
