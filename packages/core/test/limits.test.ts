@@ -192,7 +192,7 @@ describe('adaptive limits', () => {
       phases.push([capacity, median(limits.slice(-40))])
     }
     for (const [capacity, settled] of phases) {
-      assert.ok(Math.abs(settled - capacity) <= capacity * 0.15, `capacity ${capacity}: settled at ${settled} (${JSON.stringify(phases)})`)
+      assert.ok(Math.abs(settled - capacity) <= capacity * 0.1, `capacity ${capacity}: settled at ${settled} (${JSON.stringify(phases)})`)
     }
     const state = scheduler.limitOf('dep')!
     assert.equal(state.mode, 'adaptive')

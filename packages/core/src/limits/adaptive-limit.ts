@@ -61,6 +61,8 @@ const SLACK_MS = 10
 const BASELINE_RISE_MS = 30_000
 /** The share of the gap to the computed target a shrinking step closes (smoothing against noise). */
 const SHRINK_SMOOTHING = 0.5
+/** Windows a limit holds just below the level at which its dependency last saturated, before trying that level again. */
+const HOLD_WINDOWS = 3
 /** What an adaptive limit reads of its scheduler at the end of a window. */
 export interface LimitContext {
   /** What the limit may grow to: the concurrency configured (or set since, if higher). */
@@ -80,7 +82,10 @@ export interface LimitContext {
  *   slower for good is relearned; so it is once the limit is at `min`).
  * - `m` within tolerance (`m ≤ tolerance × b`, or at most 10 ms above `b`: below that, timers and a
  *   busy event loop make the noise) and the name had tasks waiting at its limit (saturated): grow. Until the
- *   first shrink, double (slow start, for a low `initial`); after it, add `√limit / 2`.
+ *   first shrink, double (slow start, for a low `initial`); after it, add `√limit / 2`, but no further
+ *   than one below the knee (what was in use at the last shrink); there, hold three windows, then try
+ *   the knee itself. A window at the knee that keeps its run time forgets it (the dependency
+ *   recovered), and growth is fast again.
  * - `m > tolerance × b` and more than 10 ms above it, in two windows in a row (one alone may be a GC
  *   pause or a burst of event-loop lag; past twice the tolerance one is enough): the dependency
  *   queues the work. Shrink what was in use towards
@@ -102,6 +107,14 @@ export class AdaptiveLimit {
   #baselineAt = NaN
   #lastMedian = NaN
   #slowStart = true
+  /**
+   * What was in use at the last shrink on latency: the level at which the dependency saturated.
+   * Growth closes in on it one task at a time, and forgets it once a window at that level kept its
+   * run time (the dependency recovered, or the shrink was noise).
+   */
+  #knee = Infinity
+  /** Windows spent just below the knee, saturated and on time, since it was last probed. */
+  #held = 0
   /** Consecutive windows past tolerance: a single one (a GC pause, a burst of loop lag) shrinks nothing. */
   #over = 0
   // The window.
@@ -197,8 +210,19 @@ export class AdaptiveLimit {
       to = Math.min(from, ratio > 2 * this.#tolerance ? target : inUse - (inUse - target) * SHRINK_SMOOTHING)
       this.#slowStart = false
       cause = 'latency'
+      this.#knee = inUse
     } else if (!past && this.saturated) {
-      to = this.#slowStart ? from * 2 : from + Math.max(1, Math.sqrt(from) / 2)
+      const level = Math.floor(from)
+      // It ran at the knee and kept its run time: the dependency recovered, or the shrink was noise.
+      if (level >= this.#knee) this.#knee = Infinity
+      if (level + 1 < this.#knee) {
+        this.#held = 0
+        to = Math.min(from + (this.#slowStart ? from : Math.max(1, Math.sqrt(from) / 2)), this.#knee - 1)
+      } else if (++this.#held >= HOLD_WINDOWS) {
+        // Just below the knee for a while: probe it again.
+        this.#held = 0
+        to = this.#knee
+      }
       cause = 'saturated'
     }
     to = Math.max(this.#min, Math.min(to, context.ceiling()))
