@@ -17,10 +17,20 @@ export type AbortReason = 'timeout' | 'caller' | 'shutdown' | 'superseded' | 'op
 
 /**
  * The `code` of an error the scheduler creates: `FT_QUEUE_FULL`, `FT_OVERLOADED`, `FT_CLOSING`
- * (the {@link AdmissionError}s), `FT_INVALID_OPTION` and `FT_TASK_ABORTED`. Stable: match on it, not on
- * the message. What each means is in `docs/reference/errors.md`.
+ * (the {@link AdmissionError}s), `FT_INVALID_OPTION`, `FT_TASK_ABORTED`, and for named tasks
+ * `FT_UNKNOWN_TASK`, `FT_INVALID_PAYLOAD`, `FT_PAYLOAD_TOO_LARGE` and `FT_INVALID_RESULT`. Stable:
+ * match on it, not on the message. What each means is in `docs/reference/errors.md`.
  */
-export type ErrorCode = 'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING' | 'FT_INVALID_OPTION' | 'FT_TASK_ABORTED'
+export type ErrorCode =
+  | 'FT_QUEUE_FULL'
+  | 'FT_OVERLOADED'
+  | 'FT_CLOSING'
+  | 'FT_INVALID_OPTION'
+  | 'FT_TASK_ABORTED'
+  | 'FT_UNKNOWN_TASK'
+  | 'FT_INVALID_PAYLOAD'
+  | 'FT_PAYLOAD_TOO_LARGE'
+  | 'FT_INVALID_RESULT'
 
 /** Base class of every error the scheduler creates. */
 export abstract class TasksError extends Error {
@@ -91,6 +101,84 @@ export class InvalidOptionError extends TasksError {
     this.option = option
     this.expected = expected
     this.received = shown
+  }
+}
+
+/**
+ * A named task was spawned whose definition the scheduler does not know: it was not passed in the
+ * `tasks` option (of the scheduler, or of the fastify-tasks plugin), or another definition of the same
+ * name was. A consumer on a durable backend must know every definition it runs, so spawning requires
+ * the same registration on every backend.
+ */
+export class UnknownTaskError extends TasksError {
+  override readonly name = 'UnknownTaskError'
+  readonly code = 'FT_UNKNOWN_TASK'
+  readonly task: string
+  constructor(task: string, detail: string) {
+    super(`Task "${task}" is not registered: ${detail}`)
+    this.task = task
+  }
+}
+
+/**
+ * A named task's payload was refused: it is not plain JSON (`path` says where, as in
+ * `payload.createdAt`), or it does not match the definition's schema. Thrown by `spawn`, at the call
+ * site, before anything is queued; also the error of a task whose payload no longer matched its
+ * definition when it started (`at: 'start'`: a rolling deploy may run a newer definition).
+ */
+export class InvalidPayloadError extends TasksError {
+  override readonly name = 'InvalidPayloadError'
+  readonly code = 'FT_INVALID_PAYLOAD'
+  readonly task: string
+  /** Where the payload is wrong (`payload.items[2]`), or `payload` for the whole. */
+  readonly path: string
+  /** What is wrong there. */
+  readonly problem: string
+  /** `spawn`: refused at the call site. `start`: the task failed with it when it started. */
+  readonly at: 'spawn' | 'start'
+  constructor(task: string, path: string, problem: string, at: 'spawn' | 'start') {
+    super(`Invalid payload for task "${task}"${at === 'start' ? ' (when it started)' : ''}: ${path} ${problem}`)
+    this.task = task
+    this.path = path
+    this.problem = problem
+    this.at = at
+  }
+}
+
+/** A named task's payload, as JSON, is longer than its definition's `maxPayloadBytes`. */
+export class PayloadTooLargeError extends TasksError {
+  override readonly name = 'PayloadTooLargeError'
+  readonly code = 'FT_PAYLOAD_TOO_LARGE'
+  readonly task: string
+  /** The payload's size as JSON, in UTF-8 bytes. */
+  readonly bytes: number
+  readonly maxPayloadBytes: number
+  constructor(task: string, bytes: number, maxPayloadBytes: number) {
+    super(
+      `Payload of task "${task}" is ${bytes} bytes as JSON, more than its maxPayloadBytes (${maxPayloadBytes}): ` +
+        'pass ids and fetch the data in the task, or raise maxPayloadBytes in its definition',
+    )
+    this.task = task
+    this.bytes = bytes
+    this.maxPayloadBytes = maxPayloadBytes
+  }
+}
+
+/**
+ * A named task's `run` returned a value that is not plain JSON (`path` says where): the task fails
+ * with this error, as its result could not cross to another process unchanged.
+ */
+export class InvalidResultError extends TasksError {
+  override readonly name = 'InvalidResultError'
+  readonly code = 'FT_INVALID_RESULT'
+  readonly task: string
+  readonly path: string
+  readonly problem: string
+  constructor(task: string, path: string, problem: string) {
+    super(`Result of task "${task}" is not JSON: ${path} ${problem}`)
+    this.task = task
+    this.path = path
+    this.problem = problem
   }
 }
 

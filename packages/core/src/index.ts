@@ -26,6 +26,15 @@ export {
   type TrustedSpawnFields,
 } from './options.js'
 export type { SpawnSiteMode } from './spawn-site.js'
+export {
+  defineTask,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type AnyTaskDefinition,
+  type PayloadSchema,
+  type TaskDefinition,
+  type TaskSpec,
+} from './definitions/define-task.js'
+export type { PayloadMismatch, PayloadValidator, SchemaCompiler } from './definitions/schema-compiler.js'
 export type { LimitsOptions } from './limits/limits-options.js'
 export type { AdaptiveLimitOptions, LimitChangeCause } from './limits/adaptive-limit.js'
 export type { NameLimitState } from './limits/limit-state.js'
@@ -48,10 +57,14 @@ export {
   AdmissionError,
   ClosingError,
   InvalidOptionError,
+  InvalidPayloadError,
+  InvalidResultError,
   OverloadedError,
+  PayloadTooLargeError,
   QueueFullError,
   TaskAbortedError,
   TasksError,
+  UnknownTaskError,
   type AbortReason,
   type ErrorCode,
   type RejectReason,

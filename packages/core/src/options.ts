@@ -1,4 +1,7 @@
 import type { Clock } from './clock.js'
+import type { AnyTaskDefinition } from './definitions/define-task.js'
+import type { SchemaCompiler } from './definitions/schema-compiler.js'
+import { TaskRegistry } from './definitions/task-registry.js'
 import { InvalidOptionError } from './errors.js'
 import type { LifecycleEvent } from './lifecycle.js'
 import { resolveLimitsOptions, type LimitsOptions, type ResolvedLimitsOptions } from './limits/limits-options.js'
@@ -56,6 +59,18 @@ export interface SchedulerOptions {
    * or fixed; and the bulkhead that keeps one name from taking every slot while others wait.
    */
   limits?: LimitsOptions
+  /**
+   * The named tasks this scheduler may spawn (made by `defineTask`), one per name. A definition must be
+   * registered here to be spawned, as on a durable backend, whose consumers know tasks by name only.
+   * @default []
+   */
+  tasks?: readonly AnyTaskDefinition[]
+  /**
+   * Compiles a definition's payload JSON schema into a validator, once per definition, when the
+   * scheduler is made. Needed when a definition in `tasks` has a `payload` schema; fastify-tasks
+   * passes one built on Fastify's own validator (Ajv).
+   */
+  compileSchema?: SchemaCompiler
   /**
    * Tasks allowed to wait for a slot. Beyond it, `overflow` decides.
    * @default 10_000
@@ -227,6 +242,8 @@ const SCHEDULER_KEYS = new Set<string>([
   'startGate',
   'clock',
   'onListenerError',
+  'tasks',
+  'compileSchema',
 ])
 const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
 const DUPLICATE_MODES = ['join', 'replace'] as const
@@ -253,6 +270,7 @@ export interface ResolvedOptions {
   admission: AdmissionCheck | undefined
   startGate: StartGate | undefined
   onListenerError: ListenerErrorHandler | undefined
+  tasks: TaskRegistry
 }
 
 type ListenerErrorHandler = (error: unknown, event: LifecycleEvent | 'admission') => void
@@ -309,6 +327,12 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
     admission,
     startGate,
     onListenerError,
+    tasks: new TaskRegistry(
+      checkArray('tasks', orDefault('tasks', []), { of: 'task definitions' }),
+      get('compileSchema') === undefined
+        ? undefined
+        : checkFunction<SchemaCompiler>('compileSchema', get('compileSchema'), '(schema, task) => validator'),
+    ),
     clock: clock as Clock | undefined,
   }
 }

@@ -1,6 +1,8 @@
 import { AsyncResource } from 'node:async_hooks'
 import { systemClock, type Clock } from './clock.js'
 import { DeadlineTimer } from './deadline-timer.js'
+import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
+import { TaskRegistry } from './definitions/task-registry.js'
 import {
   ClosingError,
   InvalidOptionError,
@@ -152,8 +154,10 @@ export class Scheduler implements TaskOwner {
    * `fn` does afterwards (throw, reject, hang, return a plain value) ends up in the task's terminal
    * state, never in an `unhandledRejection`.
    */
-  spawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T> {
-    return this.#spawn(name, fn, options, true, SPAWN) as TaskHandle<T>
+  spawn<P, R>(definition: TaskDefinition<P, R>, payload: NoInfer<P>, options?: SpawnOptions): TaskHandle<R>
+  spawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T>
+  spawn(name: string | AnyTaskDefinition, fn: unknown, options?: SpawnOptions): TaskHandle {
+    return this.#spawn(name, fn, options, true, SPAWN)!
   }
 
   /**
@@ -162,8 +166,10 @@ export class Scheduler implements TaskOwner {
    * `rejected` listeners (whose error carries no stack: nobody throws it). Bad arguments still throw
    * `InvalidOptionError`: they are bugs, not load.
    */
-  trySpawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T> | undefined {
-    return this.#spawn(name, fn, options, false, TRY_SPAWN) as TaskHandle<T> | undefined
+  trySpawn<P, R>(definition: TaskDefinition<P, R>, payload: NoInfer<P>, options?: SpawnOptions): TaskHandle<R> | undefined
+  trySpawn<T>(name: string, fn: TaskFunction<T>, options?: SpawnOptions): TaskHandle<T> | undefined
+  trySpawn(name: string | AnyTaskDefinition, fn: unknown, options?: SpawnOptions): TaskHandle | undefined {
+    return this.#spawn(name, fn, options, false, TRY_SPAWN)
   }
 
   /**
@@ -172,7 +178,19 @@ export class Scheduler implements TaskOwner {
    * checking `fields` again. The caller vouches for them: `labels` strings only, `meta` strings,
    * numbers and booleans only, neither changed afterwards. `name` and `fn` are still checked.
    */
-  protected spawnTrusted(name: string, fn: TaskFunction, fields: TrustedSpawnFields, orThrow: boolean): TaskHandle | undefined {
+  protected spawnTrusted(
+    definition: AnyTaskDefinition,
+    payload: unknown,
+    fields: TrustedSpawnFields,
+    orThrow: boolean,
+  ): TaskHandle | undefined
+  protected spawnTrusted(name: string, fn: TaskFunction, fields: TrustedSpawnFields, orThrow: boolean): TaskHandle | undefined
+  protected spawnTrusted(
+    name: string | AnyTaskDefinition,
+    fn: unknown,
+    fields: TrustedSpawnFields,
+    orThrow: boolean,
+  ): TaskHandle | undefined {
     // The same shape as resolveSpawnOptions' result, written out (a spread of the defaults is slower).
     const o: ResolvedSpawnOptions = {
       timeout: undefined,
@@ -195,18 +213,33 @@ export class Scheduler implements TaskOwner {
   }
 
   #spawn(
-    name: string,
-    fn: TaskFunction,
+    nameOrDefinition: string | AnyTaskDefinition,
+    fnOrPayload: unknown,
     options: SpawnOptions | undefined,
     orThrow: boolean,
     marker: CapturedFrom,
     trusted?: ResolvedSpawnOptions,
   ): TaskHandle | undefined {
+    let name = nameOrDefinition as string
+    let fn = fnOrPayload as TaskFunction
+    let o: ResolvedSpawnOptions
     if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
+      if (typeof name === 'string') throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
+      // A named task: its payload is encoded now (a bad one throws here, at the call site).
+      const entry = this.#options.tasks.get(nameOrDefinition)
+      const definition = entry.definition
+      name = definition.name
+      fn = TaskRegistry.taskFunction(entry, fnOrPayload)
+      const given = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
+      o = {
+        ...given,
+        timeout: given.timeout ?? definition.timeout,
+        priority: options?.priority === undefined ? definition.priority : given.priority,
+      }
+    } else {
+      if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
+      o = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
     }
-    if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
-    const o = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
 
     const retryAfter = this.#options.retryAfter
     if (this.#closing !== undefined) return this.#reject(orThrow, () => new ClosingError(name, retryAfter), o)
@@ -976,7 +1009,7 @@ function withoutStack<T>(make: () => T): T {
 const SPAWN: CapturedFrom = Scheduler.prototype.spawn
 // eslint-disable-next-line @typescript-eslint/unbound-method -- used as a stack marker, never called
 const TRY_SPAWN: CapturedFrom = Scheduler.prototype.trySpawn
-// eslint-disable-next-line @typescript-eslint/unbound-method -- a stack marker, never called through this reference
+// A stack marker, never called through this reference.
 const SPAWN_TRUSTED: CapturedFrom = (Scheduler.prototype as unknown as { spawnTrusted: CapturedFrom }).spawnTrusted
 
 function checkCancelReason(reason: unknown): asserts reason is CancelReason {

@@ -47,6 +47,11 @@ export interface TaskContext {
   readonly progress: () => void
   readonly labels: Readonly<Record<string, string>> | undefined
   readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
+  /**
+   * Which run of the task this is, from 1. Always 1 in memory today; on a durable backend a task
+   * may run again (a retry, or after a crash): with `id`, it makes an idempotency key.
+   */
+  readonly attempt: number
 }
 
 /** The function a task runs. It may return a value or a promise; either way it is tracked. */
@@ -294,6 +299,10 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   }
 
   /** Bound on first read, so `({ progress }) => …` works; tasks that never read it pay nothing. */
+  get attempt(): number {
+    return 1
+  }
+
   get progress(): () => void {
     const extras = this.#more()
     return (extras.progress ??= () => this.owner.progressTask(this))

@@ -1,7 +1,9 @@
 import { expect, test } from 'tstyche'
 import {
+  defineTask,
   Scheduler,
   type AdmissionError,
+  type TaskDefinition,
   type CloseReport,
   type ErrorCode,
   type Settlement,
@@ -60,8 +62,39 @@ test('close resolves with a report; admission errors carry a reason', () => {
 })
 
 test('error codes are a closed union; an admission error has a refusal code, and nothing of HTTP', () => {
-  expect<ErrorCode>().type.toBe<'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING' | 'FT_INVALID_OPTION' | 'FT_TASK_ABORTED'>()
+  expect<ErrorCode>().type.toBe<
+    | 'FT_QUEUE_FULL'
+    | 'FT_OVERLOADED'
+    | 'FT_CLOSING'
+    | 'FT_INVALID_OPTION'
+    | 'FT_TASK_ABORTED'
+    | 'FT_UNKNOWN_TASK'
+    | 'FT_INVALID_PAYLOAD'
+    | 'FT_PAYLOAD_TOO_LARGE'
+    | 'FT_INVALID_RESULT'
+  >()
   expect<AdmissionError['code']>().type.toBe<'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING'>()
   expect<AdmissionError>().type.not.toHaveProperty('statusCode')
   expect<AdmissionError>().type.not.toHaveProperty('headers')
+})
+
+test('named tasks: spawn takes the definition and a payload of its type, and returns its result type', () => {
+  const charge = defineTask('charge', {
+    payload: { type: 'object' },
+    run: async (payload: { orderId: string; cents: number }, { signal, attempt }) => {
+      expect(signal).type.toBe<AbortSignal>()
+      expect(attempt).type.toBe<number>()
+      return { charged: payload.cents }
+    },
+  })
+  expect(charge).type.toBe<TaskDefinition<{ orderId: string; cents: number }, { charged: number }>>()
+  expect(Scheduler).type.toBeConstructableWith({ tasks: [charge], compileSchema: () => () => undefined })
+  expect(scheduler.spawn(charge, { orderId: 'o', cents: 1 })).type.toBe<TaskHandle<{ charged: number }>>()
+  expect(scheduler.trySpawn(charge, { orderId: 'o', cents: 1 })).type.toBe<TaskHandle<{ charged: number }> | undefined>()
+  expect(scheduler.spawn).type.not.toBeCallableWith(charge, { orderId: 'o' })
+  expect(scheduler.spawn).type.not.toBeCallableWith(charge, { orderId: 'o', cents: '1' })
+  expect(scheduler.spawn(charge, { orderId: 'o', cents: 1 }, { priority: 'high' })).type.toBe<TaskHandle<{ charged: number }>>()
+  // Without a type on run's payload, any payload goes (JSON is still checked at run time).
+  const loose = defineTask('loose', { run: () => 1 })
+  expect(scheduler.spawn(loose, { anything: [1] })).type.toBe<TaskHandle<number>>()
 })

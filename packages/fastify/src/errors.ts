@@ -22,6 +22,13 @@ export const ERROR_CODES = {
   FT_CLOSING: { statusCode: 503, meaning: 'The scheduler is closing or closed and accepts no new tasks.' },
   FT_INVALID_OPTION: { statusCode: 500, meaning: 'An option or argument had the wrong type or value.' },
   FT_TASK_ABORTED: { statusCode: 500, meaning: "The reason on an aborted task's signal: timeout, cancellation or shutdown." },
+  FT_UNKNOWN_TASK: { statusCode: 500, meaning: 'A named task was spawned whose definition is not in the `tasks` option.' },
+  FT_INVALID_PAYLOAD: {
+    statusCode: 500,
+    meaning: "A named task's payload is not plain JSON or does not match its schema (at spawn, or when it started).",
+  },
+  FT_PAYLOAD_TOO_LARGE: { statusCode: 500, meaning: "A named task's payload, as JSON, is over its definition's `maxPayloadBytes`." },
+  FT_INVALID_RESULT: { statusCode: 500, meaning: "A named task's `run` returned a value that is not plain JSON; the task failed." },
   // The plugin's.
   FT_ALREADY_REGISTERED: { statusCode: 500, meaning: 'fastify-tasks was registered twice on one Fastify instance.' },
   FT_DECORATOR_TAKEN: { statusCode: 500, meaning: 'Another plugin already decorated the app or its requests with `tasks`.' },

@@ -13,7 +13,7 @@ export { type FastifyTasksOptions } from './options.js'
 export type { AppTasks, FastifySpawnOptions } from './tasks/app-tasks.js'
 export type { RequestTasks } from './tasks/request-tasks.js'
 export type { BackpressureStatus, EventLoopStatus, MetricsStatus } from './tasks/parts.js'
-export type { FastifyTaskContext, FastifyTaskFunction } from './tasks/task-context.js'
+export { defineTask, type FastifyTaskContext, type FastifyTaskDefinition, type FastifyTaskFunction } from './tasks/task-context.js'
 export { listenGracefully, EXIT_CODES, type GracefulOptions, type GracefulServer } from './shutdown/graceful.js'
 export {
   ESSENTIAL_ROUTE,
@@ -47,11 +47,23 @@ export {
   AdmissionError,
   ClosingError,
   InvalidOptionError,
+  InvalidPayloadError,
+  InvalidResultError,
   OverloadedError,
+  PayloadTooLargeError,
   QueueFullError,
   TaskAbortedError,
   TasksError,
+  UnknownTaskError,
+  DEFAULT_MAX_PAYLOAD_BYTES,
   type AbortReason,
+  type AnyTaskDefinition,
+  type PayloadMismatch,
+  type PayloadSchema,
+  type PayloadValidator,
+  type SchemaCompiler,
+  type TaskDefinition,
+  type TaskSpec,
   type AdaptiveLimitOptions,
   type CancelReason,
   type CloseReport,

@@ -56,6 +56,8 @@ const SCHEDULER_KEYS_WITHOUT_DEFAULT = [
   'startGate',
   'clock',
   'onListenerError',
+  'tasks',
+  'compileSchema',
 ] as const satisfies readonly (keyof SchedulerOptions)[]
 /**
  * The scheduler's options, passed on to it. Listed here so that an unknown key is refused with the

@@ -12,6 +12,7 @@ import { AlreadyRegisteredError, DecoratorTakenError } from './errors.js'
 import { splitOptions, type FastifyTasksOptions } from './options.js'
 import { RequestTasks, RouteLabelCache, UNMATCHED_ROUTE } from './tasks/request-tasks.js'
 import { logTaskProblems } from './logging/task-logging.js'
+import { payloadSchemaCompiler } from './tasks/payload-schemas.js'
 import { AppTasks } from './tasks/app-tasks.js'
 
 declare module 'fastify' {
@@ -92,6 +93,7 @@ const plugin: FastifyPluginAsync<FastifyTasksOptions> = async (fastify: FastifyI
         : { ...composeAdmission(schedulerOptions, backpressure), limits: withPressure(schedulerOptions.limits, backpressure) }),
       // A bad siteIgnore is passed on as it is, for the scheduler to reject by name.
       siteIgnore: withOwnFrames(schedulerOptions.siteIgnore),
+      compileSchema: schedulerOptions.compileSchema ?? payloadSchemaCompiler(),
     },
     fastify.log,
     drainTimeout,

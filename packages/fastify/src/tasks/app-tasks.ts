@@ -1,5 +1,6 @@
 import {
   InvalidOptionError,
+  type AnyTaskDefinition,
   Scheduler,
   type SchedulerOptions,
   type SpawnOptions,
@@ -11,7 +12,7 @@ import {
 import { checkDuration } from '@fastify-tasks/core/validation'
 import type { FastifyBaseLogger } from 'fastify'
 import { withHttpAnswer } from '../errors.js'
-import { LoggingTaskContext, type FastifyTaskFunction } from './task-context.js'
+import { LoggingTaskContext, type FastifyTaskDefinition, type FastifyTaskFunction } from './task-context.js'
 import type { AppTaskParts, BackpressureStatus, EventLoopStatus, MetricsStatus } from './parts.js'
 
 /** Options of `spawn` in fastify-tasks (`data` is the plugin's own: it carries the task's logger). */
@@ -61,7 +62,9 @@ export class AppTasks extends Scheduler {
    * `AdmissionError` carrying `statusCode` 503 and a `Retry-After` header, as from
    * `request.tasks.spawn`.
    */
-  override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
+  override spawn<P, R>(definition: FastifyTaskDefinition<P, R>, payload: NoInfer<P>, options?: FastifySpawnOptions): TaskHandle<R>
+  override spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T>
+  override spawn(name: string | AnyTaskDefinition, fn: unknown, options?: FastifySpawnOptions): TaskHandle {
     checkSpawnOptions(options)
     if (options === undefined) return this.spawnWithLog(name, fn, undefined, this.#ownFields, true)!
     return this.spawnWithLog(name, fn, { ...options, data: this.#log }, undefined, true)!
@@ -72,7 +75,13 @@ export class AppTasks extends Scheduler {
    * returns `undefined` instead of throwing (counted in `fastify_tasks_rejected_total`, logged at
    * most once per `logInterval` per task name and reason). Bad arguments still throw.
    */
-  override trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined {
+  override trySpawn<P, R>(
+    definition: FastifyTaskDefinition<P, R>,
+    payload: NoInfer<P>,
+    options?: FastifySpawnOptions,
+  ): TaskHandle<R> | undefined
+  override trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined
+  override trySpawn(name: string | AnyTaskDefinition, fn: unknown, options?: FastifySpawnOptions): TaskHandle | undefined {
     checkSpawnOptions(options)
     if (options === undefined) return this.spawnWithLog(name, fn, undefined, this.#ownFields, false)
     return this.spawnWithLog(name, fn, { ...options, data: this.#log }, undefined, false)
@@ -86,18 +95,21 @@ export class AppTasks extends Scheduler {
    * true, it throws the scheduler's `AdmissionError` with an HTTP answer added (`statusCode` 503,
    * `Retry-After`): this is where a refusal enters the HTTP layer.
    */
-  spawnWithLog<T>(
-    name: string,
-    fn: FastifyTaskFunction<T>,
+  spawnWithLog(
+    name: string | AnyTaskDefinition,
+    fn: unknown,
     options: SpawnOptions | undefined,
     fields: TrustedSpawnFields | undefined,
     orThrow: boolean,
-  ): TaskHandle<T> | undefined {
+  ): TaskHandle | undefined {
     // The task context with `log` is made when the task starts (taskContext below), from `data`.
-    const run = fn as TaskFunction<T>
+    // A definition and its payload take the same paths: the scheduler tells them apart.
+    const run = fn as TaskFunction
     try {
-      if (options !== undefined) return orThrow ? super.spawn(name, run, options) : super.trySpawn(name, run, options)
-      return this.spawnTrusted(name, run, fields ?? this.#ownFields, orThrow) as TaskHandle<T> | undefined
+      if (options !== undefined) {
+        return orThrow ? super.spawn(name as string, run, options) : super.trySpawn(name as string, run, options)
+      }
+      return this.spawnTrusted(name as string, run, fields ?? this.#ownFields, orThrow)
     } catch (error) {
       // Only a refusal or a bad argument gets here: the cold path. A refusal gets its 503.
       throw orThrow ? withHttpAnswer(error) : error

@@ -1,6 +1,6 @@
-import type { TaskHandle } from '@fastify-tasks/core'
+import type { AnyTaskDefinition, TaskHandle } from '@fastify-tasks/core'
 import type { FastifyRequest } from 'fastify'
-import type { FastifyTaskFunction } from './task-context.js'
+import type { FastifyTaskDefinition, FastifyTaskFunction } from './task-context.js'
 import { checkSpawnOptions, type FastifySpawnOptions, type AppTasks } from './app-tasks.js'
 
 /** Labels shared by every task of one route, made once per route. */
@@ -57,7 +57,9 @@ export class RequestTasks {
    * handler Fastify answers `503` with `Retry-After`. For work the response does not depend on,
    * prefer {@link RequestTasks.trySpawn}: a refusal then never fails the request.
    */
-  spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> {
+  spawn<P, R>(definition: FastifyTaskDefinition<P, R>, payload: NoInfer<P>, options?: FastifySpawnOptions): TaskHandle<R>
+  spawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T>
+  spawn(name: string | AnyTaskDefinition, fn: unknown, options?: FastifySpawnOptions): TaskHandle {
     return this.#spawn(name, fn, options, true)!
   }
 
@@ -71,16 +73,19 @@ export class RequestTasks {
    * request.tasks.trySpawn('touch-last-seen', () => db.touch(user.id), { timeout: 2_000, priority: 'low' })
    * ```
    */
-  trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined {
+  trySpawn<P, R>(definition: FastifyTaskDefinition<P, R>, payload: NoInfer<P>, options?: FastifySpawnOptions): TaskHandle<R> | undefined
+  trySpawn<T>(name: string, fn: FastifyTaskFunction<T>, options?: FastifySpawnOptions): TaskHandle<T> | undefined
+  trySpawn(name: string | AnyTaskDefinition, fn: unknown, options?: FastifySpawnOptions): TaskHandle | undefined {
     return this.#spawn(name, fn, options, false)
   }
 
-  #spawn<T>(
-    name: string,
-    fn: FastifyTaskFunction<T>,
+  /** `name` and `fn` are a name and a function, or a definition and its payload: the scheduler tells them apart. */
+  #spawn(
+    name: string | AnyTaskDefinition,
+    fn: unknown,
     options: FastifySpawnOptions | undefined,
     orThrow: boolean,
-  ): TaskHandle<T> | undefined {
+  ): TaskHandle | undefined {
     const request = this.#request
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE
     const routeLabels = this.#labels.get(request.method, route)

@@ -1,4 +1,4 @@
-import type { TaskContext } from '@fastify-tasks/core'
+import { defineTask as defineCoreTask, type TaskContext, type TaskDefinition, type TaskSpec } from '@fastify-tasks/core'
 import type { FastifyBaseLogger } from 'fastify'
 
 /** What a task function receives from fastify-tasks: the scheduler's context plus a logger. */
@@ -12,6 +12,29 @@ export interface FastifyTaskContext extends TaskContext {
 
 /** The function a task runs. It may return a value or a promise; either way it is tracked. */
 export type FastifyTaskFunction<T = unknown> = (context: FastifyTaskContext) => T | PromiseLike<T>
+
+/** A named task of fastify-tasks: its `run` gets a {@link FastifyTaskContext} (with `log`). */
+export type FastifyTaskDefinition<P = unknown, R = unknown> = TaskDefinition<P, R, FastifyTaskContext>
+
+/**
+ * Defines a named task (see the core's `defineTask`): a name, a `run(payload, context)` function and
+ * its defaults, where `context` has the task's `log` too. Register it in the plugin's `tasks` option,
+ * then spawn it with `request.tasks.spawn(definition, payload)` or `app.tasks.spawn(definition, payload)`,
+ * typed by the definition. Payload and result are JSON, the payload checked against `payload` (a JSON
+ * schema, or a TypeBox one, which types it too) at spawn.
+ *
+ * ```ts
+ * export const sendConfirmation = defineTask('send-confirmation', {
+ *   payload: Type.Object({ orderId: Type.String() }),
+ *   timeout: 5_000,
+ *   run: async ({ orderId }, { signal, log }) => { await mailer.send(orderId, { signal }); log.info('sent') },
+ * })
+ * ```
+ */
+export const defineTask: <P = unknown, R = unknown>(
+  name: string,
+  spec: TaskSpec<P, R, FastifyTaskContext>,
+) => FastifyTaskDefinition<P, Awaited<R>> = defineCoreTask
 
 /** The child loggers made so far, by task (the scheduler's context object is the task's handle). */
 const childLoggers = new WeakMap<object, FastifyBaseLogger>()
@@ -62,6 +85,10 @@ export class LoggingTaskContext implements FastifyTaskContext {
 
   get progress(): () => void {
     return this.#inner.progress
+  }
+
+  get attempt(): number {
+    return this.#inner.attempt
   }
 
   get log(): FastifyBaseLogger {

@@ -1,0 +1,77 @@
+import { InvalidOptionError, UnknownTaskError } from '../errors.js'
+import type { TaskFunction } from '../task.js'
+import { isTaskDefinition, type AnyTaskDefinition } from './define-task.js'
+import type { SchemaCompiler } from './schema-compiler.js'
+import { TaskCodec } from './task-codec.js'
+
+/** A registered definition, ready to spawn. */
+export interface RegisteredTask {
+  readonly definition: AnyTaskDefinition
+  readonly codec: TaskCodec
+}
+
+/**
+ * The named tasks a scheduler knows (its `tasks` option), by name, their schemas compiled once. A
+ * definition must be registered to be spawned, on every backend: a durable one runs tasks in
+ * processes that know them only by name.
+ */
+export class TaskRegistry {
+  readonly #byName = new Map<string, RegisteredTask>()
+
+  constructor(definitions: readonly unknown[], compile: SchemaCompiler | undefined) {
+    definitions.forEach((definition, i) => {
+      if (!isTaskDefinition(definition)) throw new InvalidOptionError(`tasks[${i}]`, 'a definition made by defineTask()', definition)
+      const name = definition.name
+      const known = this.#byName.get(name)
+      if (known !== undefined) {
+        if (known.definition === definition) return
+        throw new InvalidOptionError(`tasks[${i}]`, `one definition per task name, but "${name}" is defined twice`, definition)
+      }
+      let validate
+      if (definition.payload !== undefined) {
+        if (compile === undefined) {
+          throw new InvalidOptionError(
+            'compileSchema',
+            `a function (schema, task) => validator: task "${name}" has a payload schema (fastify-tasks passes one)`,
+            undefined,
+          )
+        }
+        try {
+          validate = compile(definition.payload, name)
+        } catch (error) {
+          throw new InvalidOptionError(
+            `tasks[${i}].payload`,
+            `a JSON schema that compiles (${(error as Error)?.message ?? String(error)})`,
+            definition.payload,
+          )
+        }
+      }
+      this.#byName.set(name, { definition, codec: new TaskCodec(definition, validate) })
+    })
+  }
+
+  /** Registered definitions, in registration order. */
+  get definitions(): AnyTaskDefinition[] {
+    return [...this.#byName.values()].map((entry) => entry.definition)
+  }
+
+  /** The registered entry of a definition given to `spawn`; throws if it is not one, or not registered. */
+  get(definition: unknown): RegisteredTask {
+    if (!isTaskDefinition(definition)) {
+      throw new InvalidOptionError('spawn(name)', 'a non-empty string, or a definition made by defineTask()', definition)
+    }
+    const entry = this.#byName.get(definition.name)
+    if (entry === undefined) throw new UnknownTaskError(definition.name, 'pass its definition in the `tasks` option')
+    if (entry.definition !== definition) {
+      throw new UnknownTaskError(definition.name, 'another definition of that name is registered (was defineTask called twice for it?)')
+    }
+    return entry
+  }
+
+  /** The function the scheduler runs for one spawn of `entry` with `payload`: encodes it now (throws if it is bad). */
+  static taskFunction(entry: RegisteredTask, payload: unknown): TaskFunction {
+    const json = entry.codec.encode(payload)
+    const codec = entry.codec
+    return (context) => codec.run(json, context)
+  }
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Type } from '@sinclair/typebox'
+import fastifyTasks, { defineTask, InvalidOptionError, type Settlement } from '../src/index.js'
+import { buildApp, deferred, LEVEL } from './helpers.js'
+import Fastify from 'fastify'
+
+const orderSchema = {
+  type: 'object',
+  required: ['orderId'],
+  additionalProperties: false,
+  properties: { orderId: { type: 'string', minLength: 1 }, items: { type: 'array', items: { type: 'integer' } } },
+} as const
+
+describe('named tasks in fastify-tasks', () => {
+  it('request.tasks.spawn(definition, payload) runs it with the request id, route and a child logger; the payload is checked by Ajv', async () => {
+    const ran = deferred<{ payload: unknown; attempt: number; meta: unknown }>()
+    const confirm = defineTask('send-confirmation', {
+      payload: orderSchema,
+      timeout: 5_000,
+      run: async (payload: { orderId: string; items?: number[] }, { log, attempt, meta }) => {
+        log.info({ orderId: payload.orderId }, 'confirmation sent')
+        ran.resolve({ payload, attempt, meta })
+        return { sent: payload.orderId }
+      },
+    })
+    const { app, logs } = await buildApp({ tasks: [confirm] })
+    let settled: Promise<Settlement<{ sent: string }>> | undefined
+    app.post('/orders/:id', async (request) => {
+      const handle = request.tasks.spawn(confirm, { orderId: (request.params as { id: string }).id, items: [1, 2] })
+      settled = handle.settled
+      return { task: handle.id }
+    })
+    const response = await app.inject({ method: 'POST', url: '/orders/o-7' })
+    assert.equal(response.statusCode, 200)
+    const { payload, attempt, meta } = await ran.promise
+    assert.deepEqual(payload, { orderId: 'o-7', items: [1, 2] })
+    assert.equal(attempt, 1)
+    assert.equal((meta as { route: string }).route, '/orders/:id')
+    assert.deepEqual(await settled, { outcome: 'completed', value: { sent: 'o-7' } })
+    const line = logs.find((l) => l.msg === 'confirmation sent')!
+    assert.equal(line['task'], 'send-confirmation')
+    assert.equal(line['reqId'], (meta as { requestId: string }).requestId)
+    await app.close()
+  })
+
+  it('a payload that fails the schema is a 500 at the call site naming the place, and nothing is queued; no coercion, nothing removed', async () => {
+    const confirm = defineTask('send-confirmation', { payload: orderSchema, run: () => undefined })
+    const { app } = await buildApp({ tasks: [confirm] })
+    app.post('/bad', async (request) => {
+      request.tasks.spawn(confirm, request.body as never)
+      return 'queued'
+    })
+    const cases: [unknown, RegExp][] = [
+      // Fastify's route validation would coerce 7 to "7"; a task payload is never changed.
+      [{ orderId: 7 }, /payload\.orderId must be string/],
+      [{ orderId: 'o', items: [1, 'x'] }, /payload\.items\[1\] must be integer/],
+      [{ orderId: 'o', extra: true }, /payload must NOT have additional properties/],
+      [{}, /payload must have required property 'orderId'/],
+    ]
+    for (const [body, message] of cases) {
+      const response = await app.inject({ method: 'POST', url: '/bad', payload: body as object })
+      assert.equal(response.statusCode, 500, JSON.stringify(body))
+      const error = response.json<{ code: string; message: string }>()
+      assert.equal(error.code, 'FT_INVALID_PAYLOAD')
+      assert.match(error.message, message)
+      assert.match(error.message, /^Invalid payload for task "send-confirmation"/)
+    }
+    assert.equal(app.tasks.summary().spawned, 0)
+    await app.close()
+  })
+
+  it('a TypeBox schema validates (and types) the payload', async () => {
+    const resize = defineTask('resize-image', {
+      payload: Type.Object({ url: Type.String({ format: 'uri' }), width: Type.Integer({ minimum: 1 }) }),
+      run: ({ url, width }) => `${url}@${width}`,
+    })
+    const { app } = await buildApp({ tasks: [resize] })
+    assert.deepEqual(await app.tasks.spawn(resize, { url: 'https://example.test/a.png', width: 64 }).settled, {
+      outcome: 'completed',
+      value: 'https://example.test/a.png@64',
+    })
+    assert.throws(() => app.tasks.spawn(resize, { url: 'not a uri', width: 64 }), /payload\.url must match format "uri"/)
+    assert.throws(() => app.tasks.spawn(resize, { url: 'https://example.test/', width: 0 }), /payload\.width must be >= 1/)
+    await app.close()
+  })
+
+  it('app.tasks.spawn(definition) logs through app.log; trySpawn returns undefined when refused', async () => {
+    const hold = deferred()
+    const job = defineTask('nightly', {
+      run: async (_: undefined, { log }) => {
+        log.warn('running')
+        await hold.promise
+      },
+    })
+    const { app, logs } = await buildApp({ tasks: [job], concurrency: 1, maxQueue: 0 })
+    const handle = app.tasks.spawn(job, undefined)
+    assert.equal(app.tasks.trySpawn(job, undefined), undefined)
+    hold.resolve()
+    assert.equal((await handle.settled).outcome, 'completed')
+    const line = logs.find((l) => l.msg === 'running')!
+    assert.equal(line.level, LEVEL.warn)
+    assert.equal(line['task'], 'nightly')
+    assert.equal(line['reqId'], undefined)
+    await app.close()
+  })
+
+  it('an unregistered definition is a clear 500 naming the task', async () => {
+    const known = defineTask('known', { run: () => undefined })
+    const other = defineTask('not-registered', { run: () => undefined })
+    const { app } = await buildApp({ tasks: [known] })
+    app.get('/', async (request) => {
+      request.tasks.spawn(other, undefined)
+      return 'ok'
+    })
+    const response = await app.inject('/')
+    assert.equal(response.statusCode, 500)
+    assert.equal(response.json<{ code: string }>().code, 'FT_UNKNOWN_TASK')
+    assert.match(
+      response.json<{ message: string }>().message,
+      /Task "not-registered" is not registered: pass its definition in the `tasks` option/,
+    )
+    await app.close()
+  })
+
+  it('registration refuses a schema Ajv cannot compile, naming the definition', async () => {
+    const typo = defineTask('typo', { payload: { type: 'object', propertiez: {} }, run: () => undefined })
+    const app = Fastify({ logger: false })
+    await assert.rejects(
+      async () => {
+        await app.register(fastifyTasks, { tasks: [typo] })
+        await app.ready()
+      },
+      (error: unknown) => error instanceof InvalidOptionError && error.option === 'tasks[0].payload' && /propertiez/.test(error.message),
+    )
+    await app.close()
+  })
+
+  it('compileSchema can be replaced', async () => {
+    const seen: string[] = []
+    const task = defineTask('custom', { payload: { anything: true }, run: () => 'ran' })
+    const { app } = await buildApp({
+      tasks: [task],
+      compileSchema: (_schema, name) => {
+        seen.push(name)
+        return (payload) => (payload === 'ok' ? undefined : { path: 'payload', problem: 'must be "ok"' })
+      },
+    })
+    assert.deepEqual(seen, ['custom'])
+    assert.throws(() => app.tasks.spawn(task, 'no'), /payload must be "ok"/)
+    assert.equal((await app.tasks.spawn(task, 'ok').settled).outcome, 'completed')
+    await app.close()
+  })
+})
