@@ -81,7 +81,13 @@ describe('bad input and security', () => {
       // Still responsive afterwards, holding the same tasks: no request wedged the app or touched a task.
       const after = await app.inject('/debug/tasks')
       assert.equal(after.statusCode, 200)
-      assert.deepEqual(after.json<{ summary: { live: unknown } }>().summary.live, { pending: 0, running: 20, aborting: 0, total: 20 })
+      assert.deepEqual(after.json<{ summary: { live: unknown } }>().summary.live, {
+        pending: 0,
+        delayed: 0,
+        running: 20,
+        aborting: 0,
+        total: 20,
+      })
       t.diagnostic(
         `debug route fuzzing: ${cases} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no 500; still answering with the 20 tasks untouched`,
       )

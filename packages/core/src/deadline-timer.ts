@@ -11,12 +11,15 @@ import type { Clock } from './clock.js'
 export class DeadlineTimer {
   readonly #clock: Clock
   readonly #sweep: (now: number) => number
+  readonly #keepAlive: boolean
   #timer: unknown = undefined
   #armedAt = Infinity
 
-  constructor(clock: Clock, sweep: (now: number) => number) {
+  /** `keepAlive`: the timer holds the process open (for work that is due, not for watchdogs). */
+  constructor(clock: Clock, sweep: (now: number) => number, keepAlive = false) {
     this.#clock = clock
     this.#sweep = sweep
+    this.#keepAlive = keepAlive
   }
 
   /** Makes sure the timer fires no later than `at`. */
@@ -34,7 +37,7 @@ export class DeadlineTimer {
   #arm(at: number, now: number): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#armedAt = at
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, at - now))
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, at - now), this.#keepAlive)
   }
 
   #fire(): void {

@@ -18,6 +18,8 @@ export interface HistoryEntry {
   readonly durationMs: number
   /** Time spent waiting for a slot, in ms. */
   readonly queueWaitMs: number
+  /** How many times it ran (or was about to): more than 1 for a named task retried after failures. */
+  readonly attempts: number
   /** How long ago it ended, in ms, at the time of the snapshot. */
   readonly endedAgoMs: number
   /** `Name: message` of the error, truncated; `null` when there was none. */
@@ -37,7 +39,8 @@ class Slot {
   outcome: Outcome = 'completed'
   priority: Priority = 'normal'
   reason: AbortReason | DropReason | null = null
-  spawnedAt = 0
+  readyAt = 0
+  attempts = 1
   startedAt = NaN
   endedAt = NaN
   error: string | null = null
@@ -70,7 +73,8 @@ export class HistoryRing {
     slot.outcome = task.state as Outcome
     slot.priority = task.priority
     slot.reason = task.reason ?? null
-    slot.spawnedAt = task.spawnedAt
+    slot.readyAt = task.readyAt
+    slot.attempts = task.attempt
     slot.startedAt = task.startedAt
     slot.endedAt = endedAt
     slot.error = task.error === undefined ? null : summarizeError(task.error)
@@ -96,7 +100,8 @@ export class HistoryRing {
         priority: slot.priority,
         reason: slot.reason,
         durationMs: Number.isNaN(slot.startedAt) ? 0 : slot.endedAt - slot.startedAt,
-        queueWaitMs: (Number.isNaN(slot.startedAt) ? slot.endedAt : slot.startedAt) - slot.spawnedAt,
+        queueWaitMs: Math.max(0, (Number.isNaN(slot.startedAt) ? slot.endedAt : slot.startedAt) - slot.readyAt),
+        attempts: slot.attempts,
         endedAgoMs: now - slot.endedAt,
         error: slot.error,
         leaked: slot.leaked,

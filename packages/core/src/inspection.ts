@@ -9,7 +9,14 @@ export interface SchedulerSummary {
    * Live tasks by state. Only `running` tasks hold a concurrency slot; `aborting` ones were given up
    * on (deadline, cancel, shutdown) and are tracked in the bounded given-up set until they settle.
    */
-  readonly live: { readonly pending: number; readonly running: number; readonly aborting: number; readonly total: number }
+  /** Live tasks by state; `delayed` are the pending ones not yet allowed to start (a `delay`, a retry's backoff). */
+  readonly live: {
+    readonly pending: number
+    readonly delayed: number
+    readonly running: number
+    readonly aborting: number
+    readonly total: number
+  }
   /** Tasks admitted since the scheduler was created. */
   readonly spawned: number
   /** Of those, how many the admission check deferred (queued while overloaded). */
@@ -81,8 +88,12 @@ export interface TaskSnapshot {
   readonly priority: Priority
   /** Since spawn, in ms. */
   readonly ageMs: number
-  /** Time waited for a slot so far (pending) or in all (started), in ms. */
+  /** Time waited for a slot so far (pending) or in all (started), in ms, from when it could start (after its `delay` or retry backoff). */
   readonly queueWaitMs: number
+  /** A pending task spawned with a `delay`, or waiting to be retried: ms until it may start; else `null`. */
+  readonly startsInMs: number | null
+  /** Which run of the task this is, from 1 (named tasks with `retries` run again after a failure). */
+  readonly attempt: number
   /** Since it started, or `null` while pending. */
   readonly runningMs: number | null
   /** Since its last `progress()` (or start), or `null` while pending. */

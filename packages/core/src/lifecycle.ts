@@ -35,6 +35,11 @@ export interface LifecycleListener {
   aborted?(task: TaskHandle, reason: AbortReason): void
   /** An aborted task did not settle within `abortGrace`. */
   leaked?(task: TaskHandle): void
+  /**
+   * An attempt of a named task with `retries` failed with `error`: the task is `pending` again (its
+   * `attempt` already the next one) and starts after `delayMs`. It settles only after its last attempt.
+   */
+  retrying?(task: TaskHandle, error: unknown, delayMs: number): void
   /** The task reached its terminal state. `durationMs` is its running time, `null` if it never ran. */
   settled?(task: TaskHandle, settlement: Settlement, durationMs: number | null): void
   /**
@@ -63,6 +68,7 @@ export class ListenerSet {
   progress: LifecycleListener[] = []
   aborted: LifecycleListener[] = []
   leaked: LifecycleListener[] = []
+  retrying: LifecycleListener[] = []
   settled: LifecycleListener[] = []
   late: LifecycleListener[] = []
   readonly #onError: (error: unknown, event: LifecycleEvent) => void
@@ -110,4 +116,4 @@ export class ListenerSet {
   }
 }
 
-const EVENTS: readonly LifecycleEvent[] = ['spawned', 'rejected', 'started', 'progress', 'aborted', 'leaked', 'settled', 'late']
+const EVENTS: readonly LifecycleEvent[] = ['spawned', 'rejected', 'started', 'progress', 'aborted', 'leaked', 'retrying', 'settled', 'late']

@@ -178,6 +178,12 @@ export interface TrustedSpawnFields {
 export interface SpawnOptions {
   /** Deadline in milliseconds from start; `Infinity` for none. @default the scheduler's `timeout` */
   timeout?: number
+  /**
+   * Milliseconds before the task may start: until then it is `pending` (counted in `maxQueue`, shown
+   * as delayed) and holds no slot; then it queues like any task. Lost at close, like queued tasks.
+   * @default 0
+   */
+  delay?: number
   /** @default 'normal' */
   priority?: Priority
   /** Deduplication key: at most one live task per key. */
@@ -245,7 +251,9 @@ const SCHEDULER_KEYS = new Set<string>([
   'tasks',
   'compileSchema',
 ])
-const SPAWN_KEYS = new Set<string>(['timeout', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
+const SPAWN_KEYS = new Set<string>(['timeout', 'delay', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
+/** The longest `delay` (Node's timers fire at once past 2^31 - 1 ms). */
+const MAX_DELAY = { max: 2_147_483_647 } as const
 const DUPLICATE_MODES = ['join', 'replace'] as const
 const ANY_DURATION: DurationBounds = { infinity: true }
 const NON_EMPTY = { minLength: 1 } as const
@@ -340,6 +348,8 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
 /** Spawn options after validation. `timeout` is `undefined` when the scheduler default applies. */
 export interface ResolvedSpawnOptions {
   timeout: number | undefined
+  /** `undefined` for none (or 0). */
+  delay: number | undefined
   priority: Priority
   key: string | undefined
   onDuplicate: 'join' | 'replace'
@@ -354,7 +364,7 @@ export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
   // call), and the per-label and per-meta checks stay written out (a name built per entry would be).
   const o = checkObject('spawn(options)', options)
   checkKnownKeys('spawn(options)', o, SPAWN_KEYS)
-  const { timeout, priority, key, onDuplicate, labels, meta, data } = o
+  const { timeout, delay, priority, key, onDuplicate, labels, meta, data } = o
   if (key !== undefined) checkString('spawn(options.key)', key, NON_EMPTY)
   if (labels !== undefined) {
     const l = checkObject('spawn(options.labels)', labels)
@@ -377,6 +387,7 @@ export function resolveSpawnOptions(options: unknown): ResolvedSpawnOptions {
   }
   return {
     timeout: timeout === undefined ? undefined : checkDuration('spawn(options.timeout)', timeout, ANY_DURATION),
+    delay: delay === undefined ? undefined : checkDuration('spawn(options.delay)', delay, MAX_DELAY) || undefined,
     priority: priority === undefined ? 'normal' : checkOneOf('spawn(options.priority)', priority, PRIORITIES),
     key: key as string | undefined,
     onDuplicate: onDuplicate === undefined ? 'join' : checkOneOf('spawn(options.onDuplicate)', onDuplicate, DUPLICATE_MODES),

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks'
 import { systemClock, type Clock } from './clock.js'
 import { DeadlineTimer } from './deadline-timer.js'
+import { DelayedTasks } from './delayed-tasks.js'
 import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
 import { TaskRegistry } from './definitions/task-registry.js'
 import {
@@ -41,6 +42,7 @@ import {
   type CancelReason,
   type Outcome,
   type Release,
+  type RetryPlan,
   type TaskContext,
   type TaskFunction,
   type TaskHandle,
@@ -63,6 +65,7 @@ export interface CloseOptions {
 
 const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   timeout: undefined,
+  delay: undefined,
   priority: 'normal',
   key: undefined,
   onDuplicate: 'join',
@@ -92,10 +95,14 @@ export class Scheduler implements TaskOwner {
   readonly #clock: Clock
   readonly #queue: TaskQueue
   readonly #timer: DeadlineTimer
+  /** Wakes for the earliest delayed task. It holds the process open: that task is work to do, not a watchdog. */
+  readonly #delayTimer: DeadlineTimer
   readonly #sites: SpawnSites
   readonly #history: HistoryRing
   /** Tasks holding a slot: running. */
   readonly #running = new RunningSet()
+  /** Pending tasks not yet allowed to start: spawned with a `delay`, or waiting to be retried. */
+  readonly #delayed = new DelayedTasks<TaskRecord>()
   /** Per task name: slots held, waiting tasks, limit. */
   readonly #limits: NameLimits<TaskRecord>
   /** The entry of the last name spawned (until it is forgotten). */
@@ -140,6 +147,7 @@ export class Scheduler implements TaskOwner {
     this.#queue = new TaskQueue(resolved.agingInterval)
     this.#limits = new NameLimits<TaskRecord>(resolved.limits)
     this.#timer = new DeadlineTimer(this.#clock, (now) => this.#sweep(now))
+    this.#delayTimer = new DeadlineTimer(this.#clock, (now) => this.#wake(now), true)
     this.#listeners = new ListenerSet((error, event) => this.#listenerFailed(error, event))
     this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
     this.#history = new HistoryRing(resolved.historySize)
@@ -194,6 +202,7 @@ export class Scheduler implements TaskOwner {
     // The same shape as resolveSpawnOptions' result, written out (a spread of the defaults is slower).
     const o: ResolvedSpawnOptions = {
       timeout: undefined,
+      delay: undefined,
       priority: 'normal',
       key: undefined,
       onDuplicate: 'join',
@@ -223,6 +232,7 @@ export class Scheduler implements TaskOwner {
     let name = nameOrDefinition as string
     let fn = fnOrPayload as TaskFunction
     let o: ResolvedSpawnOptions
+    let retry: RetryPlan | undefined
     if (typeof name !== 'string' || name.length === 0) {
       if (typeof name === 'string') throw new InvalidOptionError('spawn(name)', 'a non-empty string', name)
       // A named task: its payload is encoded now (a bad one throws here, at the call site).
@@ -230,6 +240,7 @@ export class Scheduler implements TaskOwner {
       const definition = entry.definition
       name = definition.name
       fn = TaskRegistry.taskFunction(entry, fnOrPayload)
+      retry = TaskRegistry.retryPlan(entry, fn)
       const given = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
       o = {
         ...given,
@@ -261,7 +272,7 @@ export class Scheduler implements TaskOwner {
     const rank = priorityRank(o.priority)
     // A superseded task gives up its place: a waiting one its queue place, a running one its slot
     // (which the next waiting task would take).
-    let queued = this.#queue.size
+    let queued = this.#queue.size + this.#delayed.size
     let running = this.#running.size
     if (superseded?.state === 'pending') queued--
     else if (superseded?.state === 'running') {
@@ -292,8 +303,15 @@ export class Scheduler implements TaskOwner {
       limits,
     )
     if (o.key !== undefined) this.#keys.set(o.key, task)
+    if (retry !== undefined) task.retry = retry
     this.#spawned++
     if (this.#listeners.spawned.length !== 0) this.#listeners.emit1('spawned', task)
+    if (o.delay !== undefined) {
+      // Not startable yet: it waits for its time in the delayed set (and keeps the caller's async context).
+      task.restore = new AsyncResource('fastify-tasks.task')
+      this.#delay(task, now + o.delay, now)
+      return task
+    }
     if (defer) this.#deferred++
     if (
       !defer &&
@@ -400,7 +418,7 @@ export class Scheduler implements TaskOwner {
    * poll `liveCount`.
    */
   onIdle(): Promise<void> {
-    if (this.#queue.size === 0 && this.#running.size === 0) return Promise.resolve()
+    if (this.#queue.size === 0 && this.#running.size === 0 && this.#delayed.size === 0) return Promise.resolve()
     return new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
@@ -409,7 +427,7 @@ export class Scheduler implements TaskOwner {
    * the queue's length alone: that is `summary().live.pending`.
    */
   get liveCount(): number {
-    return this.#queue.size + this.#running.size + this.#givenUp.size
+    return this.#queue.size + this.#delayed.size + this.#running.size + this.#givenUp.size
   }
 
   /** `true` once `close()` was called: no task is admitted any more. */
@@ -470,7 +488,7 @@ export class Scheduler implements TaskOwner {
     checkCancelReason(reason)
     if (task.owner !== this) return false
     if (task.state === 'pending') {
-      this.#dequeue(task)
+      if (!this.#delayed.remove(task)) this.#dequeue(task)
       task.reason = reason
       if (this.#listeners.aborted.length !== 0) this.#listeners.emit2('aborted', task, reason)
       this.#terminate(task, 'cancelled', this.#clock.now())
@@ -563,12 +581,12 @@ export class Scheduler implements TaskOwner {
     const limits = task.limits
     const adaptive = limits.adaptive
     if (++limits.running > (adaptive?.peak ?? Infinity)) adaptive!.peak = limits.running
-    limits.recordWait(now - task.spawnedAt)
+    limits.recordWait(now - task.readyAt)
     if (task.timeout !== Infinity) {
       task.deadline = now + task.timeout
       this.#timer.ensure(task.deadline, now)
     }
-    if (this.#listeners.started.length !== 0) this.#listeners.emit2('started', task, now - task.spawnedAt)
+    if (this.#listeners.started.length !== 0) this.#listeners.emit2('started', task, now - task.readyAt)
     const fn = task.fn as (context: TaskContext) => unknown
     const restore = task.restore
     task.fn = undefined
@@ -627,6 +645,12 @@ export class Scheduler implements TaskOwner {
       task.deadline = Infinity
       this.#leavePool(task, now, true)
       outcome = ok ? 'completed' : 'failed'
+      const retry = task.retry
+      if (!ok && retry !== undefined && task.attempt <= retry.retries && this.#closing === undefined && retry.retryable(result)) {
+        this.#retryLater(task, retry, result, now)
+        this.#pump(now)
+        return
+      }
     }
     if (ok) task.value = result
     else task.error = result
@@ -704,6 +728,26 @@ export class Scheduler implements TaskOwner {
     if (this.#limits.idle(limits) && this.#lastLimits === limits) this.#lastLimits = undefined
   }
 
+  /** A pending task waits in the delayed set until `readyAt`; the timer wakes for it. */
+  #delay(task: TaskRecord, readyAt: number, now: number): void {
+    task.readyAt = readyAt
+    this.#delayed.add(task)
+    this.#delayTimer.ensure(readyAt, now)
+  }
+
+  /** A failed attempt of a task with retries left: it waits, pending and without a slot, then runs again. */
+  #retryLater(task: TaskRecord, retry: RetryPlan, error: unknown, now: number): void {
+    const failed = task.attempt
+    const wait = retry.delayAfter(failed)
+    task.attempt = failed + 1
+    task.state = 'pending'
+    task.fn = retry.fn
+    task.startedAt = NaN
+    if (this.#listeners.retrying.length !== 0) this.#listeners.emit3('retrying', task, error, wait)
+    // A listener may have cancelled it, or closed the scheduler.
+    if (task.state === 'pending') this.#delay(task, now + wait, now)
+  }
+
   /** Takes a waiting task out of the queue without starting it. */
   #dequeue(task: TaskRecord): void {
     this.#queue.remove(task)
@@ -741,6 +785,17 @@ export class Scheduler implements TaskOwner {
    * The deadline timer fired: give up on running tasks past their deadline, flag given-up ones past
    * their grace as leaked, release those past `givenUpTtl`. Returns the next time to wake up for.
    */
+  /** The delay timer fired: delayed tasks whose time came queue up. Returns the next time to wake up for. */
+  #wake(now: number): number {
+    let readied = false
+    for (let task = this.#delayed.popDue(now); task !== undefined; task = this.#delayed.popDue(now)) {
+      this.#queue.push(task)
+      readied = true
+    }
+    if (readied) this.#pump(now)
+    return this.#delayed.nextAt
+  }
+
   #sweep(now: number): number {
     const due: TaskRecord[] = []
     for (const task of this.#running.tasks) if (task.deadline <= now) due.push(task)
@@ -802,7 +857,7 @@ export class Scheduler implements TaskOwner {
 
   /** Resolves the onIdle() callers once nothing is pending or running. */
   #wakeIdleWaiters(): void {
-    if (this.#queue.size !== 0 || this.#running.size !== 0) return
+    if (this.#queue.size !== 0 || this.#running.size !== 0 || this.#delayed.size !== 0) return
     const waiters = this.#idleWaiters
     this.#idleWaiters = []
     for (const resolve of waiters) resolve()
@@ -903,6 +958,13 @@ export class Scheduler implements TaskOwner {
       abandoned.push(task)
       this.#release(task, 'closed', startedAt)
     }
+    // What waits for a later time (a delay, a retry) would not start within the drain: dropped now.
+    for (const task of this.#delayed.drain()) {
+      task.reason = 'shutdown'
+      task.abandoned = true
+      abandoned.push(task)
+      this.#terminate(task, 'dropped', startedAt)
+    }
     await this.#waitIdle(timeout)
     this.#releaseOnGiveUp = false
     this.#abandonedSink = undefined
@@ -935,6 +997,7 @@ export class Scheduler implements TaskOwner {
       this.#release(task, 'closed', end)
     }
     this.#timer.stop()
+    this.#delayTimer.stop()
 
     return closeReport({
       startedAt,
@@ -949,6 +1012,7 @@ export class Scheduler implements TaskOwner {
   /** Every live task: waiting ones by priority level, then those holding a slot, then those given up on. */
   *#liveTasks(): IterableIterator<TaskRecord> {
     yield* this.#queue
+    yield* this.#delayed.tasks
     yield* this.#running.tasks
     yield* this.#givenUp
   }
@@ -962,6 +1026,7 @@ export class Scheduler implements TaskOwner {
       closing: this.#closing !== undefined,
       queued: this.#queue,
       queueLists: this.#queue.lists,
+      delayed: this.#delayed.tasks,
       running: this.#running.tasks,
       givenUp: this.#givenUp,
       counts: {

@@ -97,7 +97,7 @@ export class TaskQueue {
 
   /** A waiting task's rank less one per `agingInterval` it has waited. */
   #effectiveRank(task: TaskRecord, now: number): number {
-    return this.agingInterval === Infinity ? task.rank : task.rank - Math.floor((now - task.spawnedAt) / this.agingInterval)
+    return this.agingInterval === Infinity ? task.rank : task.rank - Math.floor((now - task.readyAt) / this.agingInterval)
   }
 
   /** The longest-waiting task, whatever its level and name. */

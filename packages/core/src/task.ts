@@ -68,6 +68,8 @@ export interface TaskHandle<T = unknown> {
   readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
   /** The deadline in ms from start (`Infinity` for none). */
   readonly timeout: number
+  /** Which run of the task this is (or the next one, while it waits to be retried), from 1. */
+  readonly attempt: number
   /** Why the task was aborted, if it was. */
   readonly abortReason: AbortReason | undefined
   /** Flagged once an abort went unanswered for `abortGrace`. */
@@ -151,6 +153,10 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   next: ListNode | undefined = undefined
   /** Index in the running set while holding a slot, else -1. */
   slot = -1
+  /** Index in the delayed set while waiting for its time, else -1. */
+  heapIndex = -1
+  /** When it may start: its spawn, or later when spawned with a `delay` or waiting to be retried. Queue waits count from here. */
+  readyAt: number
   /** Its deadline while running (`Infinity` for none or once it stops running). */
   deadline = Infinity
 
@@ -175,6 +181,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     this.#options = options
     this.siteRef = siteRef
     this.spawnedAt = now
+    this.readyAt = now
     this.limits = limits
   }
 
@@ -298,11 +305,23 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     return this.waiter.promise
   }
 
-  /** Bound on first read, so `({ progress }) => …` works; tasks that never read it pay nothing. */
+  /** Which run this is, from 1: a named task with `retries` runs again after a failure. */
   get attempt(): number {
-    return 1
+    return this.#extras?.attempt ?? 1
+  }
+  set attempt(attempt: number) {
+    this.#more().attempt = attempt
   }
 
+  /** A named task that may be retried: what to run again, and how. */
+  get retry(): RetryPlan | undefined {
+    return this.#extras?.retry
+  }
+  set retry(plan: RetryPlan | undefined) {
+    this.#more().retry = plan
+  }
+
+  /** Bound on first read, so `({ progress }) => …` works; tasks that never read it pay nothing. */
   get progress(): () => void {
     const extras = this.#more()
     return (extras.progress ??= () => this.owner.progressTask(this))
@@ -372,4 +391,18 @@ class TaskExtras {
   controller: AbortController | undefined = undefined
   progress: (() => void) | undefined = undefined
   cancel: ((reason?: CancelReason) => boolean) | undefined = undefined
+  attempt = 1
+  retry: RetryPlan | undefined = undefined
+}
+
+/** How a named task with `retries` runs again after a failed attempt. */
+export interface RetryPlan {
+  /** The task's function, made again for each attempt (the payload's JSON is kept in it). */
+  readonly fn: TaskFunction
+  /** Attempts after the first. */
+  readonly retries: number
+  /** The wait before the attempt after the given failed one. */
+  delayAfter(failed: number): number
+  /** Whether an error may be retried (errors the payload or result caused, never). */
+  retryable(error: unknown): boolean
 }

@@ -49,7 +49,7 @@ describe('deadlines, leaks and stuck tasks', () => {
     clock.advance(100)
     assert.equal(stubborn.state, 'aborting')
     assert.equal(next.state, 'running', 'a task past its deadline holds no slot')
-    assert.deepEqual(scheduler.summary().live, { pending: 0, running: 1, aborting: 1, total: 2 })
+    assert.deepEqual(scheduler.summary().live, { pending: 0, delayed: 0, running: 1, aborting: 1, total: 2 })
     release.resolve()
     assert.equal((await stubborn.settled).outcome, 'timed_out')
     assert.equal(stubborn.release, undefined, 'it settled by itself')

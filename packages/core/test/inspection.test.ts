@@ -14,7 +14,7 @@ describe('inspection', () => {
     assert.throws(() => scheduler.spawn('hang', hang))
     a.cancel() // given up on: its slot goes to the waiting task
     const summary = scheduler.summary()
-    assert.deepEqual(summary.live, { pending: 0, running: 2, aborting: 1, total: 3 })
+    assert.deepEqual(summary.live, { pending: 0, delayed: 0, running: 2, aborting: 1, total: 3 })
     assert.deepEqual(summary.givenUp, { live: 1, evicted: 0, expired: 0, closed: 0, late: 0, full: [] })
     assert.equal(summary.spawned, 5)
     assert.deepEqual(summary.rejected, { queue_full: 1, overloaded: 0, closing: 0 })

@@ -252,7 +252,16 @@ describe('named tasks in memory', () => {
         /Invalid defineTask\("t"\)\.maxPayloadBytes: expected bytes as an integer from 1/,
       ],
       [() => defineTask('t', { run, payload: [] as never }), /Invalid defineTask\("t"\)\.payload: expected a JSON schema object/],
-      [() => defineTask('t', { run, retries: 3 } as never), /defineTask\("t", spec\).*retries/],
+      [() => defineTask('t', { run, attempts: 3 } as never), /defineTask\("t", spec\).*attempts/],
+      [() => defineTask('t', { run, retries: -1 }), /Invalid defineTask\("t"\)\.retries: expected an integer from 0 to 1000/],
+      [
+        () => defineTask('t', { run, backoff: { type: 'linear' as never } }),
+        /Invalid defineTask\("t"\)\.backoff\.type: expected one of 'exponential', 'fixed'/,
+      ],
+      [
+        () => defineTask('t', { run, backoff: { delay: 5_000, maxDelay: 1_000 } }),
+        /Invalid defineTask\("t"\)\.backoff\.maxDelay: expected at least delay \(5000\)/,
+      ],
     ]
     for (const [make, message] of cases) assert.throws(make, message)
     assert.ok(Object.isFrozen(defineTask('t', { run })))

@@ -174,7 +174,7 @@ describe('/debug/tasks says why the queue does not move', () => {
     }
     clock.advance(50)
     const report = (await app.inject('/debug/tasks')).json<GroupsReport>()
-    assert.deepEqual(report.summary.live, { pending: 0, running: 0, aborting: 3, total: 3 })
+    assert.deepEqual(report.summary.live, { pending: 0, delayed: 0, running: 0, aborting: 3, total: 3 })
     assert.deepEqual(report.summary.givenUp.full, ['touch-last-seen'])
     assert.equal(report.summary.givenUp.evicted, 1)
     assert.ok(

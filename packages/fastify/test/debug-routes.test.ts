@@ -155,7 +155,7 @@ describe('GET /debug/tasks', () => {
     const tasks = (await app.inject('/debug/tasks?view=tasks&format=text')).body
     assert.match(
       tasks.split('\n')[0]!,
-      /^ID\s+STATE\s+PRIO\s+SPAWNED AGO\s+RUNNING FOR\s+NO PROGRESS\s+DEADLINE IN\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/,
+      /^ID\s+STATE\s+PRIO\s+SPAWNED AGO\s+STARTS IN\s+RUNNING FOR\s+NO PROGRESS\s+DEADLINE IN\s+ABORT\s+FLAGS\s+TASK\s+REQUEST\s+ROUTE\s+SITE$/,
     )
     assert.equal((await app.inject('/debug/tasks?view=history&format=text')).body, 'no terminated tasks yet\n')
     await closeNow(app)

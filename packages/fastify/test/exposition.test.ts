@@ -27,6 +27,7 @@ const SELF_RENDERING = [
   'spawned_total',
   'rejected_total',
   'finished_total',
+  'retries_total',
   'leaked_total',
   'abandoned_total',
   'released_total',

@@ -105,6 +105,7 @@ describe('/metrics', () => {
     const m = await scrape(app)
     const zeros = [
       'fastify_tasks_leaked_total{task="mail"}',
+      'fastify_tasks_retries_total{task="mail"}',
       'fastify_tasks_abandoned_total{task="mail"}',
       'fastify_tasks_late_settled_total{task="mail"}',
       ...['queue_full', 'overloaded', 'closing'].map((reason) => `fastify_tasks_rejected_total{task="mail",reason="${reason}"}`),

@@ -151,4 +151,58 @@ describe('named tasks in fastify-tasks', () => {
     assert.equal((await app.tasks.spawn(task, 'ok').settled).outcome, 'completed')
     await app.close()
   })
+
+  it('a retried task: a warning per failed attempt with the request id, retries_total, attempts in history, the wait in view=tasks', async () => {
+    let calls = 0
+    const flaky = defineTask('flaky-partner', {
+      retries: 2,
+      backoff: { type: 'fixed', delay: 20 },
+      run: async (_: undefined, { attempt }) => {
+        calls++
+        if (attempt < 3) throw new Error(`partner said no (${attempt})`)
+        return 'ok'
+      },
+    })
+    const waits = defineTask('waits', { retries: 1, backoff: { delay: 60_000 }, run: () => Promise.reject(new Error('later')) })
+    const { app, logs } = await buildApp({ tasks: [flaky, waits], logInterval: 0 })
+    let settled: Promise<Settlement<string>> | undefined
+    let requestId: string | undefined
+    app.post('/sync', async (request) => {
+      requestId = request.id
+      settled = request.tasks.spawn(flaky, undefined).settled
+      request.tasks.spawn(waits, undefined)
+      return 'ok'
+    })
+    await app.inject({ method: 'POST', url: '/sync' })
+    assert.deepEqual(await settled, { outcome: 'completed', value: 'ok' })
+    assert.equal(calls, 3)
+    const warnings = logs.filter((l) => l.msg === 'background task attempt failed; it will be retried' && l['task'] === 'flaky-partner')
+    assert.deepEqual(
+      warnings.map((l) => [l['attempt'], l['retryInMs'], (l['err'] as { message: string }).message]),
+      [
+        [1, 20, 'partner said no (1)'],
+        [2, 20, 'partner said no (2)'],
+      ],
+    )
+    assert.ok(requestId !== undefined)
+    assert.ok(warnings.every((l) => l['reqId'] === requestId))
+    const metrics = (await app.inject('/metrics')).body
+    assert.match(metrics, /^fastify_tasks_retries_total\{task="flaky-partner"\} 2$/m)
+    const history = (await app.inject('/debug/tasks?view=history')).json<{ history: { name: string; attempts: number }[] }>()
+    assert.equal(history.history.find((h) => h.name === 'flaky-partner')!.attempts, 3)
+    assert.match((await app.inject('/debug/tasks?view=history&format=text')).body, /ATTEMPTS/)
+    // The other one waits a minute for its second attempt: pending, delayed, its wait shown.
+    const tasks = (await app.inject('/debug/tasks?view=tasks')).json<{
+      tasks: { name: string; attempt: number; startsInMs: number; state: string }[]
+    }>()
+    const row = tasks.tasks.find((t) => t.name === 'waits')!
+    assert.equal(row.state, 'pending')
+    assert.equal(row.attempt, 2)
+    assert.ok(row.startsInMs > 50_000 && row.startsInMs <= 60_000, String(row.startsInMs))
+    assert.match((await app.inject('/debug/tasks?format=text')).body, /pending 1 of which 1 delayed/)
+    assert.match((await app.inject('/debug/tasks?view=tasks&format=text')).body, /attempt 2/)
+    // Closing drops it (it would not start within the drain) instead of waiting a minute.
+    await app.close()
+    assert.equal(app.tasks.history().find((h) => h.name === 'waits')!.outcome, 'dropped')
+  })
 })

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js'
+import { resolveBackoff, type Backoff, type BackoffOptions } from './backoff.js'
 import { PRIORITIES, type Priority } from '../priority.js'
 import type { TaskContext } from '../task.js'
 import { checkDuration, checkFunction, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from '../validation.js'
@@ -37,6 +38,15 @@ export interface TaskSpec<P = unknown, R = unknown, C extends TaskContext = Task
    * @default 65_536 (64 KiB)
    */
   readonly maxPayloadBytes?: number
+  /**
+   * Attempts after the first when `run` fails (throws or rejects), each after a wait (`backoff`)
+   * during which the task is `pending` and holds no slot. A task past its deadline (`timed_out`) or
+   * cancelled is not retried, nor one whose payload or result was refused: only failures.
+   * @default 0
+   */
+  readonly retries?: number
+  /** The wait between attempts. @default { type: 'exponential', delay: 1_000, maxDelay: 300_000 } */
+  readonly backoff?: BackoffOptions
 }
 
 /**
@@ -51,6 +61,8 @@ export interface TaskDefinition<P = unknown, R = unknown, C extends TaskContext 
   readonly timeout: number | undefined
   readonly priority: Priority
   readonly maxPayloadBytes: number
+  readonly retries: number
+  readonly backoff: Backoff
 }
 
 /** Any task definition, whatever its payload, result and context (what `tasks` options hold). */
@@ -59,7 +71,8 @@ export type AnyTaskDefinition = TaskDefinition<never, unknown, never>
 export const DEFAULT_MAX_PAYLOAD_BYTES = 65_536
 /** Redis's largest string. */
 const MAX_PAYLOAD_BYTES_LIMIT = 512 * 1024 * 1024
-const SPEC_KEYS = ['run', 'payload', 'timeout', 'priority', 'maxPayloadBytes'] as const
+const SPEC_KEYS = ['run', 'payload', 'timeout', 'priority', 'maxPayloadBytes', 'retries', 'backoff'] as const
+const MAX_RETRIES = 1_000
 const NON_EMPTY = { minLength: 1 }
 const ANY_DURATION = { infinity: true }
 
@@ -105,6 +118,8 @@ export function defineTask<P = unknown, R = unknown, C extends TaskContext = Tas
       s.maxPayloadBytes === undefined
         ? DEFAULT_MAX_PAYLOAD_BYTES
         : checkInteger(at('maxPayloadBytes'), s.maxPayloadBytes, { min: 1, max: MAX_PAYLOAD_BYTES_LIMIT, unit: 'bytes' }),
+    retries: s.retries === undefined ? 0 : checkInteger(at('retries'), s.retries, { min: 0, max: MAX_RETRIES }),
+    backoff: resolveBackoff(at('backoff'), s.backoff),
   })
   made.add(definition)
   return definition

@@ -1,5 +1,6 @@
-import { InvalidOptionError, UnknownTaskError } from '../errors.js'
-import type { TaskFunction } from '../task.js'
+import { InvalidOptionError, InvalidPayloadError, InvalidResultError, UnknownTaskError } from '../errors.js'
+import type { RetryPlan, TaskFunction } from '../task.js'
+import { retryDelay } from './backoff.js'
 import { isTaskDefinition, type AnyTaskDefinition } from './define-task.js'
 import type { SchemaCompiler } from './schema-compiler.js'
 import { TaskCodec } from './task-codec.js'
@@ -74,4 +75,16 @@ export class TaskRegistry {
     const codec = entry.codec
     return (context) => codec.run(json, context)
   }
+
+  /** How a task of `entry` running `fn` is retried, or `undefined` when its definition has no `retries`. */
+  static retryPlan(entry: RegisteredTask, fn: TaskFunction): RetryPlan | undefined {
+    const { retries, backoff } = entry.definition
+    if (retries === 0) return undefined
+    return { fn, retries, delayAfter: (failed) => retryDelay(backoff, failed), retryable }
+  }
+}
+
+/** Errors the payload or the result caused would fail every attempt the same way: they are not retried. */
+function retryable(error: unknown): boolean {
+  return !(error instanceof InvalidPayloadError || error instanceof InvalidResultError)
 }

@@ -63,6 +63,7 @@ export function groupLiveTasks(state: SchedulerState): TaskGroup[] {
     }
   }
   for (const task of state.queued) visit(task)
+  for (const task of state.delayed) visit(task)
   for (const task of state.running) visit(task)
   for (const task of state.givenUp) visit(task)
 

@@ -46,8 +46,8 @@ export function checkListQuery(query: ListQuery): ResolvedListQuery {
  *
  * Costs about the page, not the live set, where the order allows it. The queue keeps each priority
  * level's tasks of each name in spawn order, so the walk merges those lists and stops once it holds `limit + 1` matches
- * (the extra one says whether a next page exists); the running and given-up tasks, kept in no spawn
- * order but bounded by `concurrency` and `maxGivenUp`, are scanned once for their earliest matches.
+ * (the extra one says whether a next page exists); the delayed, running and given-up tasks, kept in no spawn
+ * order but bounded by `maxQueue`, `concurrency` and `maxGivenUp`, are scanned once for their earliest matches.
  * A `state` filter skips what holds no task in that state. What stays proportional to the queue: a
  * `name` filter that few queued tasks match (every queued task is looked at, nothing is copied), and
  * a `cursor` deep inside a level (reached by walking from the nearer end of the level).
@@ -60,8 +60,9 @@ export function listLiveTasks(state: SchedulerState, query: ResolvedListQuery): 
   const matches = (task: LiveTask): boolean =>
     (states === undefined || states.has(task.state)) && (name === undefined || task.name === name) && !tooYoung(task)
 
-  // The queue holds only pending tasks, the running set only running ones, the given-up set only aborting ones.
+  // The queue and the delayed set hold only pending tasks, the running set only running ones, the given-up set only aborting ones.
   const unordered: Iterable<LiveTask>[] = []
+  if (states === undefined || states.has('pending')) unordered.push(state.delayed)
   if (states === undefined || states.has('running')) unordered.push(state.running)
   if (states === undefined || states.has('aborting')) unordered.push(state.givenUp)
   const started = earliestSpawned(unordered, wanted, (task) => task.seq > after && matches(task))

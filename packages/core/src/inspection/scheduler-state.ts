@@ -13,6 +13,8 @@ export type LiveTask = Readonly<
     | 'state'
     | 'priority'
     | 'spawnedAt'
+    | 'readyAt'
+    | 'attempt'
     | 'startedAt'
     | 'lastProgressAt'
     | 'timeout'
@@ -82,6 +84,8 @@ export interface SchedulerState {
   readonly queued: LiveTasks
   /** The same waiting tasks, one list per priority level and task name (most urgent level first), each in spawn order. */
   readonly queueLists: readonly SpawnOrderedTasks[]
+  /** Pending tasks not yet allowed to start (a `delay`, a retry's backoff), in no particular order. */
+  readonly delayed: readonly LiveTask[]
   /** Tasks holding a slot, in no particular order. */
   readonly running: readonly LiveTask[]
   /** Tasks given up on whose functions have not settled, in order of abort. */

@@ -11,11 +11,12 @@ export function summarize(state: SchedulerState): SchedulerSummary {
     if (isStuck(task, now, o.stuckAfter)) stuck++
     if (task.startedAt < oldestStart) oldestStart = task.startedAt
   }
-  const pending = state.queued.size
+  const delayed = state.delayed.length
+  const pending = state.queued.size + delayed
   const running = state.running.length
   const aborting = state.givenUp.size
   return {
-    live: { pending, running, aborting, total: pending + running + aborting },
+    live: { pending, delayed, running, aborting, total: pending + running + aborting },
     spawned: counts.spawned,
     deferred: counts.deferred,
     rejected: { ...counts.rejected },

@@ -99,6 +99,10 @@ export interface TaskRow {
   readonly runningMs: number | null
   readonly sinceProgressMs: number | null
   readonly deadlineInMs: number | null
+  /** A pending task with a `delay`, or waiting to be retried: ms until it may start; else `null`. */
+  readonly startsInMs: number | null
+  /** Which run this is (named tasks with `retries` run again after a failure), from 1. */
+  readonly attempt: number
   readonly abortReason: TaskSnapshot['abortReason']
   readonly stuck: boolean
   readonly leaked: boolean
@@ -125,6 +129,8 @@ export interface HistoryRow {
   readonly reason: HistoryEntry['reason']
   readonly durationMs: number
   readonly queueWaitMs: number
+  /** How many times it ran: more than 1 for a named task retried after failures. */
+  readonly attempts: number
   readonly endedAgoMs: number
   readonly error: string | null
   readonly leaked: boolean
@@ -206,6 +212,8 @@ export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: 
       runningMs: t.runningMs === null ? null : Math.round(t.runningMs),
       sinceProgressMs: t.sinceProgressMs === null ? null : Math.round(t.sinceProgressMs),
       deadlineInMs: t.deadlineInMs === null ? null : Math.round(t.deadlineInMs),
+      startsInMs: t.startsInMs === null ? null : Math.round(t.startsInMs),
+      attempt: t.attempt,
       abortReason: t.abortReason,
       stuck: t.stuck,
       leaked: t.leaked,
@@ -229,6 +237,7 @@ export function historyReport(entries: readonly HistoryEntry[]): HistoryReport {
       reason: h.reason,
       durationMs: Math.round(h.durationMs),
       queueWaitMs: Math.round(h.queueWaitMs),
+      attempts: h.attempts,
       endedAgoMs: Math.round(h.endedAgoMs),
       error: h.error,
       leaked: h.leaked,

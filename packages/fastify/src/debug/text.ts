@@ -11,7 +11,7 @@ export function groupsText(report: GroupsReport): string {
     .join(' · ')
   const lines = [
     ...report.notes.map((note) => `attention: ${note}`),
-    `tasks: ${s.live.total} live (pending ${s.live.pending}, running ${s.live.running}, aborting ${s.live.aborting})` +
+    `tasks: ${s.live.total} live (pending ${s.live.pending}${s.live.delayed === 0 ? '' : ` of which ${s.live.delayed} delayed`}, running ${s.live.running}, aborting ${s.live.aborting})` +
       ` · stuck ${s.stuck} · leaked ${s.leaked.live} · concurrency ${s.limits.concurrency} · queue ${s.live.pending}/${s.limits.maxQueue}` +
       ` · given up ${s.givenUp.live} (cap ${s.limits.maxGivenUpPerName} per name, ${s.limits.maxGivenUp} in all)` +
       (s.closing ? ' · CLOSING' : ''),
@@ -100,11 +100,16 @@ export function tasksText(report: TasksReport): string {
       { header: 'STATE', value: (t) => t.state },
       { header: 'PRIO', value: (t) => t.priority },
       { header: 'SPAWNED AGO', value: (t) => duration(t.ageMs), right: true },
+      { header: 'STARTS IN', value: (t) => duration(t.startsInMs), right: true },
       { header: 'RUNNING FOR', value: (t) => duration(t.runningMs), right: true },
       { header: 'NO PROGRESS', value: (t) => duration(t.sinceProgressMs), right: true },
       { header: 'DEADLINE IN', value: (t) => duration(t.deadlineInMs), right: true },
       { header: 'ABORT', value: (t) => t.abortReason },
-      { header: 'FLAGS', value: (t) => [t.stuck ? 'stuck' : '', t.leaked ? 'leaked' : ''].filter(Boolean).join(',') || '-' },
+      {
+        header: 'FLAGS',
+        value: (t) =>
+          [t.stuck ? 'stuck' : '', t.leaked ? 'leaked' : '', t.attempt > 1 ? `attempt ${t.attempt}` : ''].filter(Boolean).join(',') || '-',
+      },
       { header: 'TASK', value: (t) => t.name, max: 40 },
       { header: 'REQUEST', value: (t) => t.requestId, max: 24 },
       { header: 'ROUTE', value: (t) => t.route, max: 40 },
@@ -125,6 +130,7 @@ export function historyText(report: HistoryReport): string {
       { header: 'OUTCOME', value: (h) => h.outcome },
       { header: 'BY', value: (h) => h.reason },
       { header: 'DURATION', value: (h) => duration(h.durationMs), right: true },
+      { header: 'ATTEMPTS', value: (h) => String(h.attempts), right: true },
       { header: 'ENDED', value: (h) => `${duration(h.endedAgoMs)} ago`, right: true },
       { header: 'RELEASED', value: (h) => h.release },
       { header: 'TASK', value: (h) => h.name, max: 40 },

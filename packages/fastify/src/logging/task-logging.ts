@@ -17,12 +17,14 @@ function errorLine(value: unknown): string {
 
 /** What every line about one task carries: its id, name, spawn site and the `meta` it was spawned with. */
 function taskFields(task: TaskHandle): Record<string, unknown> {
-  return { taskId: task.id, task: task.name, site: task.site, meta: task.meta }
+  const fields: Record<string, unknown> = { taskId: task.id, task: task.name, site: task.site, meta: task.meta }
+  if (task.attempt > 1) fields['attempt'] = task.attempt
+  return fields
 }
 
 /**
  * Logs what needs a person's attention, through the logger of the request that spawned the task
- * (so the line carries its request id): failures, deadlines exceeded, leaks, tasks released from
+ * (so the line carries its request id): failures, failed attempts that will be retried, deadlines exceeded, leaks, tasks released from
  * the given-up set, and refusals of `trySpawn` (a refusal of `spawn` is thrown to its caller instead).
  * Successes are not logged.
  *
@@ -59,6 +61,20 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
           log.error(
             { ...heldBack(n), lastError: errorLine(settlement.error), ...taskFields(task), durationMs: duration },
             `background task failed, and ${n} more of this task since the last such line (not logged one by one)`,
+          ),
+      )
+    },
+    retrying(task, error, delayMs) {
+      const log = loggerOf(task.data, fallback)
+      // `attempt` is already the next one: the line is about the attempt that failed.
+      const fields = (): Record<string, unknown> => ({ ...taskFields(task), attempt: task.attempt - 1, retryInMs: Math.round(delayMs) })
+      limiter.log(
+        `retrying\u0000${task.name}`,
+        () => log.warn({ err: loggableError(error), ...fields() }, 'background task attempt failed; it will be retried'),
+        (n) =>
+          log.warn(
+            { ...heldBack(n), lastError: errorLine(error), ...fields() },
+            `background task attempt failed and will be retried, and ${n} more of this task since the last such line`,
           ),
       )
     },

@@ -23,6 +23,7 @@ export class TaskCounts {
   leaked = 0
   abandoned = 0
   late = 0
+  retries = 0
   /** By {@link OUTCOMES} index. */
   readonly finished = [0, 0, 0, 0, 0]
   /** By {@link REJECT_REASONS} index. */

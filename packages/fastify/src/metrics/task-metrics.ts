@@ -271,6 +271,13 @@ export class TaskMetrics {
       (c) => c.finished.fill(0),
     )
     counter(
+      'retries_total',
+      'Failed attempts of named tasks that will be retried (each retry once), by task name.',
+      undefined,
+      (c) => c.retries,
+      (c) => (c.retries = 0),
+    )
+    counter(
       'leaked_total',
       'Tasks flagged leaked: still unsettled abortGrace after their abort.',
       undefined,
@@ -475,6 +482,9 @@ export class TaskMetrics {
       },
       late: (task) => {
         this.#counts(task.name).late++
+      },
+      retrying: (task) => {
+        this.#counts(task.name).retries++
       },
       leaked: (task) => {
         this.#counts(task.name).leaked++
