@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyTasks, { ESSENTIAL_ROUTE } from 'fastify-tasks'
 import type { DemoConfig } from './config.js'
-import { buildReport, callHungPartner, postAnalytics, refreshCache, sendMail } from './work.js'
+import { postOrderAnalytics, tasks } from './tasks.js'
+import { buildReport, callHungPartner, refreshCache, sendMail } from './work.js'
 
 interface Order {
   readonly id: string
@@ -32,6 +33,7 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
     timeout: config.taskTimeout,
     abortGrace: 2_000,
     drainTimeout: config.drainTimeout,
+    tasks,
     // The demo runs on your machine: let the operator cancel from /debug/tasks (loopback only).
     debug: { cancel: true },
   })
@@ -48,8 +50,9 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
       timeout: 2_000,
       priority: 'high',
     })
-    // Analytics that sometimes fail: logged with the request id, counted in /metrics.
-    request.tasks.spawn('post-analytics', ({ signal }) => postAnalytics(`order ${order.id}`, signal), { priority: 'low' })
+    // A named task (tasks.ts): analytics that sometimes fail, retried twice; each retry is logged with
+    // the request id and counted in /metrics, and so is the rare final failure.
+    request.tasks.spawn(postOrderAnalytics, { orderId: order.id })
     // One catalog refresh at a time, whatever the traffic: later orders join the running one.
     request.tasks.spawn('refresh-cache', ({ signal }) => refreshCache(signal), { key: 'cache:catalog', priority: 'low' })
     // CPU-heavy work for big orders, in slices, reporting progress.
