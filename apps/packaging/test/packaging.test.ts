@@ -111,7 +111,7 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
     assert.deepEqual(plugin['peerDependencies'], { fastify: '^5.0.0' })
   })
 
-  it('an ES module script uses the plugin: request tasks, /debug/tasks, /metrics, the testing clock, the shared checks', () => {
+  it('an ES module script uses the plugin: request tasks, a named task (schema, retry), /debug/tasks, /metrics, the testing clock, the shared checks', () => {
     const output = run(process.execPath, ['esm.mjs'], project)
     assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), {
       order: true,
@@ -120,6 +120,7 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
       scheduler: true,
       testing: true,
       validation: true,
+      named: true,
     })
   })
 
