@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks'
 import { systemClock, type Clock } from './clock.js'
 import { DeadlineTimer } from './deadline-timer.js'
 import { DelayedTasks } from './delayed-tasks.js'
+import { RepeatSchedule, type RepeatHandle, type RepeatOptions, type ScheduleState } from './schedules/repeat-schedule.js'
 import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
 import { TaskRegistry } from './definitions/task-registry.js'
 import {
@@ -33,7 +34,7 @@ import {
   type SpawnOptions,
   type TrustedSpawnFields,
 } from './options.js'
-import { checkDuration, checkInteger, isTaskId } from './validation.js'
+import { checkBoolean, checkDuration, checkInteger, checkKnownKeys, checkObject, checkString, isTaskId } from './validation.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
 import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
@@ -74,6 +75,9 @@ const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   data: undefined,
 })
 const CANCEL_REASONS = new Set<string>(['caller', 'shutdown', 'superseded', 'operator'])
+const REPEAT_KEYS = ['every', 'immediately'] as const
+const REPEAT_EVERY = { min: 1, max: 2_147_483_647, unit: 'milliseconds' } as const
+const NON_EMPTY_STRING = { minLength: 1 } as const
 const DEFAULT_CLOSE_TIMEOUT = 10_000
 /** Longest stretch of synchronous task starts before the scheduler yields to the event loop. */
 const PUMP_SLICE_MS = 10
@@ -110,6 +114,8 @@ export class Scheduler implements TaskOwner {
   /** Tasks given up on (aborting) whose functions have not settled. Queue, running and these: every live task. */
   readonly #givenUp: GivenUpSet
   readonly #keys = new Map<string, TaskRecord>()
+  /** Repeating schedules, by id (`repeat()`). */
+  readonly #schedules = new Map<string, RepeatSchedule>()
   /** Lifecycle listeners, by event (see `subscribe`). */
   readonly #listeners: ListenerSet
   #concurrency: number
@@ -332,6 +338,54 @@ export class Scheduler implements TaskOwner {
     return task
   }
 
+  /**
+   * Spawns the named task `definition` with `payload` every `options.every` ms (the first time after
+   * `every`, or at once with `immediately`), until `stop()` or `close()`: an in-process schedule, each
+   * run a tracked task like any other (its `meta.schedule` is `id`). Runs never overlap: a turn that
+   * finds the previous run still live spawns nothing (counted as `skipped`); a turn whose spawn is
+   * refused (queue full, overloaded) is counted as `refused`. `id` names the schedule: repeating an id
+   * again replaces its schedule. The payload is checked now, as by `spawn`.
+   */
+  repeat<P, R>(id: string, definition: TaskDefinition<P, R>, payload: NoInfer<P>, options: RepeatOptions): RepeatHandle {
+    const scheduleId = checkString('repeat(id)', id, NON_EMPTY_STRING)
+    const entry = this.#options.tasks.get(definition)
+    const o = checkObject('repeat(options)', options)
+    checkKnownKeys('repeat(options)', o, REPEAT_KEYS)
+    const every = checkInteger('repeat(options.every)', o['every'], REPEAT_EVERY)
+    const immediately = o['immediately'] === undefined ? false : checkBoolean('repeat(options.immediately)', o['immediately'])
+    // Checked now, so that a bad payload throws here rather than at every turn.
+    TaskRegistry.taskFunction(entry, payload)
+    if (this.#closing !== undefined) throw new ClosingError(entry.definition.name, this.#options.retryAfter)
+    this.#schedules.get(scheduleId)?.stop()
+    const spawnOptions: SpawnOptions = { key: `schedule:${scheduleId}`, meta: { schedule: scheduleId } }
+    const fire = (): { task: TaskHandle | undefined; joined: boolean } => {
+      const before = this.#keys.get(spawnOptions.key!)
+      let task: TaskHandle | undefined
+      try {
+        task = this.trySpawn(definition, payload, spawnOptions)
+      } catch (error) {
+        this.#listenerFailed(error, 'admission')
+      }
+      return { task, joined: task !== undefined && task === before }
+    }
+    const schedule = new RepeatSchedule(scheduleId, entry.definition.name, { every, immediately }, this.#clock, fire)
+    this.#schedules.set(scheduleId, schedule)
+    return {
+      id: scheduleId,
+      stop: () => {
+        if (this.#schedules.get(scheduleId) !== schedule) return false
+        this.#schedules.delete(scheduleId)
+        return schedule.stop()
+      },
+    }
+  }
+
+  /** The repeating schedules, with their counts and when they next spawn. */
+  schedules(): ScheduleState[] {
+    const now = this.#clock.now()
+    return [...this.#schedules.values()].map((schedule) => schedule.state(now))
+  }
+
   /** Cancels the live task with this id. Returns `false` if there is none or it was already aborted. */
   cancel(id: string, reason: CancelReason = 'caller'): boolean {
     checkCancelReason(reason)
@@ -472,6 +526,7 @@ export class Scheduler implements TaskOwner {
     // close() or spawn() again.
     let settle!: (report: CloseReport) => void
     this.#closing = new Promise<CloseReport>((resolve) => (settle = resolve))
+    for (const schedule of this.#schedules.values()) schedule.stop()
     this.#drain(timeout).then(settle, (error: unknown) => {
       // The drain guards every listener call; this is a last guard so that close() still resolves.
       this.#listenerFailed(error, 'settled')

@@ -11,7 +11,7 @@ import {
   type PayloadValidator,
   type SchemaCompiler,
 } from '../src/index.js'
-import { deferred, flush, hang } from './helpers.js'
+import { deferred, flush, hang, untilAborted } from './helpers.js'
 
 /**
  * A tiny schema compiler for these tests (the plugin's uses Ajv): `{ required: [...], types: { key: 'string' } }`.
@@ -106,6 +106,42 @@ describe('named tasks in memory', () => {
     // Nothing was queued or counted as spawned.
     assert.equal(scheduler.summary().spawned, 0)
     assert.equal(scheduler.liveCount, 0)
+  })
+
+  it('a payload that throws while it is read (a proxy, a getter) is refused as unreadable, never thrown as is', () => {
+    const task = defineTask('t', { run: () => undefined })
+    const scheduler = new Scheduler({ tasks: [task] })
+    const hostile = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap')
+        },
+      },
+    )
+    let reads = 0
+    const fickle = {
+      get value(): number {
+        if (++reads > 1) throw new Error('second read')
+        return 1
+      },
+    }
+    const throwing = {
+      get value(): number {
+        throw new Error('getter')
+      },
+    }
+    for (const [payload, message] of [
+      [{ nested: hostile }, /payload is unreadable: reading it threw \(trap\)/],
+      [throwing, /payload is unreadable: reading it threw \(getter\)/],
+      [fickle, /payload is unreadable: reading it threw \(second read\)/],
+    ] as const) {
+      assert.throws(
+        () => scheduler.spawn(task, payload),
+        (error: unknown) => error instanceof InvalidPayloadError && message.test(error.message),
+      )
+    }
+    assert.equal(scheduler.summary().spawned, 0)
   })
 
   it('accepts every plain JSON value, null-prototype objects and properties left undefined', async () => {
@@ -265,6 +301,19 @@ describe('named tasks in memory', () => {
     ]
     for (const [make, message] of cases) assert.throws(make, message)
     assert.ok(Object.isFrozen(defineTask('t', { run })))
+  })
+
+  it('keys work for named tasks: join returns the live task, replace supersedes it', async () => {
+    const sync = defineTask('sync-account', { timeout: Infinity, run: (_: { account: string }, ctx) => untilAborted(ctx) })
+    const scheduler = new Scheduler({ tasks: [sync] })
+    const first = scheduler.spawn(sync, { account: 'a' }, { key: 'account:a' })
+    assert.equal(scheduler.spawn(sync, { account: 'a' }, { key: 'account:a' }), first)
+    const second = scheduler.spawn(sync, { account: 'a' }, { key: 'account:a', onDuplicate: 'replace' })
+    assert.notEqual(second, first)
+    const settlement = await first.settled
+    assert.equal(settlement.outcome, 'cancelled')
+    assert.equal((settlement as { reason: string }).reason, 'superseded')
+    await scheduler.close({ timeout: 0 })
   })
 
   it('spawns of a named task are grouped, limited and counted under its name like any task', async () => {

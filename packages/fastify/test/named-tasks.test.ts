@@ -205,4 +205,36 @@ describe('named tasks in fastify-tasks', () => {
     await app.close()
     assert.equal(app.tasks.history().find((h) => h.name === 'waits')!.outcome, 'dropped')
   })
+
+  it('app.tasks.repeat() spawns a named task on an interval, shown in /debug/tasks and stopped by close', async () => {
+    const runs: string[] = []
+    const refresh = defineTask('refresh-rates', {
+      run: async ({ currency }: { currency: string }, { log, meta }) => {
+        runs.push(currency)
+        log.info({ schedule: meta?.['schedule'] }, 'rates refreshed')
+      },
+    })
+    const { app, logs } = await buildApp({ tasks: [refresh] })
+    const handle = app.tasks.repeat('rates', refresh, { currency: 'EUR' }, { every: 20, immediately: true })
+    // Bounded: at most 2 s of real time for a few turns of 20 ms.
+    for (let i = 0; i < 200 && runs.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.ok(runs.length >= 3, `ran ${runs.length} times`)
+    const report = (await app.inject('/debug/tasks')).json<{ schedules: { id: string; name: string; every: number; spawned: number }[] }>()
+    assert.equal(report.schedules.length, 1)
+    assert.equal(report.schedules[0]!.id, 'rates')
+    assert.equal(report.schedules[0]!.name, 'refresh-rates')
+    assert.ok(report.schedules[0]!.spawned >= 3)
+    assert.match(
+      (await app.inject('/debug/tasks?format=text')).body,
+      /SCHEDULE +EVERY +NEXT IN +SPAWNED +SKIPPED +REFUSED +TASK\n *rates +20ms/,
+    )
+    const line = logs.find((l) => l.msg === 'rates refreshed')!
+    assert.equal(line['schedule'], 'rates')
+    assert.equal(line['task'], 'refresh-rates')
+    await app.close()
+    const after = runs.length
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    assert.equal(runs.length, after, 'no turn after close')
+    assert.equal(handle.stop(), false, 'close stopped it')
+  })
 })

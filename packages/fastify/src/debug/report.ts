@@ -1,4 +1,4 @@
-import type { HistoryEntry, LiveState, NameLimitState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
+import type { HistoryEntry, LiveState, NameLimitState, ScheduleState, SchedulerSummary, TaskGroup, TaskSnapshot } from '@fastify-tasks/core'
 import type { BackpressureState } from '../backpressure/backpressure.js'
 import { debugNotes } from './notes.js'
 import type { EventLoopSnapshot } from '../backpressure/event-loop-monitor.js'
@@ -85,6 +85,8 @@ export interface GroupsReport {
   readonly limits: readonly LimitRow[]
   /** Names left out by the cap. */
   readonly limitsOmitted: number
+  /** The repeating schedules (`app.tasks.repeat()`), at most `maxGroups`. */
+  readonly schedules: readonly ScheduleState[]
 }
 
 /** One live task in `?view=tasks`. */
@@ -175,6 +177,10 @@ export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsRepo
     groups,
     groupsOmitted: all.length - groups.length,
     ...limitRows(perName, maxGroups),
+    schedules: scheduler
+      .schedules()
+      .slice(0, maxGroups)
+      .map((s) => ({ ...s, id: clip(s.id), name: clip(s.name) })),
   }
 }
 

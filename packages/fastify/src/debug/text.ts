@@ -82,6 +82,25 @@ export function groupsText(report: GroupsReport): string {
       'LIMIT: tasks of the name allowed to run at once (adaptive unless fixed) · WAITED: queue wait of its latest starts · RUN P50: median run time of its last window',
     )
   }
+  if (report.schedules.length > 0) {
+    lines.push(
+      '',
+      textTable(
+        [
+          { header: 'SCHEDULE', value: (s) => s.id, max: 40 },
+          { header: 'EVERY', value: (s) => duration(s.every), right: true },
+          { header: 'NEXT IN', value: (s) => duration(s.nextInMs), right: true },
+          { header: 'SPAWNED', value: (s) => s.spawned, right: true },
+          { header: 'SKIPPED', value: (s) => s.skipped, right: true },
+          { header: 'REFUSED', value: (s) => s.refused, right: true },
+          { header: 'TASK', value: (s) => s.name, max: 40 },
+        ],
+        report.schedules,
+      ),
+      '',
+      'SKIPPED: turns that found the last run still live (runs never overlap) · REFUSED: turns whose spawn was refused (queue full, overloaded)',
+    )
+  }
   return `${lines.join('\n')}\n`
 }
 

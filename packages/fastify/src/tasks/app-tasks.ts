@@ -1,6 +1,9 @@
 import {
   InvalidOptionError,
   type AnyTaskDefinition,
+  type RepeatHandle,
+  type RepeatOptions,
+  type TaskDefinition,
   Scheduler,
   type SchedulerOptions,
   type SpawnOptions,
@@ -85,6 +88,15 @@ export class AppTasks extends Scheduler {
     checkSpawnOptions(options)
     if (options === undefined) return this.spawnWithLog(name, fn, undefined, this.#ownFields, false)
     return this.spawnWithLog(name, fn, { ...options, data: this.#log }, undefined, false)
+  }
+
+  /**
+   * Spawns the named task `definition` every `options.every` ms (see the scheduler's `repeat`): an
+   * in-process schedule whose runs are tracked tasks logging through `app.log`, shown in
+   * `/debug/tasks`, never overlapping. Stopped by `app.close()`.
+   */
+  override repeat<P, R>(id: string, definition: FastifyTaskDefinition<P, R>, payload: NoInfer<P>, options: RepeatOptions): RepeatHandle {
+    return super.repeat(id, definition as TaskDefinition<P, R>, payload, options)
   }
 
   /**
