@@ -55,7 +55,8 @@ export class TaskCodec {
     const result: unknown = await this.#definition.run(payload as never, context as never)
     if (result === undefined) return undefined
     const problem = readableJson(result, 'result') ?? stringified(result, 'result')
-    if (typeof problem !== 'string') throw new InvalidResultError(this.#definition.name, problem.path, `is ${problem.found}: ${problem.advice}`)
+    if (typeof problem !== 'string')
+      throw new InvalidResultError(this.#definition.name, problem.path, `is ${problem.found}: ${problem.advice}`)
     return JSON.parse(problem) as unknown
   }
 
