@@ -1,5 +1,8 @@
 import type { Clock } from './clock.js'
 
+/** The longest delay Node's timers take (2^31 - 1 ms); a longer one fires at once, so the timer is armed for this and re-armed. */
+const MAX_TIMER_DELAY = 2_147_483_647
+
 /**
  * One timer for every deadline. It is armed for the earliest deadline it was told about; when it
  * fires, `sweep` handles whatever is due and returns the next earliest deadline to re-arm for.
@@ -37,7 +40,7 @@ export class DeadlineTimer {
   #arm(at: number, now: number): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#armedAt = at
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, at - now), this.#keepAlive)
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.min(MAX_TIMER_DELAY, Math.max(0, at - now)), this.#keepAlive)
   }
 
   #fire(): void {

@@ -150,12 +150,13 @@ export class PayloadTooLargeError extends TasksError {
   override readonly name = 'PayloadTooLargeError'
   readonly code = 'FT_PAYLOAD_TOO_LARGE'
   readonly task: string
-  /** The payload's size as JSON, in UTF-8 bytes. */
+  /** The payload's size as JSON, in UTF-8 bytes (a lower bound when the message says "at least"). */
   readonly bytes: number
   readonly maxPayloadBytes: number
-  constructor(task: string, bytes: number, maxPayloadBytes: number) {
+  /** `exact`: `bytes` is the payload's size; otherwise a lower bound (writing stopped once past the limit). */
+  constructor(task: string, bytes: number, maxPayloadBytes: number, exact = true) {
     super(
-      `Payload of task "${task}" is ${bytes} bytes as JSON, more than its maxPayloadBytes (${maxPayloadBytes}): ` +
+      `Payload of task "${task}" is ${exact ? '' : 'at least '}${bytes} bytes as JSON, more than its maxPayloadBytes (${maxPayloadBytes}): ` +
         'pass ids and fetch the data in the task, or raise maxPayloadBytes in its definition',
     )
     this.task = task

@@ -37,7 +37,7 @@ export {
 export type { PayloadMismatch, PayloadValidator, SchemaCompiler } from './definitions/schema-compiler.js'
 export type { BackoffOptions } from './definitions/backoff.js'
 export type { RepeatHandle, RepeatOptions, ScheduleState } from './schedules/repeat-schedule.js'
-export type { LimitsOptions } from './limits/limits-options.js'
+export type { LimitsOptions, RateLimit } from './limits/limits-options.js'
 export type { AdaptiveLimitOptions, LimitChangeCause } from './limits/adaptive-limit.js'
 export type { NameLimitState } from './limits/limit-state.js'
 export { PRIORITIES, type Priority } from './priority.js'

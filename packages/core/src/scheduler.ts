@@ -114,6 +114,8 @@ export class Scheduler implements TaskOwner {
   /** Tasks given up on (aborting) whose functions have not settled. Queue, running and these: every live task. */
   readonly #givenUp: GivenUpSet
   readonly #keys = new Map<string, TaskRecord>()
+  /** Names whose rate limit holds their tasks back until `blockedUntil`: the delay timer wakes for them. */
+  readonly #rateBlocked = new Set<NameLimit<TaskRecord>>()
   /** Repeating schedules, by id (`repeat()`). */
   readonly #schedules = new Map<string, RepeatSchedule>()
   /** Lifecycle listeners, by event (see `subscribe`). */
@@ -324,6 +326,7 @@ export class Scheduler implements TaskOwner {
       this.#running.size < this.#concurrency &&
       this.#queue.size === 0 &&
       limits.running < limits.limit &&
+      limits.blockedUntil <= now &&
       this.#mayStart(task)
     ) {
       this.#start(task, now)
@@ -348,21 +351,25 @@ export class Scheduler implements TaskOwner {
    */
   repeat<P, R>(id: string, definition: TaskDefinition<P, R>, payload: NoInfer<P>, options: RepeatOptions): RepeatHandle {
     const scheduleId = checkString('repeat(id)', id, NON_EMPTY_STRING)
+    // eslint-disable-next-line no-control-regex -- exactly what is refused
+    if (/[\u0000-\u001f\u007f]/.test(scheduleId)) throw new InvalidOptionError('repeat(id)', 'a string without control characters', id)
     const entry = this.#options.tasks.get(definition)
     const o = checkObject('repeat(options)', options)
     checkKnownKeys('repeat(options)', o, REPEAT_KEYS)
     const every = checkInteger('repeat(options.every)', o['every'], REPEAT_EVERY)
     const immediately = o['immediately'] === undefined ? false : checkBoolean('repeat(options.immediately)', o['immediately'])
-    // Checked now, so that a bad payload throws here rather than at every turn.
-    TaskRegistry.taskFunction(entry, payload)
+    // Encoded now: a bad payload throws here rather than at every turn, and each turn gets a copy of
+    // the payload as it was (the caller changing its object later changes nothing).
+    const json = entry.codec.encode(payload)
     if (this.#closing !== undefined) throw new ClosingError(entry.definition.name, this.#options.retryAfter)
     this.#schedules.get(scheduleId)?.stop()
-    const spawnOptions: SpawnOptions = { key: `schedule:${scheduleId}`, meta: { schedule: scheduleId } }
+    // A key no caller writes by accident (it starts with a NUL character).
+    const spawnOptions: SpawnOptions = { key: `\u0000schedule:${scheduleId}`, meta: { schedule: scheduleId } }
     const fire = (): { task: TaskHandle | undefined; joined: boolean } => {
       const before = this.#keys.get(spawnOptions.key!)
       let task: TaskHandle | undefined
       try {
-        task = this.trySpawn(definition, payload, spawnOptions)
+        task = this.trySpawn(definition, (json === '' ? undefined : JSON.parse(json)) as NoInfer<P>, spawnOptions)
       } catch (error) {
         this.#listenerFailed(error, 'admission')
       }
@@ -636,6 +643,13 @@ export class Scheduler implements TaskOwner {
     const limits = task.limits
     const adaptive = limits.adaptive
     if (++limits.running > (adaptive?.peak ?? Infinity)) adaptive!.peak = limits.running
+    if (limits.rate !== undefined) {
+      const until = limits.countStart(limits.rate, now)
+      if (until !== undefined) {
+        this.#rateBlocked.add(limits)
+        this.#delayTimer.ensure(until, now)
+      }
+    }
     limits.recordWait(now - task.readyAt)
     if (task.timeout !== Infinity) {
       task.deadline = now + task.timeout
@@ -842,13 +856,21 @@ export class Scheduler implements TaskOwner {
    */
   /** The delay timer fired: delayed tasks whose time came queue up. Returns the next time to wake up for. */
   #wake(now: number): number {
-    let readied = false
+    let ready = false
     for (let task = this.#delayed.popDue(now); task !== undefined; task = this.#delayed.popDue(now)) {
       this.#queue.push(task)
-      readied = true
+      ready = true
     }
-    if (readied) this.#pump(now)
-    return this.#delayed.nextAt
+    // Names whose rate window ended may start again; the others are woken for later.
+    let next = this.#delayed.nextAt
+    for (const limits of this.#rateBlocked) {
+      if (limits.blockedUntil <= now) {
+        this.#rateBlocked.delete(limits)
+        ready = true
+      } else if (limits.blockedUntil < next) next = limits.blockedUntil
+    }
+    if (ready) this.#pump(now)
+    return Math.min(next, this.#delayed.nextAt)
   }
 
   #sweep(now: number): number {

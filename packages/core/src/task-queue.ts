@@ -72,6 +72,8 @@ export class TaskQueue {
           if (entry.adaptive !== undefined) entry.adaptive.saturated = true
           continue
         }
+        // Its rate limit is reached: nothing of it starts before its window ends.
+        if (entry.blockedUntil > now) continue
         const first = queue.list.head!
         if (entry.running >= shareCap && this.size !== entry.waiting) {
           if (overShare === undefined && (startable === undefined || startable(first))) overShare = first

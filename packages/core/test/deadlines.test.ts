@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { TaskAbortedError } from '../src/index.js'
+import { Scheduler, TaskAbortedError } from '../src/index.js'
+import { ManualClock } from '../src/testing.js'
 import { deferred, flush, hang, manualScheduler, untilAborted } from './helpers.js'
 
 describe('deadlines, leaks and stuck tasks', () => {
@@ -24,6 +25,27 @@ describe('deadlines, leaks and stuck tasks', () => {
     assert.equal(reason.reason, 'timeout')
     assert.equal(reason.name, 'TimeoutError')
     assert.equal(reason.code, 'FT_TASK_ABORTED')
+  })
+
+  it('a deadline beyond the longest Node timer (2^31 - 1 ms) is armed in steps, never as a timer Node would fire at once', async () => {
+    const clock = new ManualClock()
+    const delays: number[] = []
+    const setTimeout = clock.setTimeout.bind(clock)
+    clock.setTimeout = (callback: () => void, ms: number) => {
+      delays.push(ms)
+      return setTimeout(callback, ms)
+    }
+    const scheduler = new Scheduler({ clock })
+    const handle = scheduler.spawn('long', untilAborted, { timeout: 3e9 })
+    assert.deepEqual(delays, [2 ** 31 - 1])
+    clock.advance(2 ** 31 - 1)
+    await flush()
+    assert.equal(handle.state, 'running')
+    assert.equal(delays.length, 2)
+    assert.equal(delays[1], 3e9 - (2 ** 31 - 1))
+    clock.advance(3e9 - (2 ** 31 - 1))
+    await flush()
+    assert.equal((await handle.settled).outcome, 'timed_out')
   })
 
   it('a per-task timeout overrides the default, and deadlines count from start, not from spawn', async () => {

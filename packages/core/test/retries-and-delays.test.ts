@@ -215,3 +215,53 @@ describe('delayed spawns', () => {
     assert.equal(scheduler.spawn('x', hang, { delay: 0 }).state, 'running')
   })
 })
+
+describe('rate limits per name', () => {
+  it('at most max starts per window: the rest wait in the queue, holding nothing, and start when it ends', async () => {
+    const { scheduler, clock } = setup({ limits: { rate: { sms: { max: 2, duration: 1_000 } } } })
+    const started: string[] = []
+    for (let i = 0; i < 5; i++) scheduler.spawn('sms', () => void started.push(`sms${i}`))
+    scheduler.spawn('mail', () => void started.push('mail'))
+    await flush()
+    // Two sms, and the other name is not held back by them.
+    assert.deepEqual(started, ['sms0', 'sms1', 'mail'])
+    const state = scheduler.limitOf('sms')!
+    assert.deepEqual(state.rate, { max: 2, duration: 1_000, startsInWindow: 2, heldForMs: 1_000 })
+    assert.equal(state.waiting, 3)
+    clock.advance(999)
+    await flush()
+    assert.equal(started.length, 3)
+    clock.advance(1)
+    await flush()
+    assert.deepEqual(started, ['sms0', 'sms1', 'mail', 'sms2', 'sms3'])
+    clock.advance(1_000)
+    await flush()
+    assert.deepEqual(started.at(-1), 'sms4')
+    assert.equal(scheduler.liveCount, 0)
+    assert.equal(scheduler.limitOf('sms')!.rate!.heldForMs, 0)
+  })
+
+  it('a spawn after the window ended starts at once; bad rate options are refused naming them', async () => {
+    const { scheduler, clock } = setup({ limits: { rate: { a: { max: 1, duration: 100 } } } })
+    assert.equal(scheduler.spawn('a', hang).state, 'running')
+    assert.equal(scheduler.spawn('a', hang).state, 'pending')
+    clock.advance(100)
+    await flush()
+    assert.equal(scheduler.limitOf('a')!.running, 2)
+    assert.throws(
+      () => new Scheduler({ limits: { rate: { a: { max: 0, duration: 1 } } } }),
+      /Invalid limits\.rate\.a\.max: expected an integer >= 1/,
+    )
+    assert.throws(
+      () => new Scheduler({ limits: { rate: { a: { max: 1, duration: 0 } } } }),
+      /Invalid limits\.rate\.a\.duration: expected milliseconds as an integer from 1/,
+    )
+    assert.throws(() => new Scheduler({ limits: { rate: { a: { max: 1, duration: 1, per: 2 } as never } } }), /limits\.rate\.a.*per/)
+    const closing = scheduler.close({ timeout: 0 })
+    for (let i = 0; i < 5; i++) {
+      await flush()
+      clock.advance(5_000)
+    }
+    await closing
+  })
+})

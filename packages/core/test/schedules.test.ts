@@ -105,6 +105,10 @@ describe('repeating schedules', () => {
     clock.advance(0)
     assert.throws(() => scheduler.repeat('', task, 'ok', { every: 1 }), /Invalid repeat\(id\): expected a non-empty string/)
     assert.throws(
+      () => scheduler.repeat('a\nb', task, 'ok', { every: 1 }),
+      /Invalid repeat\(id\): expected a string without control characters/,
+    )
+    assert.throws(
       () => scheduler.repeat('y', task, 'ok', { every: 0 }),
       /Invalid repeat\(options\.every\): expected milliseconds as an integer from 1/,
     )
@@ -115,5 +119,25 @@ describe('repeating schedules', () => {
       scheduler.schedules().map((s) => s.id),
       ['x'],
     )
+  })
+
+  it('each turn gets the payload as it was when repeat() was called, whatever the caller does to its object; no user key collides', async () => {
+    const got: unknown[] = []
+    const task = defineTask('copy', { run: (payload: { n: number | string }) => void got.push(payload) })
+    const { scheduler, clock } = setup({ tasks: [task] })
+    const payload: { n: number | string } = { n: 1 }
+    // A user's task with the key a schedule named "coll" would use if keys were not kept apart.
+    const gate = deferred()
+    scheduler.spawn(task, { n: 0 }, { key: 'schedule:coll', timeout: Infinity })
+    scheduler.spawn('holder', () => gate.promise, { key: 'schedule:coll2' })
+    scheduler.repeat('coll', task, payload, { every: 10 })
+    payload.n = 'changed'
+    clock.advance(10)
+    await flush()
+    clock.advance(10)
+    await flush()
+    assert.deepEqual(got.slice(1), [{ n: 1 }, { n: 1 }])
+    assert.equal(scheduler.schedules()[0]!.skipped, 0)
+    gate.resolve()
   })
 })

@@ -75,6 +75,7 @@ export {
   type LifecycleListener,
   type LimitChangeCause,
   type LimitsOptions,
+  type RateLimit,
   type NameLimitState,
   type Outcome,
   type Priority,

@@ -74,11 +74,11 @@ describe('GET /debug/tasks', () => {
     assert.equal(report.notes.length, 1)
     assert.match(
       report.notes[0]!,
-      /^queue held by limits per task name: 3 of the waiting tasks belong to 1 name\(s\) at their limit \(see the limits\); 3 waiting, the oldest for \d+ms$/,
+      /^queue held by limits per task name: 3 of the waiting tasks belong to 1 name\(s\) at their limit or rate \(see the limits\); 3 waiting, the oldest for \d+ms$/,
     )
     const text = (await app.inject('/debug/tasks?format=text')).body
-    assert.match(text, /LIMIT +RUNNING +WAITING +WAITED P50/)
-    assert.match(text, /2 fixed +2 +3 +0ms .* mail/)
+    assert.match(text, /LIMIT +RATE +RUNNING +WAITING +WAITED P50/)
+    assert.match(text, /2 fixed +- +2 +3 +0ms .* mail/)
     await closeNow(app)
   })
 

@@ -200,6 +200,8 @@ describe('named tasks in fastify-tasks', () => {
     assert.equal(row.attempt, 2)
     assert.ok(row.startsInMs > 50_000 && row.startsInMs <= 60_000, String(row.startsInMs))
     assert.match((await app.inject('/debug/tasks?format=text')).body, /pending 1 of which 1 delayed/)
+    // A task waiting for its retry is not a queue that does not move.
+    assert.deepEqual((await app.inject('/debug/tasks')).json<{ notes: string[] }>().notes, [])
     assert.match((await app.inject('/debug/tasks?view=tasks&format=text')).body, /attempt 2/)
     // Closing drops it (it would not start within the drain) instead of waiting a minute.
     await app.close()
@@ -216,6 +218,14 @@ describe('named tasks in fastify-tasks', () => {
     })
     const { app, logs } = await buildApp({ tasks: [refresh] })
     const handle = app.tasks.repeat('rates', refresh, { currency: 'EUR' }, { every: 20, immediately: true })
+    // More schedules than the debug route shows: counted, not lost.
+    const capped = await buildApp({ tasks: [refresh], debug: { maxGroups: 2 } })
+    for (const id of ['a', 'b', 'c']) capped.app.tasks.repeat(id, refresh, { currency: id }, { every: 60_000 })
+    const cappedReport = (await capped.app.inject('/debug/tasks')).json<{ schedules: unknown[]; schedulesOmitted: number }>()
+    assert.equal(cappedReport.schedules.length, 2)
+    assert.equal(cappedReport.schedulesOmitted, 1)
+    assert.match((await capped.app.inject('/debug/tasks?format=text')).body, /… and 1 more schedules/)
+    await capped.app.close()
     // Bounded: at most 2 s of real time for a few turns of 20 ms.
     for (let i = 0; i < 200 && runs.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     assert.ok(runs.length >= 3, `ran ${runs.length} times`)
@@ -236,5 +246,24 @@ describe('named tasks in fastify-tasks', () => {
     await new Promise((resolve) => setTimeout(resolve, 60))
     assert.equal(runs.length, after, 'no turn after close')
     assert.equal(handle.stop(), false, 'close stopped it')
+  })
+
+  it('a name held by its rate limit is explained in /debug/tasks (note, rate in the limits)', async () => {
+    const { app } = await buildApp({ limits: { rate: { 'send-sms': { max: 1, duration: 60_000 } } } })
+    for (let i = 0; i < 3; i++) app.tasks.spawn('send-sms', () => 'sent')
+    const report = (await app.inject('/debug/tasks')).json<{
+      notes: string[]
+      limits: { name: string; rate: { max: number; startsInWindow: number; heldForMs: number } | null }[]
+    }>()
+    assert.match(
+      report.notes[0]!,
+      /^queue held by limits per task name: 2 of the waiting tasks belong to 1 name\(s\) at their limit or rate/,
+    )
+    const row = report.limits.find((l) => l.name === 'send-sms')!
+    assert.equal(row.rate!.max, 1)
+    assert.equal(row.rate!.startsInWindow, 1)
+    assert.ok(row.rate!.heldForMs > 50_000)
+    assert.match((await app.inject('/debug/tasks?format=text')).body, /1\/1m00s held/)
+    await app.close()
   })
 })

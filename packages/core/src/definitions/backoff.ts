@@ -25,6 +25,8 @@ export interface Backoff {
 export const DEFAULT_BACKOFF: Backoff = Object.freeze({ type: 'exponential', delay: 1_000, maxDelay: 300_000 })
 
 const TYPES = ['exponential', 'fixed'] as const
+/** Node's longest timer (2^31 - 1 ms, about 24.8 days). */
+const DELAY_BOUNDS = { max: 2_147_483_647 } as const
 const KEYS = ['type', 'delay', 'maxDelay'] as const
 
 /** Validates `value` (named `option` in errors) and fills in the defaults. */
@@ -33,9 +35,11 @@ export function resolveBackoff(option: string, value: unknown): Backoff {
   const o = checkObject(option, value)
   checkKnownKeys(option, o, KEYS)
   const type = o['type'] === undefined ? DEFAULT_BACKOFF.type : checkOneOf(`${option}.type`, o['type'], TYPES)
-  const delay = o['delay'] === undefined ? DEFAULT_BACKOFF.delay : checkDuration(`${option}.delay`, o['delay'])
+  const delay = o['delay'] === undefined ? DEFAULT_BACKOFF.delay : checkDuration(`${option}.delay`, o['delay'], DELAY_BOUNDS)
   const maxDelay =
-    o['maxDelay'] === undefined ? Math.max(delay, DEFAULT_BACKOFF.maxDelay) : checkDuration(`${option}.maxDelay`, o['maxDelay'])
+    o['maxDelay'] === undefined
+      ? Math.max(delay, DEFAULT_BACKOFF.maxDelay)
+      : checkDuration(`${option}.maxDelay`, o['maxDelay'], DELAY_BOUNDS)
   if (maxDelay < delay) throw new InvalidOptionError(`${option}.maxDelay`, `at least delay (${delay})`, maxDelay)
   return Object.freeze({ type, delay, maxDelay })
 }

@@ -108,6 +108,9 @@ export function defineTask<P = unknown, R = unknown, C extends TaskContext = Tas
   if (payload !== undefined && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) {
     throw new InvalidOptionError(at('payload'), 'a JSON schema object', payload)
   }
+  if (s.backoff !== undefined && (s.retries === undefined || s.retries === 0)) {
+    throw new InvalidOptionError(at('backoff'), 'retries >= 1 next to it (a backoff without retries would do nothing)', s.backoff)
+  }
   const definition: TaskDefinition<P, Awaited<R>, C> = Object.freeze({
     name,
     run: run as TaskDefinition<P, Awaited<R>, C>['run'],

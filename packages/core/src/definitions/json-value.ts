@@ -1,8 +1,11 @@
 /**
- * Whether a value survives a trip through JSON unchanged. A named task's payload and result cross a
- * process boundary on a durable backend (and a thread on a worker), so they are JSON on every
- * backend, the in-memory one too: a `Date` or a `Map` that worked in memory would arrive changed
- * from Redis. Values that JSON would change are refused, with where and why.
+ * A named task's payload and result as JSON. They cross a process boundary on a durable backend
+ * (and a thread on a worker), so they are JSON on every backend, the in-memory one too: a `Date` or
+ * a `Map` that worked in memory would arrive changed from Redis. Values that JSON would change are
+ * refused, with where and why.
+ *
+ * The value is read once, and written as it is read: a getter runs once, and what is checked is
+ * what is written (`JSON.stringify` after a separate check could meet a getter that changed its mind).
  */
 
 /** Where a value is not JSON, and what was found there. */
@@ -14,6 +17,13 @@ export interface JsonProblem {
   /** What JSON would make of it, and what to pass instead. */
   readonly advice: string
 }
+
+/** What {@link encodeJson} made of a value. */
+export type JsonEncoding =
+  | { readonly json: string; readonly problem?: undefined; readonly longerThan?: undefined }
+  | { readonly problem: JsonProblem; readonly json?: undefined; readonly longerThan?: undefined }
+  /** Stopped once the text passed `maxLength` characters: the value is at least that long as JSON. */
+  | { readonly longerThan: number; readonly json?: undefined; readonly problem?: undefined }
 
 /** Deeper nesting than this is refused (a guard against runaway structures and deep recursion). */
 export const MAX_JSON_DEPTH = 256
@@ -32,71 +42,123 @@ const ADVICE: Readonly<Record<string, string>> = {
   Error: 'JSON makes it {}: pass its message',
 }
 
-/**
- * The first place where `value` is not plain JSON (strings, finite numbers, booleans, `null`,
- * arrays, and objects whose prototype is `Object.prototype` or `null`), or `undefined` if there is
- * none. An object property whose value is `undefined` is allowed (JSON leaves it out, and reading
- * it gives `undefined` either way); `undefined` in an array is not (it would arrive as `null`).
- * Symbol-keyed and non-enumerable properties are ignored, as JSON ignores them.
- */
-export function findNonJson(value: unknown, root: string): JsonProblem | undefined {
-  return walk(value, root, [], 0)
+/** Thrown inside the walk to stop it: a problem found, or the text grew too long. */
+class Stop extends Error {
+  constructor(readonly encoding: JsonEncoding) {
+    super('stop')
+  }
 }
 
-function walk(value: unknown, path: string, ancestors: object[], depth: number): JsonProblem | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return undefined
-    case 'number':
-      return Number.isFinite(value)
-        ? undefined
-        : { path, found: String(value), advice: 'JSON has no NaN or Infinity: it would arrive as null' }
-    case 'undefined':
-      return { path, found: 'undefined', advice: 'JSON has no undefined: it would arrive as null or be left out' }
-    case 'bigint':
-      return { path, found: 'a bigint', advice: 'JSON has no bigint: pass it as a string' }
-    case 'symbol':
-      return { path, found: 'a symbol', advice: 'JSON has no symbols' }
-    case 'function':
-      return { path, found: 'a function', advice: 'functions cannot be sent: pass data, and keep the code in the task' }
-    case 'object':
-      break
+/**
+ * `value` as JSON text, or the first place where it is not plain JSON: strings, finite numbers
+ * (not `-0`), booleans, `null`, arrays (of `Array` itself, without holes or other properties) and
+ * objects whose prototype is `Object.prototype` or `null`, without `toJSON` or enumerable symbol
+ * keys. An object property whose value is `undefined` is left out (reading it gives `undefined`
+ * either way); `undefined` in an array is refused (it would arrive as `null`). With `maxLength`, the
+ * walk stops once the text is longer (a huge value is refused at the cost of the limit, not of the
+ * value). Throws only what reading the value throws (a getter, a proxy trap).
+ */
+export function encodeJson(value: unknown, root: string, maxLength = Infinity): JsonEncoding {
+  const parts: string[] = []
+  let length = 0
+  const ancestors: object[] = []
+  const write = (text: string): void => {
+    length += text.length
+    if (length > maxLength) throw new Stop({ longerThan: maxLength })
+    parts.push(text)
   }
-  if (value === null) return undefined
-  const object = value
-  if (depth >= MAX_JSON_DEPTH) return { path, found: `nesting deeper than ${MAX_JSON_DEPTH}`, advice: 'flatten the structure' }
-  if (ancestors.includes(object)) return { path, found: 'a circular reference', advice: 'JSON cannot hold cycles' }
-  ancestors.push(object)
-  try {
-    if (Array.isArray(object)) {
-      for (let i = 0; i < object.length; i++) {
-        const problem = i in object ? walk(object[i], `${path}[${i}]`, ancestors, depth + 1) : hole(`${path}[${i}]`)
-        if (problem !== undefined) return problem
-      }
-      return undefined
+  const fail = (path: string, found: string, advice: string): never => {
+    throw new Stop({ problem: { path, found, advice } })
+  }
+
+  const walk = (v: unknown, path: string, depth: number): void => {
+    switch (typeof v) {
+      case 'string':
+        return write(JSON.stringify(v))
+      case 'boolean':
+        return write(v ? 'true' : 'false')
+      case 'number':
+        if (!Number.isFinite(v)) return fail(path, String(v), 'JSON has no NaN or Infinity: it would arrive as null')
+        if (Object.is(v, -0)) return fail(path, '-0', 'JSON writes it as 0: pass 0')
+        return write(String(v))
+      case 'undefined':
+        return fail(path, 'undefined', 'JSON has no undefined: it would arrive as null or be left out')
+      case 'bigint':
+        return fail(path, 'a bigint', 'JSON has no bigint: pass it as a string')
+      case 'symbol':
+        return fail(path, 'a symbol', 'JSON has no symbols')
+      case 'function':
+        return fail(path, 'a function', 'functions cannot be sent: pass data, and keep the code in the task')
+      case 'object':
+        break
     }
+    if (v === null) return write('null')
+    const object = v
+    if (depth >= MAX_JSON_DEPTH) return fail(path, `nesting deeper than ${MAX_JSON_DEPTH}`, 'flatten the structure')
+    if (ancestors.includes(object)) return fail(path, 'a circular reference', 'JSON cannot hold cycles')
     const prototype: unknown = Object.getPrototypeOf(object)
-    if (prototype !== Object.prototype && prototype !== null) return notPlain(object, path)
-    for (const key of Object.keys(object)) {
-      const item = (object as Record<string, unknown>)[key]
-      if (item === undefined) continue
-      const problem = walk(item, IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, ancestors, depth + 1)
-      if (problem !== undefined) return problem
+    const isArray = Array.isArray(object)
+    if (isArray ? prototype !== Array.prototype : prototype !== Object.prototype && prototype !== null) {
+      const problem = notPlain(object, path, prototype)
+      return fail(problem.path, problem.found, problem.advice)
     }
-    return undefined
-  } finally {
+    if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
+      return fail(path, 'an object with a toJSON method', 'JSON would write what toJSON returns: pass that instead')
+    }
+    for (const symbol of Object.getOwnPropertySymbols(object)) {
+      if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
+        return fail(path, 'an object with symbol keys', 'JSON leaves them out: use string keys')
+      }
+    }
+    ancestors.push(object)
+    if (isArray) {
+      const array = object as unknown[]
+      const count = array.length
+      write('[')
+      for (let i = 0; i < count; i++) {
+        if (i > 0) write(',')
+        if (!(i in array)) fail(`${path}[${i}]`, 'an empty slot', 'it would arrive as null')
+        walk(array[i], `${path}[${i}]`, depth + 1)
+      }
+      write(']')
+      // Other properties of an array are not written: refused rather than lost.
+      if (Object.keys(array).length !== count)
+        fail(path, 'an array with properties besides its items', 'JSON keeps only the items: pass an object')
+    } else {
+      write('{')
+      let first = true
+      for (const key of Object.keys(object)) {
+        const item = (object as Record<string, unknown>)[key]
+        if (item === undefined) continue
+        write(first ? '' : ',')
+        first = false
+        write(JSON.stringify(key))
+        write(':')
+        walk(item, IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, depth + 1)
+      }
+      write('}')
+    }
     ancestors.pop()
   }
+
+  try {
+    walk(value, root, 0)
+  } catch (error) {
+    if (error instanceof Stop) return error.encoding
+    throw error
+  }
+  return { json: parts.join('') }
 }
 
-function hole(path: string): JsonProblem {
-  return { path, found: 'an empty slot', advice: 'it would arrive as null' }
-}
-
-function notPlain(object: object, path: string): JsonProblem {
+function notPlain(object: object, path: string, prototype: unknown): JsonProblem {
   const name = constructorName(object)
-  if (name === undefined) return { path, found: 'an object with a custom prototype', advice: 'pass a plain object' }
+  if (name === undefined || name === 'Object' || (name === 'Array' && prototype !== Array.prototype)) {
+    return {
+      path,
+      found: `${name === 'Array' ? 'an array' : 'an object'} with a custom prototype`,
+      advice: 'JSON drops its prototype: pass a plain one',
+    }
+  }
   const advice = ADVICE[name] ?? (object instanceof Error ? ADVICE['Error'] : ArrayBuffer.isView(object) ? ADVICE['Uint8Array'] : undefined)
   return {
     path,

@@ -1,8 +1,8 @@
 import { InvalidPayloadError, InvalidResultError, PayloadTooLargeError } from '../errors.js'
 import type { TaskContext } from '../task.js'
 import type { AnyTaskDefinition } from './define-task.js'
-import { findNonJson, type JsonProblem } from './json-value.js'
-import type { PayloadValidator } from './schema-compiler.js'
+import { encodeJson, type JsonEncoding } from './json-value.js'
+import type { PayloadMismatch, PayloadValidator } from './schema-compiler.js'
 
 /** The encoded form of an absent (`undefined`) payload: JSON itself has no text for it. */
 const NO_PAYLOAD = ''
@@ -22,7 +22,8 @@ export class TaskCodec {
 
   /**
    * The payload as JSON, for the queue: refused with `InvalidPayloadError` when it is not plain JSON
-   * or does not match the schema, and with `PayloadTooLargeError` past `maxPayloadBytes`.
+   * or does not match the schema, and with `PayloadTooLargeError` past `maxPayloadBytes` (found
+   * without writing more than that: a huge payload costs the limit, not its size).
    */
   encode(payload: unknown): string {
     const name = this.#definition.name
@@ -30,16 +31,21 @@ export class TaskCodec {
       this.#check(undefined, 'spawn')
       return NO_PAYLOAD
     }
-    const problem = readableJson(payload, 'payload') ?? stringified(payload, 'payload')
-    if (typeof problem !== 'string') throw new InvalidPayloadError(name, problem.path, `is ${problem.found}: ${problem.advice}`, 'spawn')
-    const json = problem
     const max = this.#definition.maxPayloadBytes
-    // A UTF-8 byte is at most 3 per UTF-16 unit: count the bytes only when it may matter.
+    // A UTF-16 unit is at least one UTF-8 byte: text longer than `max` units is too large already.
+    const encoding = readable(payload, 'payload', max)
+    if (encoding.problem !== undefined) {
+      const { path, found, advice } = encoding.problem
+      throw new InvalidPayloadError(name, path, `is ${found}: ${advice}`, 'spawn')
+    }
+    if (encoding.longerThan !== undefined) throw new PayloadTooLargeError(name, encoding.longerThan + 1, max, false)
+    const json = encoding.json
+    // A UTF-16 unit is at most 3 UTF-8 bytes: count the bytes only when it may matter.
     if (json.length * 3 > max) {
       const bytes = Buffer.byteLength(json, 'utf8')
       if (bytes > max) throw new PayloadTooLargeError(name, bytes, max)
     }
-    // The schema sees what the task will see: the JSON, parsed (no getter of the caller's object runs again).
+    // The schema sees what the task will see: the JSON, parsed.
     if (this.#validate !== undefined) this.#check(JSON.parse(json), 'spawn')
     return json
   }
@@ -54,46 +60,46 @@ export class TaskCodec {
     this.#check(payload, 'start')
     const result: unknown = await this.#definition.run(payload as never, context as never)
     if (result === undefined) return undefined
-    const problem = readableJson(result, 'result') ?? stringified(result, 'result')
-    if (typeof problem !== 'string')
-      throw new InvalidResultError(this.#definition.name, problem.path, `is ${problem.found}: ${problem.advice}`)
-    return JSON.parse(problem) as unknown
+    const encoding = readable(result, 'result', Infinity)
+    if (encoding.problem !== undefined) {
+      const { path, found, advice } = encoding.problem
+      throw new InvalidResultError(this.#definition.name, path, `is ${found}: ${advice}`)
+    }
+    return JSON.parse(encoding.json!) as unknown
   }
 
   #check(payload: unknown, at: 'spawn' | 'start'): void {
     if (this.#validate === undefined) return
-    const mismatch = this.#validate(payload)
+    const mismatch = asMismatch(this.#validate(payload))
     if (mismatch !== undefined) throw new InvalidPayloadError(this.#definition.name, mismatch.path, mismatch.problem, at)
   }
 }
 
+/** A validator's verdict, whatever shape it came in: `undefined`, a `{ path, problem }`, or (leniently) a message. */
+function asMismatch(verdict: unknown): PayloadMismatch | undefined {
+  if (verdict === undefined || verdict === null || verdict === true) return undefined
+  if (typeof verdict === 'string') return { path: 'payload', problem: verdict }
+  const { path, problem } = verdict as Partial<PayloadMismatch>
+  return {
+    path: typeof path === 'string' && path.length > 0 ? path : 'payload',
+    problem: typeof problem === 'string' && problem.length > 0 ? problem : 'does not match its schema',
+  }
+}
+
 /**
- * {@link findNonJson}, for values that may fight back: a getter or a proxy trap that throws while
+ * {@link encodeJson}, for values that may fight back: a getter or a proxy trap that throws while
  * the value is read makes it unreadable, reported like any other problem (never thrown as is).
  */
-function readableJson(value: unknown, root: string): JsonProblem | undefined {
+function readable(value: unknown, root: string, maxLength: number): JsonEncoding {
   try {
-    return findNonJson(value, root)
+    return encodeJson(value, root, maxLength)
   } catch (error) {
-    return unreadable(root, error)
+    let why: string
+    try {
+      why = error instanceof Error ? error.message : String(error)
+    } catch {
+      why = 'an unprintable error'
+    }
+    return { problem: { path: root, found: 'unreadable', advice: `reading it threw (${why.slice(0, 200)}): pass plain data` } }
   }
-}
-
-/** The JSON of a value {@link findNonJson} accepted, or the problem if writing it throws after all (a getter that changed its mind). */
-function stringified(value: unknown, root: string): string | JsonProblem {
-  try {
-    return JSON.stringify(value)
-  } catch (error) {
-    return unreadable(root, error)
-  }
-}
-
-function unreadable(root: string, error: unknown): JsonProblem {
-  let why: string
-  try {
-    why = error instanceof Error ? error.message : String(error)
-  } catch {
-    why = 'an unprintable error'
-  }
-  return { path: root, found: 'unreadable', advice: `reading it threw (${why.slice(0, 200)}): pass plain data` }
 }

@@ -20,12 +20,14 @@ export class TaskRegistry {
   readonly #byName = new Map<string, RegisteredTask>()
 
   constructor(definitions: readonly unknown[], compile: SchemaCompiler | undefined) {
-    definitions.forEach((definition, i) => {
+    // A plain loop: `forEach` would skip the holes of a sparse array.
+    for (let i = 0; i < definitions.length; i++) {
+      const definition = definitions[i]
       if (!isTaskDefinition(definition)) throw new InvalidOptionError(`tasks[${i}]`, 'a definition made by defineTask()', definition)
       const name = definition.name
       const known = this.#byName.get(name)
       if (known !== undefined) {
-        if (known.definition === definition) return
+        if (known.definition === definition) continue
         throw new InvalidOptionError(`tasks[${i}]`, `one definition per task name, but "${name}" is defined twice`, definition)
       }
       let validate
@@ -46,9 +48,12 @@ export class TaskRegistry {
             definition.payload,
           )
         }
+        if (typeof validate !== 'function') {
+          throw new InvalidOptionError('compileSchema', `a function returning a validator function (for task "${name}")`, validate)
+        }
       }
       this.#byName.set(name, { definition, codec: new TaskCodec(definition, validate) })
-    })
+    }
   }
 
   /** Registered definitions, in registration order. */

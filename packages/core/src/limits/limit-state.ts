@@ -30,6 +30,11 @@ export interface NameLimitState {
     readonly latencyRatio: number
     readonly agoMs: number
   } | null
+  /**
+   * Its rate limit (`limits.rate`), if it has one: `max` starts per `duration` ms, the starts in the
+   * current window, and how long its tasks are still held (0 while it may start more).
+   */
+  readonly rate: { readonly max: number; readonly duration: number; readonly startsInWindow: number; readonly heldForMs: number } | null
 }
 
 /** A fresh snapshot of one name's entry. */
@@ -53,6 +58,15 @@ export function nameLimitState<T extends QueuedTask>(entry: NameLimit<T>, now: n
       change === undefined
         ? null
         : { from: change.from, to: change.to, cause: change.cause, latencyRatio: change.latencyRatio, agoMs: now - change.at },
+    rate:
+      entry.rate === undefined
+        ? null
+        : {
+            max: entry.rate.max,
+            duration: entry.rate.duration,
+            startsInWindow: entry.startsInWindow(now),
+            heldForMs: Math.max(0, entry.blockedUntil - now),
+          },
   }
 }
 

@@ -18,6 +18,12 @@ export interface LimitsOptions {
   /** Fixed limits for some names, whatever `perName` says: `{ 'send-mail': 10 }`. */
   fixed?: Readonly<Record<string, number>>
   /**
+   * Rate limits for some names: at most `max` starts per `duration` ms (a fixed window from the
+   * first start in it, as BullMQ's limiter), whatever their concurrency: `{ 'send-sms': { max: 10,
+   * duration: 1_000 } }`. Tasks past it wait in the queue, holding nothing, until the window ends.
+   */
+  rate?: Readonly<Record<string, RateLimit>>
+  /**
    * The bulkhead: while tasks of other names wait for a slot, one name holds at most this share of
    * `concurrency` (at least one slot). `1` turns it off.
    * @default 0.5
@@ -33,10 +39,17 @@ export interface LimitsOptions {
   pressure?: () => string | undefined
 }
 
+/** At most `max` starts per `duration` milliseconds. */
+export interface RateLimit {
+  readonly max: number
+  readonly duration: number
+}
+
 /** The limits after defaults and validation. */
 export interface ResolvedLimitsOptions {
   readonly perName: 'adaptive' | number | false
   readonly fixed: ReadonlyMap<string, number>
+  readonly rate: ReadonlyMap<string, RateLimit>
   readonly maxShare: number
   readonly adaptive: ResolvedAdaptiveOptions
   readonly pressure: (() => string | undefined) | undefined
@@ -48,7 +61,9 @@ export const LIMITS_DEFAULTS = Object.freeze({
   adaptive: Object.freeze({ min: 1, tolerance: 1.5 }),
 } as const)
 
-const LIMITS_KEYS = ['perName', 'fixed', 'maxShare', 'adaptive', 'pressure'] as const
+const LIMITS_KEYS = ['perName', 'fixed', 'rate', 'maxShare', 'adaptive', 'pressure'] as const
+const RATE_KEYS = ['max', 'duration'] as const
+const RATE_DURATION = { min: 1, max: 2_147_483_647, unit: 'milliseconds' } as const
 const ADAPTIVE_KEYS = ['initial', 'min', 'tolerance'] as const
 const POSITIVE = { min: 1 } as const
 
@@ -65,6 +80,21 @@ export function resolveLimitsOptions(value: unknown): ResolvedLimitsOptions {
     const f = checkObject('limits.fixed', o['fixed'])
     for (const name of Object.keys(f)) fixed.set(name, checkInteger(`limits.fixed.${name}`, f[name], POSITIVE))
   }
+  const rate = new Map<string, RateLimit>()
+  if (o['rate'] !== undefined) {
+    const r = checkObject('limits.rate', o['rate'])
+    for (const name of Object.keys(r)) {
+      const limit = checkObject(`limits.rate.${name}`, r[name])
+      checkKnownKeys(`limits.rate.${name}`, limit, RATE_KEYS)
+      rate.set(
+        name,
+        Object.freeze({
+          max: checkInteger(`limits.rate.${name}.max`, limit['max'], POSITIVE),
+          duration: checkInteger(`limits.rate.${name}.duration`, limit['duration'], RATE_DURATION),
+        }),
+      )
+    }
+  }
   const maxShare = checkNumber('limits.maxShare', o['maxShare'] ?? LIMITS_DEFAULTS.maxShare, { above: 0, max: 1 })
   const a = o['adaptive'] === undefined ? {} : checkObject('limits.adaptive', o['adaptive'])
   checkKnownKeys('limits.adaptive', a, ADAPTIVE_KEYS)
@@ -80,5 +110,5 @@ export function resolveLimitsOptions(value: unknown): ResolvedLimitsOptions {
     o['pressure'] === undefined
       ? undefined
       : checkFunction<() => string | undefined>('limits.pressure', o['pressure'], '() => string | undefined')
-  return { perName, fixed, maxShare, adaptive: { initial, min, tolerance }, pressure }
+  return { perName, fixed, rate, maxShare, adaptive: { initial, min, tolerance }, pressure }
 }

@@ -1,5 +1,6 @@
 import { TaskList, type ListNode } from '../task-list.js'
 import { AdaptiveLimit, type LimitChange, type ResolvedAdaptiveOptions } from './adaptive-limit.js'
+import type { RateLimit } from './limits-options.js'
 
 /** A queued task as the per-name queues see it. */
 export interface QueuedTask extends ListNode {
@@ -39,20 +40,46 @@ export class NameLimit<T extends QueuedTask> {
   running = 0
   /** Its tasks waiting for one. */
   waiting = 0
+  /** Its rate limit, if it has one. */
+  readonly rate: RateLimit | undefined
+  /** While its rate limit is reached: when its window ends (clock ms). None of its tasks may start before. */
+  blockedUntil = -Infinity
+  /** When its current rate window began, and its starts in it. */
+  #windowStart = -Infinity
+  #windowStarts = 0
   /** Per priority level, made on first use. */
   readonly queues: (NameQueue<T> | undefined)[] = [undefined, undefined, undefined, undefined]
   readonly #waits = new Float64Array(WAITS_KEPT)
   #waitsCount = 0
   #waitsNext = 0
 
-  constructor(name: string, fixed: number | 'adaptive', adaptive: ResolvedAdaptiveOptions, ceiling: number) {
+  constructor(name: string, fixed: number | 'adaptive', adaptive: ResolvedAdaptiveOptions, ceiling: number, rate?: RateLimit) {
     this.name = name
+    this.rate = rate
     this.adaptive = fixed === 'adaptive' ? new AdaptiveLimit(adaptive, ceiling) : undefined
     this.limit = this.adaptive === undefined ? (fixed as number) : this.adaptive.limit
   }
 
   queue(rank: number): NameQueue<T> {
     return (this.queues[rank] ??= new NameQueue<T>(this))
+  }
+
+  /**
+   * One of its tasks started at `now`, under a rate limit. Returns when its window ends if that start
+   * reached the limit (its tasks are then held until then), else `undefined`.
+   */
+  countStart(rate: RateLimit, now: number): number | undefined {
+    if (now >= this.#windowStart + rate.duration) {
+      this.#windowStart = now
+      this.#windowStarts = 0
+    }
+    if (++this.#windowStarts < rate.max) return undefined
+    return (this.blockedUntil = this.#windowStart + rate.duration)
+  }
+
+  /** Starts in the current rate window (0 once it ended). */
+  startsInWindow(now: number): number {
+    return this.rate === undefined || now >= this.#windowStart + this.rate.duration ? 0 : this.#windowStarts
   }
 
   /** One of its tasks started after waiting `ms` (0 for one that started at once). */

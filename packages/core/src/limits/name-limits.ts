@@ -26,7 +26,7 @@ export class NameLimits<T extends QueuedTask> {
     if (entry === undefined) {
       const o = this.#options
       const fixed = o.fixed.get(name) ?? (o.perName === false ? Infinity : o.perName)
-      entry = new NameLimit<T>(name, fixed, o.adaptive, ceiling)
+      entry = new NameLimit<T>(name, fixed, o.adaptive, ceiling, o.rate.get(name))
       this.#entries.set(name, entry)
     }
     return entry
@@ -39,7 +39,13 @@ export class NameLimits<T extends QueuedTask> {
 
   /** `entry` became idle: forget it when there are too many names. Returns whether it was forgotten. */
   idle(entry: NameLimit<T>): boolean {
-    return this.#entries.size > MAX_IDLE_NAMES && this.#entries.get(entry.name) === entry && this.#entries.delete(entry.name)
+    // A rate-limited name is kept: forgetting it would forget its window.
+    return (
+      this.#entries.size > MAX_IDLE_NAMES &&
+      entry.rate === undefined &&
+      this.#entries.get(entry.name) === entry &&
+      this.#entries.delete(entry.name)
+    )
   }
 
   get size(): number {

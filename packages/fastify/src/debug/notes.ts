@@ -16,10 +16,12 @@ export function debugNotes(
   const notes: string[] = []
   const { live, limits } = summary
   const slots = backpressure?.concurrency.effective ?? limits.concurrency
-  if (live.pending > 0) {
+  // Delayed tasks (a `delay`, a retry's backoff) wait for their time by design: only the queue is news.
+  const queued = live.pending - live.delayed
+  if (queued > 0) {
     let oldestWait = 0
     for (const group of groups) if (group.state === 'pending' && group.oldestAgeMs > oldestWait) oldestWait = group.oldestAgeMs
-    const waiting = `${live.pending} waiting, the oldest for ${duration(oldestWait)}`
+    const waiting = `${queued} waiting, the oldest for ${duration(oldestWait)}`
     if (live.running >= slots && summary.stuck >= live.running) {
       notes.push(
         `queue not moving: ${live.running} of ${slots} slots held by tasks with no progress for ${duration(limits.stuckAfter)} or more (stuck); ${waiting}`,
@@ -31,7 +33,7 @@ export function debugNotes(
     } else if (heldByLimits(perName).tasks > 0) {
       const held = heldByLimits(perName)
       notes.push(
-        `queue held by limits per task name: ${held.tasks} of the waiting tasks belong to ${held.names} name(s) at their limit (see the limits); ${waiting}`,
+        `queue held by limits per task name: ${held.tasks} of the waiting tasks belong to ${held.names} name(s) at their limit or rate (see the limits); ${waiting}`,
       )
     } else {
       notes.push(
@@ -53,12 +55,12 @@ export function debugNotes(
   return notes
 }
 
-/** Waiting tasks of names at their own limit, and how many such names. */
+/** Waiting tasks of names at their own limit or held by their rate limit, and how many such names. */
 function heldByLimits(perName: readonly NameLimitState[]): { tasks: number; names: number } {
   let tasks = 0
   let names = 0
   for (const l of perName) {
-    if (l.waiting > 0 && l.limit !== null && l.running >= l.limit) {
+    if (l.waiting > 0 && ((l.limit !== null && l.running >= l.limit) || (l.rate !== null && l.rate.heldForMs > 0))) {
       tasks += l.waiting
       names++
     }

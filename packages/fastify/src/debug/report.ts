@@ -61,8 +61,10 @@ export interface LimitRow {
   /** Adaptive: median run time of its last window and the baseline it is compared with, ms. */
   readonly latencyMs: number | null
   readonly baselineMs: number | null
-  /** Adaptive: the limit's last move and why (`saturated`, `latency`, `pressure`). */
+  /** Adaptive: the limit's last move and why (`saturated` or `latency`). */
   readonly lastChange: NameLimitState['lastChange']
+  /** Its rate limit (`limits.rate`): `max` starts per `duration` ms, starts in the window, ms its tasks are still held; `null` for none. */
+  readonly rate: NameLimitState['rate']
 }
 
 /** `GET /debug/tasks`: the one-screen view. */
@@ -87,6 +89,8 @@ export interface GroupsReport {
   readonly limitsOmitted: number
   /** The repeating schedules (`app.tasks.repeat()`), at most `maxGroups`. */
   readonly schedules: readonly ScheduleState[]
+  /** Schedules left out by the cap. */
+  readonly schedulesOmitted: number
 }
 
 /** One live task in `?view=tasks`. */
@@ -177,14 +181,16 @@ export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsRepo
     groups,
     groupsOmitted: all.length - groups.length,
     ...limitRows(perName, maxGroups),
-    schedules: scheduler
-      .schedules()
-      .slice(0, maxGroups)
-      .map((s) => ({ ...s, id: clip(s.id), name: clip(s.name) })),
+    ...scheduleRows(scheduler.schedules(), maxGroups),
   }
 }
 
 /** The names with most waiting, then running, first; at most `max`. */
+function scheduleRows(all: readonly ScheduleState[], max: number): { schedules: ScheduleState[]; schedulesOmitted: number } {
+  const schedules = all.slice(0, max).map((s) => ({ ...s, id: clip(s.id), name: clip(s.name) }))
+  return { schedules, schedulesOmitted: all.length - schedules.length }
+}
+
 function limitRows(all: readonly NameLimitState[], max: number): { limits: LimitRow[]; limitsOmitted: number } {
   const round = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.round(ms))
   const sorted = [...all].sort((a, b) => b.waiting - a.waiting || b.running - a.running)
@@ -202,6 +208,7 @@ function limitRows(all: readonly NameLimitState[], max: number): { limits: Limit
       l.lastChange === null
         ? null
         : { ...l.lastChange, latencyRatio: Math.round(l.lastChange.latencyRatio * 100) / 100, agoMs: Math.round(l.lastChange.agoMs) },
+    rate: l.rate === null ? null : { ...l.rate, heldForMs: Math.round(l.rate.heldForMs) },
   }))
   return { limits, limitsOmitted: all.length - limits.length }
 }

@@ -64,6 +64,10 @@ export function groupsText(report: GroupsReport): string {
       textTable(
         [
           { header: 'LIMIT', value: (l) => (l.limit === null ? '-' : `${l.limit}${l.mode === 'adaptive' ? '' : ' fixed'}`), right: true },
+          {
+            header: 'RATE',
+            value: (l) => (l.rate === null ? '-' : `${l.rate.max}/${duration(l.rate.duration)}${l.rate.heldForMs > 0 ? ' held' : ''}`),
+          },
           { header: 'RUNNING', value: (l) => l.running, right: true },
           { header: 'WAITING', value: (l) => l.waiting, right: true },
           { header: 'WAITED P50', value: (l) => duration(l.waitP50Ms), right: true },
@@ -98,6 +102,7 @@ export function groupsText(report: GroupsReport): string {
         report.schedules,
       ),
       '',
+      ...(report.schedulesOmitted > 0 ? [`… and ${report.schedulesOmitted} more schedules`] : []),
       'SKIPPED: turns that found the last run still live (runs never overlap) · REFUSED: turns whose spawn was refused (queue full, overloaded)',
     )
   }
