@@ -13,6 +13,7 @@ export const VARIANT_OPTIONS: Readonly<Record<SchedulerVariantId, SchedulerOptio
   ours: {},
   oursSitesOff: { spawnSite: 'off' },
   oursNoDeadline: { timeout: Infinity },
+  oursNoNameLimits: { limits: { perName: false } },
   oursSitesAlways: { spawnSite: 'always' },
 }
 
@@ -27,6 +28,7 @@ export interface Ablation {
 export const ABLATIONS: readonly Ablation[] = [
   { feature: 'default deadline (defaults − timeout: Infinity)', with: 'ours', without: 'oursNoDeadline' },
   { feature: "sampled spawn sites (defaults − spawnSite: 'off')", with: 'ours', without: 'oursSitesOff' },
+  { feature: 'adaptive limits per name (defaults − limits: { perName: false })', with: 'ours', without: 'oursNoNameLimits' },
   { feature: "always-on spawn sites ('always' − 'off')", with: 'oursSitesAlways', without: 'oursSitesOff' },
 ]
 

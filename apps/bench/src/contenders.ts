@@ -1,5 +1,5 @@
 /** The task runners compared, in the order their rows are printed. */
-export const SCHEDULER_VARIANTS = ['ours', 'oursSitesOff', 'oursNoDeadline', 'oursSitesAlways'] as const
+export const SCHEDULER_VARIANTS = ['ours', 'oursSitesOff', 'oursNoDeadline', 'oursNoNameLimits', 'oursSitesAlways'] as const
 
 export const CONTENDERS = ['set', 'fastq', 'pqueue', ...SCHEDULER_VARIANTS] as const
 
@@ -15,6 +15,7 @@ export const CONTENDER_LABELS: Readonly<Record<ContenderId, string>> = {
   ours: 'Scheduler (defaults)',
   oursSitesOff: "Scheduler (spawnSite: 'off')",
   oursNoDeadline: 'Scheduler (timeout: Infinity)',
+  oursNoNameLimits: 'Scheduler (limits: { perName: false })',
   oursSitesAlways: "Scheduler (spawnSite: 'always')",
 }
 

@@ -37,6 +37,7 @@ export const PENDING_SETUPS: Readonly<Record<ContenderId, string>> = {
   ours: OURS_SETUP,
   oursSitesOff: OURS_SETUP,
   oursNoDeadline: OURS_SETUP,
+  oursNoNameLimits: OURS_SETUP,
   oursSitesAlways: OURS_SETUP,
 }
 
@@ -140,6 +141,7 @@ const TRIALS: Readonly<Record<ContenderId, (tasks: number) => PendingTrial>> = {
   ours: (tasks) => schedulerTrial('ours', tasks),
   oursSitesOff: (tasks) => schedulerTrial('oursSitesOff', tasks),
   oursNoDeadline: (tasks) => schedulerTrial('oursNoDeadline', tasks),
+  oursNoNameLimits: (tasks) => schedulerTrial('oursNoNameLimits', tasks),
   oursSitesAlways: (tasks) => schedulerTrial('oursSitesAlways', tasks),
 }
 

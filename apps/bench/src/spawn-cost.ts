@@ -45,6 +45,7 @@ export const COMPLETION_PROMISES: Readonly<Record<ContenderId, string>> = {
   ours: 'handle.settled of scheduler.spawn(name, task)',
   oursSitesOff: 'handle.settled',
   oursNoDeadline: 'handle.settled',
+  oursNoNameLimits: 'handle.settled',
   oursSitesAlways: 'handle.settled',
 }
 
@@ -103,6 +104,7 @@ const TRIALS: Readonly<Record<ContenderId, (options: SpawnCostOptions) => Trial>
   ours: (options) => schedulerTrial('ours', options),
   oursSitesOff: (options) => schedulerTrial('oursSitesOff', options),
   oursNoDeadline: (options) => schedulerTrial('oursNoDeadline', options),
+  oursNoNameLimits: (options) => schedulerTrial('oursNoNameLimits', options),
   oursSitesAlways: (options) => schedulerTrial('oursSitesAlways', options),
 }
 

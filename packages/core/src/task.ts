@@ -155,8 +155,7 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   slot = -1
   /** Index in the delayed set while waiting for its time, else -1. */
   heapIndex = -1
-  /** When it may start: its spawn, or later when spawned with a `delay` or waiting to be retried. Queue waits count from here. */
-  readyAt: number
+
   /** Its deadline while running (`Infinity` for none or once it stops running). */
   deadline = Infinity
 
@@ -181,7 +180,6 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     this.#options = options
     this.siteRef = siteRef
     this.spawnedAt = now
-    this.readyAt = now
     this.limits = limits
   }
 
@@ -305,6 +303,18 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     return this.waiter.promise
   }
 
+  /**
+   * When it may start: its spawn, or later when spawned with a `delay` or waiting to be retried.
+   * Queue waits count from here. Kept with the extras: a second time field on every task would be
+   * one more heap number allocated per spawn.
+   */
+  get readyAt(): number {
+    return this.#extras?.readyAt ?? this.spawnedAt
+  }
+  set readyAt(at: number) {
+    this.#more().readyAt = at
+  }
+
   /** Which run this is, from 1: a named task with `retries` runs again after a failure. */
   get attempt(): number {
     return this.#extras?.attempt ?? 1
@@ -393,6 +403,7 @@ class TaskExtras {
   cancel: ((reason?: CancelReason) => boolean) | undefined = undefined
   attempt = 1
   retry: RetryPlan | undefined = undefined
+  readyAt: number | undefined = undefined
 }
 
 /** How a named task with `retries` runs again after a failed attempt. */
