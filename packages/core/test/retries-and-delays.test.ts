@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { defineTask, InvalidPayloadError, Scheduler, type SchedulerOptions, type SchemaCompiler } from '../src/index.js'
-import { ManualClock } from '../src/testing.js'
-import { deferred, flush, hang, untilAborted } from './helpers.js'
-
-function setup(options: SchedulerOptions): { scheduler: Scheduler; clock: ManualClock } {
-  const clock = new ManualClock()
-  return { scheduler: new Scheduler({ clock, ...options }), clock }
-}
+import { defineTask, InvalidPayloadError, Scheduler, type SchemaCompiler } from '../src/index.js'
+import { deferred, flush, hang, manualScheduler, untilAborted } from './helpers.js'
 
 describe('retries of named tasks', () => {
   it('a failed attempt runs again after the backoff, pending and without a slot; the handle settles once, after the last', async () => {
@@ -20,7 +14,7 @@ describe('retries of named tasks', () => {
         return 'done'
       },
     })
-    const { scheduler, clock } = setup({ tasks: [flaky], concurrency: 1 })
+    const { scheduler, clock } = manualScheduler({ tasks: [flaky], concurrency: 1 })
     const retrying: [string, number, number][] = []
     scheduler.subscribe({
       retrying: (task, error, delayMs) =>
@@ -72,7 +66,7 @@ describe('retries of named tasks', () => {
       run: (_: undefined, { attempt }) => Promise.reject(new Error(`attempt ${attempt}`)),
     })
     const fixed = defineTask('fixed', { retries: 2, backoff: { type: 'fixed', delay: 50 }, run: () => Promise.reject(new Error('no')) })
-    const { scheduler, clock } = setup({ tasks: [always, fixed] })
+    const { scheduler, clock } = manualScheduler({ tasks: [always, fixed] })
     scheduler.subscribe({ retrying: (task, _error, delayMs) => void delays.push(task.name === 'fixed' ? -delayMs : delayMs) })
     const a = scheduler.spawn(always, undefined)
     const f = scheduler.spawn(fixed, undefined)
@@ -103,7 +97,7 @@ describe('retries of named tasks', () => {
     let accept = true
     const compile: SchemaCompiler = () => () => (accept ? undefined : { path: 'payload', problem: 'changed' })
     const checked = defineTask('checked', { retries: 5, payload: {}, run: () => 'ran' })
-    const { scheduler, clock } = setup({ tasks: [slow, checked], compileSchema: compile, concurrency: 1 })
+    const { scheduler, clock } = manualScheduler({ tasks: [slow, checked], compileSchema: compile, concurrency: 1 })
     const timedOut = scheduler.spawn(slow, undefined)
     clock.advance(100)
     await flush()
@@ -129,7 +123,7 @@ describe('retries of named tasks', () => {
 
   it('a task waiting to be retried can be cancelled; close drops it and does not retry what fails meanwhile', async () => {
     const fails = defineTask('fails', { retries: 3, run: () => Promise.reject(new Error('x')) })
-    const { scheduler, clock } = setup({ tasks: [fails] })
+    const { scheduler, clock } = manualScheduler({ tasks: [fails] })
     const waiting = scheduler.spawn(fails, undefined)
     await flush()
     assert.equal(waiting.state, 'pending')
@@ -167,7 +161,7 @@ describe('retries of named tasks', () => {
 
 describe('delayed spawns', () => {
   it('a task spawned with a delay waits pending, holds no slot, then queues; its queue wait counts from then', async () => {
-    const { scheduler, clock } = setup({ concurrency: 1 })
+    const { scheduler, clock } = manualScheduler({ concurrency: 1 })
     const ran: string[] = []
     const later = scheduler.spawn('later', () => void ran.push('later'), { delay: 500 })
     assert.equal(later.state, 'pending')
@@ -189,7 +183,7 @@ describe('delayed spawns', () => {
   })
 
   it('delayed tasks count against maxQueue, can be cancelled, and are dropped at close', async () => {
-    const { scheduler, clock } = setup({ maxQueue: 2, concurrency: 1, timeout: Infinity })
+    const { scheduler, clock } = manualScheduler({ maxQueue: 2, concurrency: 1, timeout: Infinity })
     scheduler.spawn('runs', hang)
     const a = scheduler.spawn('a', () => 1, { delay: 1_000 })
     scheduler.spawn('b', () => 1, { delay: 2_000 })
@@ -207,7 +201,7 @@ describe('delayed spawns', () => {
   })
 
   it('refuses a bad delay, naming it', () => {
-    const { scheduler } = setup({})
+    const { scheduler } = manualScheduler({})
     assert.throws(() => scheduler.spawn('x', () => 1, { delay: -1 }), /Invalid spawn\(options\.delay\)/)
     assert.throws(() => scheduler.spawn('x', () => 1, { delay: Infinity }), /Invalid spawn\(options\.delay\)/)
     assert.throws(() => scheduler.spawn('x', () => 1, { delay: 2 ** 31 }), /Invalid spawn\(options\.delay\)/)
@@ -218,7 +212,7 @@ describe('delayed spawns', () => {
 
 describe('rate limits per name', () => {
   it('at most max starts per window: the rest wait in the queue, holding nothing, and start when it ends', async () => {
-    const { scheduler, clock } = setup({ limits: { rate: { sms: { max: 2, duration: 1_000 } } } })
+    const { scheduler, clock } = manualScheduler({ limits: { rate: { sms: { max: 2, duration: 1_000 } } } })
     const started: string[] = []
     for (let i = 0; i < 5; i++) scheduler.spawn('sms', () => void started.push(`sms${i}`))
     scheduler.spawn('mail', () => void started.push('mail'))
@@ -242,7 +236,7 @@ describe('rate limits per name', () => {
   })
 
   it('a spawn after the window ended starts at once; bad rate options are refused naming them', async () => {
-    const { scheduler, clock } = setup({ limits: { rate: { a: { max: 1, duration: 100 } } } })
+    const { scheduler, clock } = manualScheduler({ limits: { rate: { a: { max: 1, duration: 100 } } } })
     assert.equal(scheduler.spawn('a', hang).state, 'running')
     assert.equal(scheduler.spawn('a', hang).state, 'pending')
     clock.advance(100)

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ClosingError, defineTask, InvalidPayloadError, Scheduler, UnknownTaskError, type SchedulerOptions } from '../src/index.js'
-import { ManualClock } from '../src/testing.js'
-import { deferred, flush } from './helpers.js'
-
-function setup(options: SchedulerOptions): { scheduler: Scheduler; clock: ManualClock } {
-  const clock = new ManualClock()
-  return { scheduler: new Scheduler({ clock, ...options }), clock }
-}
+import { ClosingError, defineTask, InvalidPayloadError, UnknownTaskError } from '../src/index.js'
+import { deferred, flush, manualScheduler } from './helpers.js'
 
 describe('repeating schedules', () => {
   it('spawns the task every interval, each run a tracked task with meta.schedule; stop() ends it', async () => {
     const payloads: unknown[] = []
     const refresh = defineTask('refresh-rates', { run: (payload: { currency: string }) => void payloads.push(payload) })
-    const { scheduler, clock } = setup({ tasks: [refresh] })
+    const { scheduler, clock } = manualScheduler({ tasks: [refresh] })
     const handle = scheduler.repeat('rates', refresh, { currency: 'EUR' }, { every: 1_000 })
     assert.equal(handle.id, 'rates')
     assert.deepEqual(scheduler.schedules(), [
@@ -49,7 +43,7 @@ describe('repeating schedules', () => {
         await gate.promise
       },
     })
-    const { scheduler, clock } = setup({ tasks: [slow] })
+    const { scheduler, clock } = manualScheduler({ tasks: [slow] })
     scheduler.repeat('s', slow, undefined, { every: 100, immediately: true })
     await flush()
     assert.equal(runs, 1)
@@ -70,7 +64,7 @@ describe('repeating schedules', () => {
   it('a refused turn is counted, the schedule goes on; close stops every schedule', async () => {
     const gate = deferred()
     const blocked = defineTask('blocked', { timeout: Infinity, run: () => gate.promise })
-    const { scheduler, clock } = setup({ tasks: [blocked], concurrency: 1, maxQueue: 0 })
+    const { scheduler, clock } = manualScheduler({ tasks: [blocked], concurrency: 1, maxQueue: 0 })
     scheduler.spawn('holder', () => gate.promise, { timeout: Infinity })
     scheduler.repeat('b', blocked, undefined, { every: 50 })
     clock.advance(50)
@@ -91,7 +85,7 @@ describe('repeating schedules', () => {
 
   it('repeating an id replaces its schedule; bad arguments are refused naming them', () => {
     const task = defineTask('t', { payload: {}, run: () => undefined })
-    const { scheduler, clock } = setup({
+    const { scheduler, clock } = manualScheduler({
       tasks: [task],
       compileSchema: () => (p) => (p === 'bad' ? { path: 'payload', problem: 'is bad' } : undefined),
     })
@@ -124,7 +118,7 @@ describe('repeating schedules', () => {
   it('each turn gets the payload as it was when repeat() was called, whatever the caller does to its object; no user key collides', async () => {
     const got: unknown[] = []
     const task = defineTask('copy', { run: (payload: { n: number | string }) => void got.push(payload) })
-    const { scheduler, clock } = setup({ tasks: [task] })
+    const { scheduler, clock } = manualScheduler({ tasks: [task] })
     const payload: { n: number | string } = { n: 1 }
     // A user's task with the key a schedule named "coll" would use if keys were not kept apart.
     const gate = deferred()

@@ -56,11 +56,6 @@ export class TaskRegistry {
     }
   }
 
-  /** Registered definitions, in registration order. */
-  get definitions(): AnyTaskDefinition[] {
-    return [...this.#byName.values()].map((entry) => entry.definition)
-  }
-
   /** The registered entry of a definition given to `spawn`; throws if it is not one, or not registered. */
   get(definition: unknown): RegisteredTask {
     if (!isTaskDefinition(definition)) {
