@@ -7,7 +7,7 @@
  */
 
 /** Why `spawn` refused a task. */
-export type RejectReason = 'queue_full' | 'overloaded' | 'closing'
+export type RejectReason = 'queue_full' | 'overloaded' | 'closing' | 'unavailable'
 
 /**
  * Why a task's signal was aborted. `timeout` is the scheduler's own; the others say who cancelled
@@ -18,7 +18,8 @@ export type AbortReason = 'timeout' | 'caller' | 'shutdown' | 'superseded' | 'op
 /**
  * The `code` of an error the scheduler creates: `FT_QUEUE_FULL`, `FT_OVERLOADED`, `FT_CLOSING`
  * (the {@link AdmissionError}s), `FT_INVALID_OPTION`, `FT_TASK_ABORTED`, and for named tasks
- * `FT_UNKNOWN_TASK`, `FT_INVALID_PAYLOAD`, `FT_PAYLOAD_TOO_LARGE` and `FT_INVALID_RESULT`. Stable:
+ * `FT_UNKNOWN_TASK`, `FT_INVALID_PAYLOAD`, `FT_PAYLOAD_TOO_LARGE` and `FT_INVALID_RESULT`, and on a durable
+ * backend `FT_BACKEND_UNAVAILABLE` (an {@link AdmissionError} too) and `FT_NOT_DURABLE`. Stable:
  * match on it, not on the message. What each means is in `docs/reference/errors.md`.
  */
 export type ErrorCode =
@@ -31,6 +32,8 @@ export type ErrorCode =
   | 'FT_INVALID_PAYLOAD'
   | 'FT_PAYLOAD_TOO_LARGE'
   | 'FT_INVALID_RESULT'
+  | 'FT_BACKEND_UNAVAILABLE'
+  | 'FT_NOT_DURABLE'
 
 /** Base class of every error the scheduler creates. */
 export abstract class TasksError extends Error {
@@ -43,8 +46,8 @@ export abstract class TasksError extends Error {
  * seconds, of when to try again (a server turns it into a `Retry-After` header: fastify-tasks does).
  */
 export abstract class AdmissionError extends TasksError {
-  /** One of the three refusal codes, matching `reason`. */
-  abstract override readonly code: 'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING'
+  /** One of the refusal codes, matching `reason`. */
+  abstract override readonly code: 'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING' | 'FT_BACKEND_UNAVAILABLE'
   abstract readonly reason: RejectReason
   /** The name of the task that was refused. */
   readonly task: string
@@ -84,6 +87,45 @@ export class ClosingError extends AdmissionError {
   readonly reason = 'closing'
   constructor(task: string, retryAfter: number) {
     super(`Task "${task}" was not admitted (closing): the scheduler is closing`, task, retryAfter)
+  }
+}
+
+/**
+ * A durable backend did not acknowledge a task in time (its broker is down, slow or refused it): the
+ * task was not persisted. The rejection of `handle.admitted`, never thrown by `spawn` itself
+ * (admission on a durable backend is asynchronous). `cause` is the backend's own error.
+ */
+export class BackendUnavailableError extends AdmissionError {
+  override readonly name = 'BackendUnavailableError'
+  readonly code = 'FT_BACKEND_UNAVAILABLE'
+  readonly reason = 'unavailable'
+  /** The backend's kind, e.g. `bullmq`. */
+  readonly backend: string
+  constructor(task: string, backend: string, retryAfter: number, cause: unknown) {
+    super(
+      `Task "${task}" was not admitted (unavailable): the ${backend} backend did not acknowledge it (${causeText(cause)})`,
+      task,
+      retryAfter,
+    )
+    this.backend = backend
+    this.cause = cause
+  }
+}
+
+/**
+ * A task was spawned with a function on a durable backend. A function cannot be persisted nor run by
+ * another process: define the task with `defineTask` and spawn its definition with a JSON payload.
+ */
+export class NotDurableError extends TasksError {
+  override readonly name = 'NotDurableError'
+  readonly code = 'FT_NOT_DURABLE'
+  readonly task: string
+  constructor(task: string, backend: string, what = 'a function') {
+    super(
+      `Task "${task}" cannot be spawned with ${what} on the ${backend} backend, which persists tasks by name: ` +
+        'define it with defineTask() and spawn the definition with a JSON payload',
+    )
+    this.task = task
   }
 }
 
@@ -198,6 +240,17 @@ export class TaskAbortedError extends TasksError {
     this.reason = reason
     this.task = task
   }
+}
+
+/** An error's message, shortened, for another error's message. */
+function causeText(cause: unknown): string {
+  let text: string
+  try {
+    text = cause instanceof Error ? cause.message : String(cause)
+  } catch {
+    text = 'an unprintable error'
+  }
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text
 }
 
 /** A short, safe rendering of a received value for error messages (never the whole object). */

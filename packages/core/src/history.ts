@@ -35,6 +35,8 @@ export interface HistoryEntry {
 /** A reusable slot: the facts of one terminated task, copied in place (never its value or error object). */
 class Slot {
   seq = 0
+  /** A durable backend's job id, for the tasks it handed over. */
+  externalId: string | undefined = undefined
   name = ''
   outcome: Outcome = 'completed'
   priority: Priority = 'normal'
@@ -69,6 +71,7 @@ export class HistoryRing {
     if (size === 0) return
     const slot = this.#slots[this.#next]!
     slot.seq = task.seq
+    slot.externalId = task.externalId
     slot.name = task.name
     slot.outcome = task.state as Outcome
     slot.priority = task.priority
@@ -94,7 +97,7 @@ export class HistoryRing {
     for (let i = 1; i <= this.#count && out.length < limit; i++) {
       const slot = this.#slots[(this.#next - i + size) % size]!
       out.push({
-        id: String(slot.seq),
+        id: slot.externalId ?? String(slot.seq),
         name: slot.name,
         outcome: slot.outcome,
         priority: slot.priority,

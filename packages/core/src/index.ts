@@ -26,6 +26,7 @@ export {
   type TrustedSpawnFields,
 } from './options.js'
 export type { SpawnSiteMode } from './spawn-site.js'
+export type { BackendCancel, BackendHost, IncomingTask, OutgoingTask, TaskBackend } from './backends/task-backend.js'
 export {
   defineTask,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -48,6 +49,7 @@ export {
   DEFAULT_LIST_LIMIT,
   MAX_LIST_LIMIT,
   type AbandonedGroup,
+  type BackendSummary,
   type CloseReport,
   type ListQuery,
   type SchedulerSummary,
@@ -57,10 +59,12 @@ export {
 } from './inspection.js'
 export {
   AdmissionError,
+  BackendUnavailableError,
   ClosingError,
   InvalidOptionError,
   InvalidPayloadError,
   InvalidResultError,
+  NotDurableError,
   OverloadedError,
   PayloadTooLargeError,
   QueueFullError,

@@ -4,6 +4,18 @@ import type { Priority } from './priority.js'
 import type { LiveState, Outcome } from './task.js'
 
 /** Counts and limits at one instant. A fresh copy each time. */
+/**
+ * Where named tasks go: `kind` is `memory` (this process; both counts stay 0) or a durable backend's
+ * kind (`bullmq`). `admitting`: spawns handed to it and not acknowledged yet; `enqueued`: spawns it
+ * acknowledged since the scheduler was made. The tasks it hands over to run here are counted like
+ * spawned ones (`spawned`, `live`, `outcomes`): the other fields describe this process's runs.
+ */
+export interface BackendSummary {
+  readonly kind: string
+  readonly admitting: number
+  readonly enqueued: number
+}
+
 export interface SchedulerSummary {
   /**
    * Live tasks by state. Only `running` tasks hold a concurrency slot; `aborting` ones were given up
@@ -62,6 +74,8 @@ export interface SchedulerSummary {
   }
   /** `true` once `close()` was called. */
   readonly closing: boolean
+  /** Where named tasks go. */
+  readonly backend: BackendSummary
 }
 
 /** Live tasks sharing name, state, spawn site and labels. */

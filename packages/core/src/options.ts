@@ -1,3 +1,4 @@
+import type { TaskBackend } from './backends/task-backend.js'
 import type { Clock } from './clock.js'
 import type { AnyTaskDefinition } from './definitions/define-task.js'
 import type { SchemaCompiler } from './definitions/schema-compiler.js'
@@ -71,6 +72,15 @@ export interface SchedulerOptions {
    * passes one built on Fastify's own validator (Ajv).
    */
   compileSchema?: SchemaCompiler
+  /**
+   * Where named tasks are kept and run. Without one, in this process's memory (closures too). With a
+   * durable one (such as `@fastify-tasks/bullmq`), `spawn(definition, payload)` persists the task in
+   * the broker (`handle.admitted` says when it did) and this process runs what the backend hands it;
+   * spawning a function throws `NotDurableError`. `maxQueue` then bounds the spawns still waiting for
+   * the broker's acknowledgement.
+   * @default undefined (in memory)
+   */
+  backend?: TaskBackend | undefined
   /**
    * Tasks allowed to wait for a slot. Beyond it, `overflow` decides.
    * @default 10_000
@@ -250,6 +260,7 @@ const SCHEDULER_KEYS = new Set<string>([
   'onListenerError',
   'tasks',
   'compileSchema',
+  'backend',
 ])
 const SPAWN_KEYS = new Set<string>(['timeout', 'delay', 'priority', 'key', 'onDuplicate', 'labels', 'meta', 'data'])
 /** The longest `delay` (Node's timers fire at once past 2^31 - 1 ms). */
@@ -279,6 +290,7 @@ export interface ResolvedOptions {
   startGate: StartGate | undefined
   onListenerError: ListenerErrorHandler | undefined
   tasks: TaskRegistry
+  backend: TaskBackend | undefined
 }
 
 type ListenerErrorHandler = (error: unknown, event: LifecycleEvent | 'admission') => void
@@ -341,8 +353,21 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
         ? undefined
         : checkFunction<SchemaCompiler>('compileSchema', get('compileSchema'), '(schema, task) => validator'),
     ),
+    backend: checkBackend(get('backend')),
     clock: clock as Clock | undefined,
   }
+}
+
+const BACKEND_METHODS = ['attach', 'enqueue', 'cancel', 'watch', 'stopConsuming', 'close'] as const
+
+function checkBackend(backend: unknown): TaskBackend | undefined {
+  if (backend === undefined) return undefined
+  const b = checkObject('backend', backend)
+  const missing = BACKEND_METHODS.find((method) => typeof b[method] !== 'function')
+  if (typeof b['kind'] !== 'string' || b['kind'].length === 0 || missing !== undefined) {
+    throw new InvalidOptionError('backend', `a task backend (a kind and the methods ${BACKEND_METHODS.join(', ')})`, backend)
+  }
+  return backend as TaskBackend
 }
 
 /** Spawn options after validation. `timeout` is `undefined` when the scheduler default applies. */

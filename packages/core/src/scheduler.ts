@@ -4,20 +4,33 @@ import { DeadlineTimer } from './deadline-timer.js'
 import { DelayedTasks } from './delayed-tasks.js'
 import { RepeatSchedule, type RepeatHandle, type RepeatOptions, type ScheduleState } from './schedules/repeat-schedule.js'
 import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
-import { TaskRegistry } from './definitions/task-registry.js'
+import { TaskRegistry, type RegisteredTask } from './definitions/task-registry.js'
+import { DurableIntake } from './backends/durable-intake.js'
+import type { IncomingTask } from './backends/task-backend.js'
 import {
   ClosingError,
   InvalidOptionError,
+  NotDurableError,
   OverloadedError,
   QueueFullError,
   TaskAbortedError,
+  UnknownTaskError,
   type AbortReason,
+  type BackendUnavailableError,
   type AdmissionError,
   type RejectReason,
 } from './errors.js'
 import { GivenUpSet } from './given-up-set.js'
 import { HistoryRing, type HistoryEntry } from './history.js'
-import { DEFAULT_LIST_LIMIT, type CloseReport, type ListQuery, type SchedulerSummary, type TaskGroup, type TaskPage } from './inspection.js'
+import {
+  DEFAULT_LIST_LIMIT,
+  type BackendSummary,
+  type CloseReport,
+  type ListQuery,
+  type SchedulerSummary,
+  type TaskGroup,
+  type TaskPage,
+} from './inspection.js'
 import { closeReport, failedCloseReport } from './inspection/close-report.js'
 import { groupLiveTasks } from './inspection/groups.js'
 import { checkListQuery, listLiveTasks } from './inspection/list.js'
@@ -63,6 +76,11 @@ export interface CloseOptions {
    */
   timeout?: number
 }
+
+const IN_MEMORY: BackendSummary = Object.freeze({ kind: 'memory', admitting: 0, enqueued: 0 })
+
+/** The least time a durable backend is given to close its connections at the end of a drain, in ms. */
+const BACKEND_CLOSE_MIN = 250
 
 const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   timeout: undefined,
@@ -139,7 +157,9 @@ export class Scheduler implements TaskOwner {
   #spawned = 0
   #deferred = 0
   #leakedTotal = 0
-  readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0 }
+  readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0, unavailable: 0 }
+  /** The spawn side of the durable backend, if there is one. */
+  readonly #durable: DurableIntake | undefined
   /** Terminated tasks, by outcome. */
   readonly #outcomes: Record<Outcome, number> = { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
   #closing: Promise<CloseReport> | undefined
@@ -160,6 +180,16 @@ export class Scheduler implements TaskOwner {
     this.#sites = new SpawnSites(resolved.spawnSite, resolved.siteIgnore)
     this.#history = new HistoryRing(resolved.historySize)
     this.#givenUp = new GivenUpSet(resolved.maxGivenUpPerName, resolved.maxGivenUp)
+    const backend = resolved.backend
+    if (backend !== undefined) {
+      this.#durable = new DurableIntake(backend, (error, o) => this.#unavailable(error, o))
+      const tasks = resolved.tasks
+      backend.attach({
+        run: (task) => this.#runIncoming(task),
+        retryDelay: (name, failed) => tasks.retryDelay(name, failed),
+        knows: (name) => tasks.named(name) !== undefined,
+      })
+    }
   }
 
   /**
@@ -247,16 +277,18 @@ export class Scheduler implements TaskOwner {
       const entry = this.#options.tasks.get(nameOrDefinition)
       const definition = entry.definition
       name = definition.name
-      fn = TaskRegistry.taskFunction(entry, fnOrPayload)
-      retry = TaskRegistry.retryPlan(entry, fn)
       const given = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
       o = {
         ...given,
         timeout: given.timeout ?? definition.timeout,
         priority: options?.priority === undefined ? definition.priority : given.priority,
       }
+      if (this.#durable !== undefined) return this.#enqueue(this.#durable, entry, fnOrPayload, o, orThrow)
+      fn = TaskRegistry.taskFunction(entry, fnOrPayload)
+      retry = TaskRegistry.retryPlan(entry, fn)
     } else {
       if (typeof fn !== 'function') throw new InvalidOptionError('spawn(fn)', 'a function', fn)
+      if (this.#durable !== undefined) throw new NotDurableError(name, this.#durable.backend.kind)
       o = trusted ?? (options === undefined ? DEFAULT_SPAWN : resolveSpawnOptions(options))
     }
 
@@ -321,6 +353,12 @@ export class Scheduler implements TaskOwner {
       return task
     }
     if (defer) this.#deferred++
+    this.#enter(task, limits, now, defer)
+    return task
+  }
+
+  /** Starts a new task now if it may, else queues it (keeping the caller's async context to run in). */
+  #enter(task: TaskRecord, limits: NameLimit<TaskRecord>, now: number, defer: boolean): void {
     if (
       !defer &&
       this.#running.size < this.#concurrency &&
@@ -338,7 +376,70 @@ export class Scheduler implements TaskOwner {
       this.#queue.push(task)
       this.#pump(now)
     }
+  }
+
+  /** A named task spawned on a durable backend: refused now (closing, overloaded, too many unacknowledged) or handed over. */
+  #enqueue(
+    intake: DurableIntake,
+    entry: RegisteredTask,
+    payload: unknown,
+    o: ResolvedSpawnOptions,
+    orThrow: boolean,
+  ): TaskHandle | undefined {
+    const name = entry.definition.name
+    const { retryAfter, maxQueue } = this.#options
+    if (o.key !== undefined) {
+      throw new InvalidOptionError(
+        'spawn(options.key)',
+        `no key on the ${intake.backend.kind} backend (keys work in memory only, for now)`,
+        o.key,
+      )
+    }
+    if (this.#closing !== undefined) return this.#reject(orThrow, () => new ClosingError(name, retryAfter), o)
+    const admission = this.#options.admission
+    if (admission !== undefined && this.#admit(admission, name, o) === false) {
+      return this.#reject(orThrow, () => new OverloadedError(name, o.priority, retryAfter), o)
+    }
+    if (intake.admitting >= maxQueue) return this.#reject(orThrow, () => new QueueFullError(name, maxQueue, retryAfter), o)
+    return intake.enqueue(entry, payload, o, o.timeout ?? this.#options.timeout, retryAfter)
+  }
+
+  /** A task a durable backend hands over: run here like a spawned one, past admission and `maxQueue` (see BackendHost.run). */
+  #runIncoming(incoming: IncomingTask): TaskHandle {
+    const name = incoming.name
+    const entry = this.#options.tasks.named(name)
+    if (entry === undefined) throw new UnknownTaskError(name, 'this process has no definition of it (pass it in the `tasks` option)')
+    if (this.#closing !== undefined) throw new ClosingError(name, this.#options.retryAfter)
+    const { codec } = entry
+    const payload = incoming.payload
+    const fn: TaskFunction = (context) => codec.run(payload, context)
+    const o: ResolvedSpawnOptions = { ...DEFAULT_SPAWN, priority: incoming.priority, timeout: incoming.timeout }
+    const now = this.#clock.now()
+    let limits = this.#lastLimits
+    if (limits === undefined || limits.name !== name) this.#lastLimits = limits = this.#limits.entry(name, this.#ceiling())
+    const task = new TaskRecord(this, ++this.#seq, name, fn, priorityRank(o.priority), incoming.timeout, o, undefined, now, limits)
+    task.externalId = incoming.id
+    if (incoming.attempt !== 1) task.attempt = incoming.attempt
+    this.#spawned++
+    if (this.#listeners.spawned.length !== 0) this.#listeners.emit1('spawned', task)
+    this.#enter(task, limits, now, false)
     return task
+  }
+
+  /** Counts and reports a spawn the durable backend did not acknowledge (its `admitted` rejects with `error`). */
+  #unavailable(error: BackendUnavailableError, o: ResolvedSpawnOptions): void {
+    this.#rejected.unavailable++
+    if (this.#listeners.rejected.length !== 0) {
+      this.#listeners.emit1('rejected', {
+        name: error.task,
+        priority: o.priority,
+        labels: o.labels,
+        meta: o.meta,
+        data: o.data,
+        error,
+        thrown: true,
+      })
+    }
   }
 
   /**
@@ -578,7 +679,12 @@ export class Scheduler implements TaskOwner {
   // --- internals ---------------------------------------------------------------------------------
 
   #byId(id: string): TaskRecord | undefined {
-    if (!isTaskId(id)) return undefined
+    if (!isTaskId(id)) {
+      // A durable backend's job id, on the tasks it handed over.
+      if (this.#durable === undefined || typeof id !== 'string') return undefined
+      for (const task of this.#liveTasks()) if (task.id === id) return task
+      return undefined
+    }
     const seq = Number(id)
     for (const task of this.#liveTasks()) if (task.seq === seq) return task
     return undefined
@@ -1008,6 +1114,19 @@ export class Scheduler implements TaskOwner {
   }
 
   /** Waits until nothing is left to wait for (see `#isIdle`) or `ms` has passed. */
+  /** Waits for `promise` (whose rejection is ignored), at most `ms`. */
+  #within(promise: Promise<unknown>, ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimeout(resolve, ms, true)
+      const done = (): void => {
+        this.#clock.clearTimeout(timer)
+        resolve()
+      }
+      promise.then(done, done)
+    })
+  }
+
   #waitIdle(ms: number): Promise<void> {
     if (this.#isIdle() || ms === 0) return Promise.resolve()
     return new Promise<void>((resolve) => {
@@ -1024,6 +1143,14 @@ export class Scheduler implements TaskOwner {
 
   async #drain(timeout: number): Promise<CloseReport> {
     const startedAt = this.#clock.now()
+    // A durable backend stops handing over tasks first: what it already did drains like the rest.
+    if (this.#durable !== undefined) {
+      try {
+        this.#durable.backend.stopConsuming()
+      } catch (error) {
+        this.#listenerFailed(error, 'settled')
+      }
+    }
     const before = this.#outcomeCounts()
     const abandoned: TaskRecord[] = []
     // Tasks already given up on are not waited for: they end now and are reported. So do those given
@@ -1075,10 +1202,21 @@ export class Scheduler implements TaskOwner {
     }
     this.#timer.stop()
     this.#delayTimer.stop()
+    const durable = this.#durable
+    if (durable !== undefined) {
+      // Spawns on their way to the broker are waited for (they fail fast when it is down), then its
+      // connections are closed within what is left of the budget (a short minimum to say goodbye).
+      const deadline = startedAt + (timeout === Infinity ? 0 : timeout) + this.#options.abortGrace
+      await this.#within(durable.settled(), deadline - this.#clock.now())
+      await durable.backend
+        .close(Math.max(BACKEND_CLOSE_MIN, deadline - this.#clock.now()))
+        .catch((error: unknown) => this.#listenerFailed(error, 'settled'))
+    }
+    const endedAt = this.#clock.now()
 
     return closeReport({
       startedAt,
-      endedAt: end,
+      endedAt,
       outcomesBefore: before,
       outcomesAfter: this.#outcomeCounts(),
       abandoned,
@@ -1116,6 +1254,10 @@ export class Scheduler implements TaskOwner {
         released: this.#released,
         late: this.#late,
       },
+      backend:
+        this.#durable === undefined
+          ? IN_MEMORY
+          : { kind: this.#durable.backend.kind, admitting: this.#durable.admitting, enqueued: this.#durable.enqueued },
       siteOf: (ref) => this.siteOf(ref),
     }
   }

@@ -15,8 +15,11 @@ export type LiveState = 'pending' | 'running' | 'aborting'
 export type Outcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'dropped'
 /** Every state a task can be in. */
 export type TaskState = LiveState | Outcome
-/** Why a task ended `dropped`: evicted by the overflow policy, or never started before shutdown. */
-export type DropReason = 'overflow' | 'shutdown'
+/**
+ * Why a task ended `dropped`: evicted by the overflow policy, never started before shutdown, or (on a
+ * durable backend) never admitted: the broker did not acknowledge it (`handle.admitted` rejected).
+ */
+export type DropReason = 'overflow' | 'shutdown' | 'unavailable'
 /**
  * Why a given-up task ended without its function settling: `evicted` to make room in the given-up
  * set (its name's cap or the total cap was reached), `expired` after `givenUpTtl`, `closed` by
@@ -86,6 +89,14 @@ export interface TaskHandle<T = unknown> {
   readonly site: string | undefined
   /** Resolves when the task reaches its terminal state. Never rejects. */
   readonly settled: Promise<Settlement<T>>
+  /**
+   * Resolves once the task is admitted for good: at once in memory (`spawn` returned, so it was); on
+   * a durable backend once the broker acknowledged it, from when it runs at least once. Await it
+   * before answering when the caller must know the task is persisted. Rejects with
+   * `BackendUnavailableError` (an `AdmissionError`: HTTP 503 and `retryAfter`) when it was not; that
+   * rejection is handled, so not awaiting it never causes an `unhandledRejection`.
+   */
+  readonly admitted: Promise<void>
   /**
    * Asks the task to stop. A waiting task ends `cancelled` at once; a running one moves to `aborting`
    * and its signal aborts. Returns `false` if the task had already been aborted or ended. `reason`
@@ -264,9 +275,22 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
     return this.#extras?.controller
   }
 
-  /** The id as a string, made on read (most tasks are never looked at). */
+  /** The id as a string, made on read (most tasks are never looked at); a durable backend's job id for the tasks it hands over. */
   get id(): string {
-    return String(this.seq)
+    return this.#extras?.externalId ?? String(this.seq)
+  }
+
+  /** The id a durable backend gave the task it handed over to run here; `undefined` for others. */
+  get externalId(): string | undefined {
+    return this.#extras?.externalId
+  }
+  set externalId(id: string | undefined) {
+    this.#more().externalId = id
+  }
+
+  /** A task in memory was admitted when `spawn` returned it. */
+  get admitted(): Promise<void> {
+    return ADMITTED
   }
 
   get priority(): Priority {
@@ -404,7 +428,10 @@ class TaskExtras {
   attempt = 1
   retry: RetryPlan | undefined = undefined
   readyAt: number | undefined = undefined
+  externalId: string | undefined = undefined
 }
+
+const ADMITTED: Promise<void> = Promise.resolve()
 
 /** How a named task with `retries` runs again after a failed attempt. */
 export interface RetryPlan {

@@ -172,6 +172,19 @@ export function isTaskId(value: unknown): value is string {
   return typeof value === 'string' && TASK_ID.test(value)
 }
 
+/**
+ * The id of any live task as JSON Schema and `RegExp` source: a task id ({@link TASK_ID_PATTERN}),
+ * or the id of a task a durable backend handed over (the UUID its spawner made, lower case).
+ */
+export const ANY_TASK_ID_PATTERN = '^(?:[0-9]{1,15}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$'
+
+const ANY_TASK_ID = new RegExp(ANY_TASK_ID_PATTERN)
+
+/** Whether `value` has the shape of the id of a live task: see {@link ANY_TASK_ID_PATTERN}. */
+export function isAnyTaskId(value: unknown): value is string {
+  return typeof value === 'string' && ANY_TASK_ID.test(value)
+}
+
 // --- messages ------------------------------------------------------------------------------------
 
 /** Option names whose string values are not echoed in errors. */

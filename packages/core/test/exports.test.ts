@@ -8,6 +8,7 @@ describe('the public surface of @fastify-tasks/core', () => {
     const exported = Object.keys(await import('../src/index.js')).sort()
     assert.deepEqual(exported, [
       'AdmissionError',
+      'BackendUnavailableError',
       'ClosingError',
       'DEFAULTS',
       'DEFAULT_LIST_LIMIT',
@@ -16,6 +17,7 @@ describe('the public surface of @fastify-tasks/core', () => {
       'InvalidPayloadError',
       'InvalidResultError',
       'MAX_LIST_LIMIT',
+      'NotDurableError',
       'OverloadedError',
       'PRIORITIES',
       'PayloadTooLargeError',
@@ -35,6 +37,7 @@ describe('the public surface of @fastify-tasks/core', () => {
 
   it('@fastify-tasks/core/validation exports exactly these values', async () => {
     assert.deepEqual(Object.keys(await import('../src/validation.js')).sort(), [
+      'ANY_TASK_ID_PATTERN',
       'TASK_ID_PATTERN',
       'checkArray',
       'checkBoolean',
@@ -47,6 +50,7 @@ describe('the public surface of @fastify-tasks/core', () => {
       'checkObjectOrFalse',
       'checkOneOf',
       'checkString',
+      'isAnyTaskId',
       'isTaskId',
     ])
   })

@@ -19,7 +19,7 @@ describe('the given-up set: tasks past their deadline or cancelled hold no slot'
     clock.advance(5_200) // past every hung task's deadline and abort grace
     await flush()
     const summary = scheduler.summary()
-    assert.deepEqual(summary.rejected, { queue_full: 0, overloaded: 0, closing: 0 }, 'never refused')
+    assert.deepEqual(summary.rejected, { queue_full: 0, overloaded: 0, closing: 0, unavailable: 0 }, 'never refused')
     assert.equal(summary.outcomes.completed, 490)
     assert.equal(summary.live.running, 0)
     assert.equal(summary.live.aborting, 10, 'the hung ones stay visible')

@@ -17,7 +17,7 @@ describe('inspection', () => {
     assert.deepEqual(summary.live, { pending: 0, delayed: 0, running: 2, aborting: 1, total: 3 })
     assert.deepEqual(summary.givenUp, { live: 1, evicted: 0, expired: 0, closed: 0, late: 0, full: [] })
     assert.equal(summary.spawned, 5)
-    assert.deepEqual(summary.rejected, { queue_full: 1, overloaded: 0, closing: 0 })
+    assert.deepEqual(summary.rejected, { queue_full: 1, overloaded: 0, closing: 0, unavailable: 0 })
     assert.deepEqual(summary.outcomes, { completed: 1, failed: 1, cancelled: 0, timed_out: 0, dropped: 0 })
     assert.equal(summary.oldestRunningAgeMs, 0)
     assert.equal(summary.limits.concurrency, 2)

@@ -27,7 +27,7 @@ test('the settlement is a union discriminated by outcome', async () => {
   if (settlement.outcome === 'completed') expect(settlement.value).type.toBe<number>()
   if (settlement.outcome === 'failed') expect(settlement.error).type.toBe<unknown>()
   if (settlement.outcome === 'cancelled') expect(settlement.reason).type.toBe<'caller' | 'shutdown' | 'superseded' | 'operator'>()
-  if (settlement.outcome === 'dropped') expect(settlement.reason).type.toBe<'overflow' | 'shutdown'>()
+  if (settlement.outcome === 'dropped') expect(settlement.reason).type.toBe<'overflow' | 'shutdown' | 'unavailable'>()
 })
 
 test('the task function receives a context with signal, id, name and progress', () => {
@@ -58,7 +58,7 @@ test('handles are read-only and cancel takes a known reason', () => {
 
 test('close resolves with a report; admission errors carry a reason', () => {
   expect(scheduler.close()).type.toBe<Promise<CloseReport>>()
-  expect<AdmissionError['reason']>().type.toBe<'queue_full' | 'overloaded' | 'closing'>()
+  expect<AdmissionError['reason']>().type.toBe<'queue_full' | 'overloaded' | 'closing' | 'unavailable'>()
 })
 
 test('error codes are a closed union; an admission error has a refusal code, and nothing of HTTP', () => {
@@ -72,8 +72,10 @@ test('error codes are a closed union; an admission error has a refusal code, and
     | 'FT_INVALID_PAYLOAD'
     | 'FT_PAYLOAD_TOO_LARGE'
     | 'FT_INVALID_RESULT'
+    | 'FT_BACKEND_UNAVAILABLE'
+    | 'FT_NOT_DURABLE'
   >()
-  expect<AdmissionError['code']>().type.toBe<'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING'>()
+  expect<AdmissionError['code']>().type.toBe<'FT_QUEUE_FULL' | 'FT_OVERLOADED' | 'FT_CLOSING' | 'FT_BACKEND_UNAVAILABLE'>()
   expect<AdmissionError>().type.not.toHaveProperty('statusCode')
   expect<AdmissionError>().type.not.toHaveProperty('headers')
 })

@@ -29,6 +29,11 @@ export const ERROR_CODES = {
   },
   FT_PAYLOAD_TOO_LARGE: { statusCode: 500, meaning: "A named task's payload, as JSON, is over its definition's `maxPayloadBytes`." },
   FT_INVALID_RESULT: { statusCode: 500, meaning: "A named task's `run` returned a value that is not plain JSON; the task failed." },
+  FT_BACKEND_UNAVAILABLE: {
+    statusCode: 503,
+    meaning: 'A durable backend did not acknowledge a spawned task in time (`handle.admitted` rejected): it was not persisted.',
+  },
+  FT_NOT_DURABLE: { statusCode: 500, meaning: 'A task was spawned with a function on a durable backend, which runs named tasks only.' },
   // The plugin's.
   FT_ALREADY_REGISTERED: { statusCode: 500, meaning: 'fastify-tasks was registered twice on one Fastify instance.' },
   FT_DECORATOR_TAKEN: { statusCode: 500, meaning: 'Another plugin already decorated the app or its requests with `tasks`.' },

@@ -45,10 +45,12 @@ export {
 // The scheduler's vocabulary, so apps need one import.
 export {
   AdmissionError,
+  BackendUnavailableError,
   ClosingError,
   InvalidOptionError,
   InvalidPayloadError,
   InvalidResultError,
+  NotDurableError,
   OverloadedError,
   PayloadTooLargeError,
   QueueFullError,
@@ -58,6 +60,8 @@ export {
   DEFAULT_MAX_PAYLOAD_BYTES,
   type AbortReason,
   type AnyTaskDefinition,
+  type BackendSummary,
+  type TaskBackend,
   type PayloadMismatch,
   type PayloadSchema,
   type PayloadValidator,

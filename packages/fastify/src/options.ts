@@ -58,6 +58,7 @@ const SCHEDULER_KEYS_WITHOUT_DEFAULT = [
   'onListenerError',
   'tasks',
   'compileSchema',
+  'backend',
 ] as const satisfies readonly (keyof SchedulerOptions)[]
 /**
  * The scheduler's options, passed on to it. Listed here so that an unknown key is refused with the

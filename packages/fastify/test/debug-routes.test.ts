@@ -451,7 +451,11 @@ describe('debug routes: a bad parameter is a fastify-tasks error, not a made-up 
         `/debug/tasks?view=${'x'.repeat(100)}`,
         `querystring/view must be one of groups, tasks, history; received "${'x'.repeat(57)}..."`,
       ],
-      ['DELETE', '/debug/tasks/1e3', 'params/id must be a task id: the decimal digits of a live task id; received "1e3"'],
+      [
+        'DELETE',
+        '/debug/tasks/1e3',
+        'params/id must be a task id: the decimal digits of a live task id, or a durable job\'s id (a UUID); received "1e3"',
+      ],
     ]
     for (const [method, url, message] of cases) {
       const response = await app.inject({ method: method as 'GET' | 'DELETE', url })

@@ -17,6 +17,8 @@ const SAMPLES: Error[] = [
   new plugin.InvalidPayloadError('t', 'payload.a', 'must be string', 'spawn'),
   new plugin.PayloadTooLargeError('t', 70_000, 65_536),
   new plugin.InvalidResultError('t', 'result', 'is a Date'),
+  new plugin.BackendUnavailableError('t', 'bullmq', 1, new Error('Command timed out')),
+  new plugin.NotDurableError('t', 'bullmq'),
   new plugin.AlreadyRegisteredError(),
   new plugin.DecoratorTakenError(),
   new plugin.OverloadedRequestError('eventLoopDelay'),

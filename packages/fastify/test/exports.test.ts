@@ -11,6 +11,7 @@ describe('the public surface of fastify-tasks', () => {
     assert.deepEqual(exported, [
       'AdmissionError',
       'AlreadyRegisteredError',
+      'BackendUnavailableError',
       'ClosingError',
       'DEFAULT_DURATION_BUCKETS',
       'DEFAULT_HTTP_BUCKETS',
@@ -26,6 +27,7 @@ describe('the public surface of fastify-tasks', () => {
       'InvalidParameterError',
       'InvalidPayloadError',
       'InvalidResultError',
+      'NotDurableError',
       'OverloadedError',
       'OverloadedRequestError',
       'PayloadTooLargeError',

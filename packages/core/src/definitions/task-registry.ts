@@ -69,6 +69,17 @@ export class TaskRegistry {
     return entry
   }
 
+  /** The registered entry of this name, if any (a durable backend hands over tasks by name). */
+  named(name: string): RegisteredTask | undefined {
+    return this.#byName.get(name)
+  }
+
+  /** The wait before attempt `failed + 1` of the task `name`, from its definition's `backoff` (0 when unknown). */
+  retryDelay(name: string, failed: number): number {
+    const entry = this.#byName.get(name)
+    return entry === undefined ? 0 : retryDelay(entry.definition.backoff, failed)
+  }
+
   /** The function the scheduler runs for one spawn of `entry` with `payload`: encodes it now (throws if it is bad). */
   static taskFunction(entry: RegisteredTask, payload: unknown): TaskFunction {
     const json = entry.codec.encode(payload)

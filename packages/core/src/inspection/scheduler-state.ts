@@ -1,4 +1,5 @@
 import type { RejectReason } from '../errors.js'
+import type { BackendSummary } from '../inspection.js'
 import type { ResolvedOptions } from '../options.js'
 import type { SiteRef } from '../spawn-site.js'
 import type { Outcome, Release, TaskRecord } from '../task.js'
@@ -91,6 +92,8 @@ export interface SchedulerState {
   /** Tasks given up on whose functions have not settled, in order of abort. */
   readonly givenUp: GivenUpTasks
   readonly counts: SchedulerCounts
+  /** Where named tasks go: `memory`, or a durable backend's kind with its spawns in flight and acknowledged. */
+  readonly backend: BackendSummary
   /** `file:line` of a spawn site, formatted on first use. */
   siteOf(ref: SiteRef): string | undefined
 }

@@ -44,5 +44,6 @@ export function summarize(state: SchedulerState): SchedulerSummary {
       stuckAfter: o.stuckAfter,
     },
     closing: state.closing,
+    backend: { ...state.backend },
   }
 }

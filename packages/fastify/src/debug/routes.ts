@@ -5,7 +5,7 @@ import { loopbackOnly, resolveGuard, type DebugGuard } from '../guard.js'
 import { groupsReport, historyReport, tasksReport } from './report.js'
 import { groupsText, historyText, tasksText } from './text.js'
 import { InvalidParameterError, TaskNotCancellableError, TaskNotFoundError } from '../errors.js'
-import { checkKnownKeys, isTaskId, TASK_ID_PATTERN } from '@fastify-tasks/core/validation'
+import { ANY_TASK_ID_PATTERN, checkKnownKeys, isAnyTaskId, isTaskId, TASK_ID_PATTERN } from '@fastify-tasks/core/validation'
 
 /** Options of the `/debug/tasks` route plugin. */
 export interface DebugRoutesOptions {
@@ -220,10 +220,12 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
   fastify.delete<{ Params: { id: string } }>(
     `${options.path}/:id`,
     {
-      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: TASK_ID_PATTERN } } } },
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: ANY_TASK_ID_PATTERN } } } },
       preValidation: async (request) => {
         const { id } = request.params
-        if (!isTaskId(id)) throw badQuery('id', 'a task id: the decimal digits of a live task id', shownValue(id), 'params')
+        if (!isAnyTaskId(id)) {
+          throw badQuery('id', "a task id: the decimal digits of a live task id, or a durable job's id (a UUID)", shownValue(id), 'params')
+        }
       },
       config: { ...ESSENTIAL_ROUTE },
     },

@@ -17,7 +17,7 @@ export function groupsText(report: GroupsReport): string {
       (s.closing ? ' · CLOSING' : ''),
     `since start: spawned ${s.spawned} · completed ${s.outcomes.completed} · failed ${s.outcomes.failed}` +
       ` · timed out ${s.outcomes.timed_out} · cancelled ${s.outcomes.cancelled} · dropped ${s.outcomes.dropped}` +
-      ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing}` +
+      ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing + s.rejected.unavailable}` +
       ` · released unsettled ${s.givenUp.evicted + s.givenUp.expired + s.givenUp.closed} (settled late ${s.givenUp.late})`,
     `event loop: delay p50 ${e.delayMs.p50}ms p99 ${e.delayMs.p99}ms max ${e.delayMs.max}ms · utilization ${percent(e.utilization)}` +
       ` · overloaded ${e.overloaded ? `YES (${e.overloadSignal ?? '?'})` : 'no'}`,

@@ -5,7 +5,7 @@ import { labelPair } from './prometheus-text.js'
 /** The values of the `outcome` label, in the order of {@link TaskCounts.finished}. */
 export const OUTCOMES: readonly Outcome[] = ['completed', 'failed', 'cancelled', 'timed_out', 'dropped']
 /** The values of the `reason` label, in the order of {@link TaskCounts.rejected}. */
-export const REJECT_REASONS: readonly RejectReason[] = ['queue_full', 'overloaded', 'closing']
+export const REJECT_REASONS: readonly RejectReason[] = ['queue_full', 'overloaded', 'closing', 'unavailable']
 /** The values of the `release` label, in the order of {@link TaskCounts.released}. */
 export const RELEASES: readonly Release[] = ['evicted', 'expired', 'closed']
 
@@ -27,7 +27,7 @@ export class TaskCounts {
   /** By {@link OUTCOMES} index. */
   readonly finished = [0, 0, 0, 0, 0]
   /** By {@link REJECT_REASONS} index. */
-  readonly rejected = [0, 0, 0]
+  readonly rejected = [0, 0, 0, 0]
   /** Given-up tasks released without settling, by {@link RELEASES} index. */
   readonly released = [0, 0, 0]
   readonly queueWait: HistogramSeries

@@ -258,7 +258,7 @@ export class TaskMetrics {
     )
     counter(
       'rejected_total',
-      'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing).',
+      'Spawns refused at admission, by task name and reason (queue_full, overloaded, closing, unavailable).',
       { label: 'reason', values: REJECT_REASONS },
       (c, i) => c.rejected[i]!,
       (c) => c.rejected.fill(0),

@@ -30,6 +30,8 @@ export class AppTasks extends Scheduler {
   /** What a task spawned without options outside any request carries: the app's logger, made once. */
   readonly #ownFields: TrustedSpawnFields
   #drainTimeout: number
+  /** Named tasks go to a durable backend, where admission is asynchronous. */
+  readonly #durable: boolean
   /** Event-loop delay and utilization per window, and the overload signal derived from them. */
   readonly eventLoop: EventLoopStatus
   /** The Prometheus metrics, unless the plugin was registered with `metrics: false`. */
@@ -42,6 +44,7 @@ export class AppTasks extends Scheduler {
     super(options)
     this.#log = log
     this.#ownFields = Object.freeze({ data: log })
+    this.#durable = options.backend !== undefined
     this.#drainTimeout = drainTimeout
     this.eventLoop = parts.eventLoop
     this.backpressure = parts.backpressure
@@ -118,10 +121,15 @@ export class AppTasks extends Scheduler {
     // A definition and its payload take the same paths: the scheduler tells them apart.
     const run = fn as TaskFunction
     try {
-      if (options !== undefined) {
-        return orThrow ? super.spawn(name as string, run, options) : super.trySpawn(name as string, run, options)
-      }
-      return this.spawnTrusted(name as string, run, fields ?? this.#ownFields, orThrow)
+      const handle =
+        options !== undefined
+          ? orThrow
+            ? super.spawn(name as string, run, options)
+            : super.trySpawn(name as string, run, options)
+          : this.spawnTrusted(name as string, run, fields ?? this.#ownFields, orThrow)
+      // On a durable backend the refusal may come later, as the rejection of `admitted`: it gets its 503 there.
+      if (this.#durable && handle !== undefined) handle.admitted.catch(withHttpAnswer)
+      return handle
     } catch (error) {
       // Only a refusal or a bad argument gets here: the cold path. A refusal gets its 503.
       throw orThrow ? withHttpAnswer(error) : error
@@ -130,7 +138,8 @@ export class AppTasks extends Scheduler {
 
   /** @internal Every task of this app gets a `log`: a child of the logger it was spawned with (its `data`). */
   protected override taskContext(task: TaskContext & TaskHandle): TaskContext {
-    return new LoggingTaskContext(task, task.data as FastifyBaseLogger)
+    // A task a durable backend handed over has no spawner here: it logs through the app's logger.
+    return new LoggingTaskContext(task, (task.data as FastifyBaseLogger | undefined) ?? (this.#ownFields.data as FastifyBaseLogger))
   }
 }
 

@@ -1,0 +1,81 @@
+import type { CancelReason, Settlement, TaskHandle } from '../task.js'
+import type { Priority } from '../priority.js'
+
+/**
+ * Where named tasks are kept and run: the seam between the scheduler and a durable engine. Without a
+ * backend (the default) the scheduler is the in-memory backend itself. With one, `spawn(definition,
+ * payload)` hands the task to it (`enqueue`), and the tasks it hands back (`host.run`) run here as
+ * tracked tasks, with their deadlines, limits, inspection and drain.
+ *
+ * An implementation owns its connections; the scheduler calls `attach` once when it is made and
+ * `stopConsuming` then `close` when it closes. Every method must return promptly whatever its broker
+ * does: `enqueue` rejects within a bounded time, and `close` resolves within its budget.
+ */
+export interface TaskBackend {
+  /** A short name, shown in summaries and error messages, e.g. `bullmq`. */
+  readonly kind: string
+  /** Called once, by the scheduler's constructor: the backend consumes through `host`. */
+  attach(host: BackendHost): void
+  /**
+   * Persists `task`. Resolves once the broker acknowledged it (from then on it will run, at least
+   * once); rejects, with any error, when it did not. Must settle within a bounded time.
+   */
+  enqueue(task: OutgoingTask): Promise<void>
+  /**
+   * Cancels the task with this id, as far as the backend can reach: `cancelled` when it was still
+   * waiting and is removed (it ended there, `cancelled`), `aborting` when it runs and was asked to
+   * stop (its outcome will tell), `not_found` when the backend could do neither.
+   */
+  cancel(id: string, reason: CancelReason): Promise<BackendCancel>
+  /** Follows the task with this id to its end. May cost a subscription; called only when someone asks. */
+  watch(id: string, name: string): Promise<Settlement>
+  /** Stops taking tasks to run (the first step of a close). Synchronous: it must not need the broker. */
+  stopConsuming(): void
+  /** Releases everything it holds. Resolves within `budgetMs` whatever the broker does. */
+  close(budgetMs: number): Promise<void>
+}
+
+/** What {@link TaskBackend.cancel} did. */
+export type BackendCancel = 'cancelled' | 'aborting' | 'not_found'
+
+/** What a backend may ask of the scheduler it is attached to. */
+export interface BackendHost {
+  /**
+   * Runs `task` in this process, as a tracked task: started now when its name's limit allows, else
+   * queued. It bypasses the admission check and `maxQueue` (the backend bounds how many it hands
+   * over), not the deadline. Throws `UnknownTaskError` when this process has no definition of that
+   * name, and `ClosingError` once the scheduler is closing.
+   */
+  run(task: IncomingTask): TaskHandle
+  /** The wait before attempt `failed + 1` of a task of `name`, from its definition's `backoff`. */
+  retryDelay(name: string, failed: number): number
+  /** Whether this process has a definition of `name`. */
+  knows(name: string): boolean
+}
+
+/** A named task on its way to a backend. */
+export interface OutgoingTask {
+  /** Made by the scheduler, unique: the job's id in the broker. */
+  readonly id: string
+  readonly name: string
+  /** The payload as JSON text (the empty string for none), already validated. */
+  readonly payload: string
+  readonly priority: Priority
+  /** The deadline of each run, in ms; `Infinity` for none. */
+  readonly timeout: number
+  /** Runs in all: the definition's `retries` + 1. */
+  readonly attempts: number
+  /** Ms before it may start; 0 for now. */
+  readonly delay: number
+}
+
+/** A task a backend hands over to run here. */
+export interface IncomingTask {
+  readonly id: string
+  readonly name: string
+  readonly payload: string
+  readonly priority: Priority
+  readonly timeout: number
+  /** Which run this is, from 1. */
+  readonly attempt: number
+}
