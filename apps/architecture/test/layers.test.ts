@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const PACKAGES = ['packages/core', 'packages/fastify']
+const PACKAGES = ['packages/core', 'packages/fastify', 'packages/bullmq']
 /** `from '…'`, `import '…'` and `import('…')`, type-only ones included. */
 const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(?\s*)'([^']+)'/g
 
@@ -95,6 +95,26 @@ describe('the layout tells the architecture', () => {
         .filter((s) => forbidden.test(s))
         .map((s) => `${relative(ROOT, file)}: ${s}`),
     )
+    assert.deepEqual(found, [])
+  })
+
+  it('the core and the plugin never import the durable backend, BullMQ or a Redis client; the backend imports no Fastify', () => {
+    const durable = /^(@fastify-tasks\/bullmq|bullmq|ioredis|redis)$/
+    const web = /^(fastify|fastify-tasks|@fastify\/|fastify-plugin|prom-client)/
+    const found = [
+      ...['packages/core', 'packages/fastify'].flatMap((pkg) =>
+        sources(join(ROOT, pkg, 'src')).flatMap((file) =>
+          specifiers(file)
+            .filter((s) => durable.test(s))
+            .map((s) => `${relative(ROOT, file)}: ${s}`),
+        ),
+      ),
+      ...sources(join(ROOT, 'packages/bullmq/src')).flatMap((file) =>
+        specifiers(file)
+          .filter((s) => web.test(s))
+          .map((s) => `${relative(ROOT, file)}: ${s}`),
+      ),
+    ]
     assert.deepEqual(found, [])
   })
 

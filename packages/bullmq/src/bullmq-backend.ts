@@ -1,0 +1,179 @@
+import {
+  systemClock,
+  type BackendCancel,
+  type BackendHost,
+  type CancelReason,
+  type OutgoingTask,
+  type Settlement,
+  type TaskBackend,
+} from '@fastify-tasks/core'
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { BACKOFF_TYPE, Consumer } from './consumer.js'
+import { bullPriority, jobData } from './job-data.js'
+import { resolveBackendOptions, type BullmqBackendOptions, type ResolvedBackendOptions, type Role } from './options.js'
+import { Watcher } from './watcher.js'
+
+/**
+ * The durable backend on BullMQ: pass it as the `backend` option of fastify-tasks (or of a
+ * `Scheduler`). Every named task goes through one BullMQ queue; this process adds jobs to it
+ * (roles `both`, `producer`) and runs them with a BullMQ worker (roles `both`, `consumer`).
+ *
+ * ```ts
+ * await app.register(fastifyTasks, { tasks: [sendMail], backend: bullmqBackend({ connection: process.env.REDIS_URL! }) })
+ * ```
+ */
+export function bullmqBackend(options: BullmqBackendOptions): BullmqBackend {
+  return new BullmqBackend(options)
+}
+
+/** See {@link bullmqBackend}. */
+export class BullmqBackend implements TaskBackend {
+  readonly kind = 'bullmq'
+  readonly role: Role
+  readonly #options: ResolvedBackendOptions
+  readonly #report: (error: Error) => void
+  /** Our own connections (the user's client is only duplicated): closed by `close`. */
+  readonly #clients: Redis[] = []
+  readonly #producer: Redis
+  readonly #queue: Queue
+  #consumer: Consumer | undefined
+  #watcher: Watcher | undefined
+  #attached = false
+  #closed = false
+
+  constructor(options: BullmqBackendOptions) {
+    const o = resolveBackendOptions(options)
+    this.#options = o
+    this.role = o.role
+    this.#report = reporter(o.onError, () => this.#closed)
+    // Spawns fail fast: one try, and a bounded wait for Redis's answer (`commandTimeout` counts from
+    // the call, so it bounds a command queued while disconnected too). The connection reconnects on its own.
+    this.#producer = this.#connect({ maxRetriesPerRequest: 1, commandTimeout: o.admissionTimeout })
+    // Neither waiting for the connection nor checking Redis's version at start: BullMQ would wait
+    // forever for a Redis that is down, or keep failing after it came back.
+    this.#queue = new Queue(o.queue, { connection: this.#producer, prefix: o.prefix, skipWaitingForReady: true, skipVersionCheck: true })
+    this.#queue.on('error', (error) => this.#report(error))
+  }
+
+  attach(host: BackendHost): void {
+    if (this.#attached) throw new Error('This bullmq backend is already attached to a scheduler: make one per scheduler')
+    this.#attached = true
+    if (this.role !== 'producer') {
+      // A worker's connection must wait for Redis as long as it takes (BullMQ requires it).
+      this.#consumer = new Consumer(host, this.#options, this.#connect(WAITING), this.#report)
+    }
+  }
+
+  /** Resolves once the connections are ready (for tests and start-up checks; spawning does not need it). */
+  async ready(): Promise<void> {
+    await this.#queue.waitUntilReady()
+    await this.#consumer?.worker.waitUntilReady()
+  }
+
+  async enqueue(task: OutgoingTask): Promise<void> {
+    // Lost Redis after having it: fail now rather than after `admissionTimeout` (at start-up, while
+    // the first connection is made, the spawn waits for it, within `admissionTimeout`).
+    const status = this.#producer.status
+    if (status === 'reconnecting' || status === 'close' || status === 'end') throw new Error(`Redis connection is ${status}`)
+    await this.#queue.add(task.name, jobData(task), {
+      jobId: task.id,
+      priority: bullPriority(task.priority),
+      ...(task.delay > 0 ? { delay: task.delay } : {}),
+      ...(task.attempts > 1 ? { attempts: task.attempts, backoff: { type: BACKOFF_TYPE } } : {}),
+    })
+  }
+
+  async cancel(id: string, reason: CancelReason): Promise<BackendCancel> {
+    const running = this.#consumer?.running.get(id)
+    if (running !== undefined) return running.cancel(reason) ? 'aborting' : 'not_found'
+    // Waiting or delayed anywhere: removed. A job another replica runs is locked, and stays.
+    return (await this.#queue.remove(id)) === 1 ? 'cancelled' : 'not_found'
+  }
+
+  watch(id: string): Promise<Settlement> {
+    this.#watcher ??= new Watcher(this.#queue, this.#options, this.#connect(WAITING), this.#report)
+    return this.#watcher.watch(id)
+  }
+
+  stopConsuming(): void {
+    void this.#consumer?.worker.pause(true).catch((error: unknown) => this.#report(error as Error))
+  }
+
+  async close(budgetMs: number): Promise<void> {
+    const graceful = (async () => {
+      const consumer = this.#consumer
+      if (consumer !== undefined) {
+        // Each job's last word to Redis (its result, or its return to the queue), then the worker.
+        await consumer.settled()
+        await consumer.worker.close()
+      }
+      await this.#watcher?.close()
+      await this.#queue.close()
+      await Promise.all(this.#clients.map((client) => client.quit().catch(() => undefined)))
+    })()
+    graceful.catch((error: unknown) => this.#report(error as Error))
+    await within(graceful, budgetMs)
+    this.#closed = true
+    // Whatever is still waiting for Redis gives up now: the jobs this process still held are found
+    // stalled by another worker (after `lockDuration`) and run again there.
+    void this.#consumer?.worker.close(true).catch(() => undefined)
+    for (const client of this.#clients) client.disconnect()
+    void this.#consumer?.worker.disconnect().catch(() => undefined)
+  }
+
+  #connect(overrides: Parameters<ResolvedBackendOptions['connect']>[0]): Redis {
+    const client = this.#options.connect(overrides)
+    client.on('error', (error: Error) => this.#report(error))
+    this.#clients.push(client)
+    return client
+  }
+}
+
+/**
+ * A connection that waits for Redis as long as it takes, for BullMQ's worker and event reader (both
+ * refuse another `maxRetriesPerRequest`); without a `commandTimeout`, which would cut their blocking
+ * reads short (a worker given one takes no job at all).
+ */
+const WAITING = { maxRetriesPerRequest: null, commandTimeout: undefined } as const
+
+/** Waits for `promise` at most `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = systemClock.setTimeout(resolve, ms, true)
+    const done = (): void => {
+      systemClock.clearTimeout(timer)
+      resolve()
+    }
+    promise.then(done, done)
+  })
+}
+
+/** Where connection errors go: the user's `onError`, else a process warning at most every 10 s (Redis down repeats them). */
+function reporter(onError: ((error: Error) => void) | undefined, closed: () => boolean): (error: Error) => void {
+  if (onError !== undefined) {
+    return (error) => {
+      try {
+        onError(error)
+      } catch {
+        // A failing error handler must not break the backend.
+      }
+    }
+  }
+  let last = -Infinity
+  let suppressed = 0
+  return (error) => {
+    if (closed()) return
+    const now = systemClock.now()
+    if (now - last < 10_000) {
+      suppressed++
+      return
+    }
+    last = now
+    const more = suppressed === 0 ? '' : ` (${suppressed} more since the last report)`
+    suppressed = 0
+    process.emitWarning(`${error?.message ?? String(error)}${more}`, { code: 'FASTIFY_TASKS_BULLMQ' })
+  }
+}
+
+export type { BullmqBackendOptions, Role }

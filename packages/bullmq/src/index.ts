@@ -1,0 +1,6 @@
+/**
+ * `@fastify-tasks/bullmq`: the durable backend of fastify-tasks on BullMQ (Redis).
+ * @packageDocumentation
+ */
+export { bullmqBackend, BullmqBackend } from './bullmq-backend.js'
+export type { BullmqBackendOptions, Retention, Role } from './options.js'

@@ -1,0 +1,165 @@
+import { InvalidOptionError } from '@fastify-tasks/core'
+import { checkDuration, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from '@fastify-tasks/core/validation'
+import { Redis, type RedisOptions } from 'ioredis'
+
+/** What this process does with the shared queue. */
+export type Role = 'both' | 'producer' | 'consumer'
+
+/** Options of {@link bullmqBackend}. */
+export interface BullmqBackendOptions {
+  /**
+   * Where Redis is: a `redis://` or `rediss://` (TLS) URL, ioredis options (Sentinel, TLS, …), or an
+   * ioredis client, which is duplicated, never used or closed itself. A bare `host:port` string is
+   * refused (ioredis would read it as a path and quietly connect to 127.0.0.1:6379).
+   */
+  connection: string | RedisOptions | Redis
+  /**
+   * `both` (the default) spawns and runs tasks; `producer` only spawns (API replicas: no worker, no
+   * blocking connection); `consumer` only runs them (a worker process; it may still spawn).
+   * @default 'both'
+   */
+  role?: Role
+  /** The BullMQ queue every named task goes through. @default 'fastify-tasks' */
+  queue?: string
+  /** The key prefix in Redis (in a Redis Cluster, a hash tag such as `{tasks}`). @default 'bull' */
+  prefix?: string
+  /**
+   * Jobs this process runs at once. Keep it at or below the scheduler's `concurrency`: this is
+   * how many jobs the worker takes from Redis, the scheduler's limits then apply to them.
+   * @default 50
+   */
+  concurrency?: number
+  /**
+   * How long a spawn waits for Redis to acknowledge it before its `admitted` rejects with
+   * `BackendUnavailableError`. A spawn while Redis is disconnected fails at once.
+   * @default 2_000
+   */
+  admissionTimeout?: number
+  /**
+   * Finished jobs kept in Redis, the newest first: at most `count` of each, none older than `age`
+   * ms. Redis memory stays bounded like the scheduler's history.
+   * @default { completed: { count: 1_000, age: 3_600_000 }, failed: { count: 10_000, age: 604_800_000 } }
+   */
+  retention?: { completed?: Retention; failed?: Retention }
+  /**
+   * Times a job may be found stalled (its worker died or lost Redis) and put back before it fails.
+   * Jobs given back at shutdown do not count (they are moved back, not stalled).
+   * @default 5
+   */
+  maxStalledCount?: number
+  /**
+   * How long a job's lock lasts without renewal, in ms: after it, a job whose worker died is
+   * found stalled and runs again elsewhere (the duplicate-run window after a crash).
+   * @default 30_000
+   */
+  lockDuration?: number
+  /**
+   * How long a job whose name this process has no definition of waits before it is offered again
+   * (a rolling deploy: another worker may know it). It is never failed for that.
+   * @default 5_000
+   */
+  unknownTaskDelay?: number
+  /** Called with errors of the connections and of BullMQ's own bookkeeping (logged by fastify-tasks when absent). */
+  onError?: (error: Error) => void
+}
+
+/** How many finished jobs are kept. */
+export interface Retention {
+  /** Most jobs kept. */
+  count?: number
+  /** Oldest kept, in ms. */
+  age?: number
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedBackendOptions {
+  readonly connect: (overrides: RedisOptions) => Redis
+  readonly role: Role
+  readonly queue: string
+  readonly prefix: string
+  readonly concurrency: number
+  readonly admissionTimeout: number
+  readonly completed: { count: number; age: number }
+  readonly failed: { count: number; age: number }
+  readonly maxStalledCount: number
+  readonly lockDuration: number
+  readonly unknownTaskDelay: number
+  readonly onError: ((error: Error) => void) | undefined
+}
+
+const KEYS = [
+  'connection',
+  'role',
+  'queue',
+  'prefix',
+  'concurrency',
+  'admissionTimeout',
+  'retention',
+  'maxStalledCount',
+  'lockDuration',
+  'unknownTaskDelay',
+  'onError',
+] as const
+const ROLES = ['both', 'producer', 'consumer'] as const
+const NAME = { minLength: 1 } as const
+
+export function resolveBackendOptions(options: unknown): ResolvedBackendOptions {
+  const o = checkObject('bullmqBackend(options)', options)
+  checkKnownKeys('bullmqBackend(options)', o, KEYS)
+  const retention = o['retention'] === undefined ? {} : checkObject('bullmqBackend(options.retention)', o['retention'])
+  checkKnownKeys('bullmqBackend(options.retention)', retention, ['completed', 'failed'])
+  const onError = o['onError']
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new InvalidOptionError('bullmqBackend(options.onError)', 'a function (error) => void', onError)
+  }
+  const queue = checkString('bullmqBackend(options.queue)', o['queue'] ?? 'fastify-tasks', NAME)
+  if (queue.includes(':')) throw new InvalidOptionError('bullmqBackend(options.queue)', 'a name without ":"', queue)
+  return {
+    connect: connector(o['connection']),
+    role: checkOneOf('bullmqBackend(options.role)', o['role'] ?? 'both', ROLES),
+    queue,
+    prefix: checkString('bullmqBackend(options.prefix)', o['prefix'] ?? 'bull', NAME),
+    concurrency: checkInteger('bullmqBackend(options.concurrency)', o['concurrency'] ?? 50, { min: 1, max: 10_000 }),
+    admissionTimeout: checkDuration('bullmqBackend(options.admissionTimeout)', o['admissionTimeout'] ?? 2_000, { above: 0 }),
+    completed: retained('completed', retention['completed'], { count: 1_000, age: 3_600_000 }),
+    failed: retained('failed', retention['failed'], { count: 10_000, age: 604_800_000 }),
+    maxStalledCount: checkInteger('bullmqBackend(options.maxStalledCount)', o['maxStalledCount'] ?? 5, { min: 0, max: 1_000 }),
+    lockDuration: checkDuration('bullmqBackend(options.lockDuration)', o['lockDuration'] ?? 30_000, { above: 999 }),
+    unknownTaskDelay: checkDuration('bullmqBackend(options.unknownTaskDelay)', o['unknownTaskDelay'] ?? 5_000, { above: 0 }),
+    onError: onError as ((error: Error) => void) | undefined,
+  }
+}
+
+function retained(which: 'completed' | 'failed', value: unknown, defaults: { count: number; age: number }): { count: number; age: number } {
+  if (value === undefined) return defaults
+  const name = `bullmqBackend(options.retention.${which})`
+  const r = checkObject(name, value)
+  checkKnownKeys(name, r, ['count', 'age'])
+  return {
+    count: r['count'] === undefined ? defaults.count : checkInteger(`${name}.count`, r['count'], { min: 0 }),
+    age: r['age'] === undefined ? defaults.age : checkDuration(`${name}.age`, r['age'], { above: 999 }),
+  }
+}
+
+/** How to open a connection with some options of ours on top of the user's. */
+function connector(connection: unknown): (overrides: RedisOptions) => Redis {
+  const name = 'bullmqBackend(options.connection)'
+  if (connection instanceof Redis) return (overrides) => connection.duplicate(overrides)
+  if (typeof connection === 'string') {
+    let url: URL
+    try {
+      url = new URL(connection)
+    } catch {
+      throw new InvalidOptionError(name, 'a redis:// or rediss:// URL, ioredis options or an ioredis client', connection)
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new InvalidOptionError(name, 'a redis:// or rediss:// URL, ioredis options or an ioredis client', connection)
+    }
+    return (overrides) => new Redis(connection, overrides)
+  }
+  if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
+    const base = connection as RedisOptions
+    return (overrides) => new Redis({ ...base, ...overrides })
+  }
+  throw new InvalidOptionError(name, 'a redis:// or rediss:// URL, ioredis options or an ioredis client', connection)
+}

@@ -1,0 +1,70 @@
+import type { Settlement } from '@fastify-tasks/core'
+import { QueueEvents, type Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { ResolvedBackendOptions } from './options.js'
+import { settlementOf } from './outcomes.js'
+
+/**
+ * Follows jobs to their end for `handle.settled`, on one subscription per process (a QueueEvents
+ * reader: one more Redis connection, opened on the first `settled` read and blocking on the
+ * queue's event stream). A job that finished before the subscription started is read from Redis.
+ */
+export class Watcher {
+  readonly #events: QueueEvents
+  readonly #queue: Queue
+  readonly #waiting = new Map<string, ((settlement: Settlement) => void)[]>()
+  readonly #ready: Promise<void>
+
+  constructor(queue: Queue, options: ResolvedBackendOptions, connection: Redis, report: (error: Error) => void) {
+    this.#queue = queue
+    this.#events = new QueueEvents(options.queue, { connection, prefix: options.prefix })
+    this.#events.on('error', (error) => report(error))
+    this.#events.on('completed', ({ jobId, returnvalue }) => this.#settle(jobId, settlementOf({ completed: true, value: returnvalue })))
+    this.#events.on('failed', ({ jobId, failedReason }) => this.#settle(jobId, settlementOf({ completed: false, failedReason })))
+    // Removed while waiting (a cancel, or by hand): ended without running. A handle that cancelled it knows its reason first.
+    this.#events.on('removed', ({ jobId }) => this.#settle(jobId, { outcome: 'cancelled', reason: 'caller' }))
+    this.#ready = this.#events.waitUntilReady().then(
+      () => undefined,
+      (error: unknown) => report(error as Error),
+    )
+  }
+
+  watch(id: string): Promise<Settlement> {
+    return new Promise<Settlement>((resolve) => {
+      const list = this.#waiting.get(id)
+      if (list === undefined) this.#waiting.set(id, [resolve])
+      else list.push(resolve)
+      // Once subscribed, whatever finished before is in Redis already.
+      void this.#ready.then(() => this.#lookUp(id))
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.#events.close()
+  }
+
+  async #lookUp(id: string): Promise<void> {
+    try {
+      const job = await this.#queue.getJob(id)
+      if (job === undefined || job === null) {
+        this.#settle(id, {
+          outcome: 'failed',
+          error: new Error(`Job ${id} is no longer in Redis (removed by its retention or by hand): its outcome is unknown`),
+        })
+        return
+      }
+      const state = await job.getState()
+      if (state === 'completed') this.#settle(id, settlementOf({ completed: true, value: job.returnvalue }))
+      else if (state === 'failed') this.#settle(id, settlementOf({ completed: false, failedReason: job.failedReason }))
+    } catch {
+      // Redis is away: the events will tell when it is back.
+    }
+  }
+
+  #settle(id: string, settlement: Settlement): void {
+    const list = this.#waiting.get(id)
+    if (list === undefined) return
+    this.#waiting.delete(id)
+    for (const resolve of list) resolve(settlement)
+  }
+}

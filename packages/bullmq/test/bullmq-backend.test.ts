@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  BackendUnavailableError,
+  InvalidOptionError,
+  NotDurableError,
+  Scheduler,
+  defineTask,
+  type AnyTaskDefinition,
+  type SchedulerOptions,
+  type TaskContext,
+} from '@fastify-tasks/core'
+import { Queue } from 'bullmq'
+import { bullmqBackend, type BullmqBackend, type BullmqBackendOptions } from '../src/index.js'
+import { startRedis, type RedisServer } from './redis-server.js'
+
+let redis: RedisServer
+let queues = 0
+const open: Scheduler[] = []
+
+before(async () => {
+  redis = await startRedis()
+})
+after(async () => {
+  await Promise.all(open.map((s) => s.close({ timeout: 0 })))
+  await redis.close()
+})
+
+/** A scheduler on the bullmq backend, on the test's own queue; closed after the suite if the test does not. */
+async function scheduler(
+  queue: string,
+  tasks: AnyTaskDefinition[],
+  backend: Partial<BullmqBackendOptions> = {},
+  options: SchedulerOptions = {},
+): Promise<{ scheduler: Scheduler; backend: BullmqBackend }> {
+  const b = bullmqBackend({ connection: redis.url, queue, onError: () => {}, ...backend })
+  const s = new Scheduler({ tasks, backend: b, ...options })
+  open.push(s)
+  await b.ready()
+  return { scheduler: s, backend: b }
+}
+
+/** Resolves when `condition` holds, checking every 10 ms for at most `ms`. */
+async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  for (let waited = 0; waited < ms; waited += 10) {
+    if (await condition()) return
+    await sleep(10)
+  }
+  throw new Error(`condition not met within ${ms} ms`)
+}
+
+const uniqueQueue = (): string => `test-${process.pid}-${++queues}`
+
+describe('the bullmq backend', () => {
+  it('a task spawned on an API replica runs on a worker replica, and the spawner follows it to its result', async () => {
+    const queue = uniqueQueue()
+    const seen: { id: string; attempt: number; payload: unknown }[] = []
+    const double = defineTask('double', {
+      run: (payload: { n: number }, { id, attempt }: TaskContext) => {
+        seen.push({ id, attempt, payload })
+        return { doubled: payload.n * 2 }
+      },
+    })
+    const api = await scheduler(queue, [double], { role: 'producer' })
+    const worker = await scheduler(queue, [double], { role: 'consumer' })
+
+    const handle = api.scheduler.spawn(double, { n: 21 })
+    await handle.admitted
+    assert.equal(api.scheduler.summary().backend.enqueued, 1)
+    assert.deepEqual(await handle.settled, { outcome: 'completed', value: { doubled: 42 } })
+    assert.equal(handle.state, 'completed')
+    assert.deepEqual(seen, [{ id: handle.id, attempt: 1, payload: { n: 21 } }], 'ran once, on the worker, with the job id as its id')
+    assert.equal(api.scheduler.summary().spawned, 0, 'the API replica ran nothing')
+    assert.equal(worker.scheduler.summary().outcomes.completed, 1, 'the worker counts the run')
+  })
+
+  it('refuses closures and keys with errors naming the task and the option', async () => {
+    const noop = defineTask('noop', { run: () => undefined })
+    const { scheduler: s } = await scheduler(uniqueQueue(), [noop], { role: 'producer' })
+    assert.throws(
+      () => s.spawn('warm-cache', () => undefined),
+      (error: unknown) => {
+        assert.ok(error instanceof NotDurableError)
+        assert.equal(error.code, 'FT_NOT_DURABLE')
+        assert.match(error.message, /"warm-cache".*bullmq backend.*defineTask/)
+        return true
+      },
+    )
+    assert.throws(
+      () => s.spawn(noop, undefined, { key: 'k' }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidOptionError)
+        assert.equal(error.option, 'spawn(options.key)')
+        return true
+      },
+    )
+  })
+
+  it('a deadline aborts the run, ends it timed_out and is not retried, even with retries left', async () => {
+    const queue = uniqueQueue()
+    let runs = 0
+    const stubborn = defineTask('stubborn', {
+      timeout: 100,
+      retries: 3,
+      backoff: { type: 'fixed', delay: 10 },
+      run: async (_: undefined, { signal }: TaskContext) => {
+        runs++
+        await new Promise((resolve) => signal.addEventListener('abort', resolve))
+        throw signal.reason
+      },
+    })
+    const { scheduler: s } = await scheduler(queue, [stubborn])
+    const handle = s.spawn(stubborn, undefined)
+    const settlement = await handle.settled
+    assert.equal(settlement.outcome, 'timed_out')
+    assert.equal(runs, 1, 'not retried')
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    try {
+      const job = await q.getJob(handle.id)
+      assert.equal(await job!.getState(), 'failed', 'BullMQ records it as failed')
+      assert.match(job!.failedReason, /exceeded its deadline/)
+    } finally {
+      await q.close()
+    }
+  })
+
+  it('retries a failing task with its backoff; the run sees its attempt', async () => {
+    const attempts: number[] = []
+    const flaky = defineTask('flaky', {
+      retries: 2,
+      backoff: { type: 'fixed', delay: 20 },
+      run: (_: undefined, { attempt }: TaskContext) => {
+        attempts.push(attempt)
+        if (attempt < 3) throw new Error(`attempt ${attempt} failed`)
+        return 'third time lucky'
+      },
+    })
+    const { scheduler: s } = await scheduler(uniqueQueue(), [flaky])
+    assert.deepEqual(await s.spawn(flaky, undefined).settled, { outcome: 'completed', value: 'third time lucky' })
+    assert.deepEqual(attempts, [1, 2, 3])
+  })
+
+  it('a failure after the last attempt is the outcome the spawner sees', async () => {
+    const doomed = defineTask('doomed', {
+      run: () => {
+        throw new Error('nope')
+      },
+    })
+    const { scheduler: s } = await scheduler(uniqueQueue(), [doomed])
+    const settlement = await s.spawn(doomed, undefined).settled
+    assert.equal(settlement.outcome, 'failed')
+    assert.match((settlement as { error: Error }).error.message, /nope/)
+  })
+
+  it('cancelling a handle removes its job while it waits: settled says cancelled, and nothing runs it', async () => {
+    const queue = uniqueQueue()
+    let ran = false
+    const later = defineTask('later', {
+      run: () => {
+        ran = true
+      },
+    })
+    const api = await scheduler(queue, [later], { role: 'producer' })
+    const handle = api.scheduler.spawn(later, undefined, { delay: 60_000 })
+    await handle.admitted
+    assert.equal(handle.cancel('operator'), true)
+    assert.deepEqual(await handle.settled, { outcome: 'cancelled', reason: 'operator' })
+    assert.equal(handle.cancel(), false, 'ended: nothing left to cancel')
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    try {
+      assert.equal(await q.getJob(handle.id), undefined, 'gone from Redis')
+    } finally {
+      await q.close()
+    }
+    await scheduler(queue, [later], { role: 'consumer' })
+    await sleep(100)
+    assert.equal(ran, false)
+  })
+
+  it('a delayed spawn waits in Redis, then runs', async () => {
+    const queue = uniqueQueue()
+    const soon = defineTask('soon', { run: () => 'ran' })
+    const { scheduler: s } = await scheduler(queue, [soon])
+    const handle = s.spawn(soon, undefined, { delay: 300 })
+    await handle.admitted
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    try {
+      assert.equal(await (await q.getJob(handle.id))!.getState(), 'delayed')
+    } finally {
+      await q.close()
+    }
+    assert.deepEqual(await handle.settled, { outcome: 'completed', value: 'ran' })
+  })
+
+  it('a job cancelled through the scheduler that runs it ends cancelled, not retried', async () => {
+    const queue = uniqueQueue()
+    const waits = defineTask('waits', {
+      retries: 2,
+      run: (_: undefined, { signal }: TaskContext) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+    })
+    const { scheduler: s } = await scheduler(queue, [waits])
+    const handle = s.spawn(waits, undefined)
+    await until(() => s.get(handle.id)?.state === 'running')
+    assert.equal(s.cancel(handle.id, 'operator'), true, 'found by its job id')
+    const settlement = await handle.settled
+    assert.deepEqual(
+      { outcome: settlement.outcome, reason: (settlement as { reason?: string }).reason },
+      { outcome: 'cancelled', reason: 'operator' },
+    )
+  })
+
+  it('a job whose name this worker does not know waits for one that does (a rolling deploy), never failed', async () => {
+    const queue = uniqueQueue()
+    const newTask = defineTask('new-task', { run: () => 'ran on the new worker' })
+    const api = await scheduler(queue, [newTask], { role: 'producer' })
+    const errors: Error[] = []
+    await scheduler(queue, [], { role: 'consumer', unknownTaskDelay: 50, onError: (error) => errors.push(error) })
+    const handle = api.scheduler.spawn(newTask, undefined)
+    await handle.admitted
+    await until(() => errors.some((error) => /No definition of task "new-task"/.test(error.message)))
+    await scheduler(queue, [newTask], { role: 'consumer' })
+    assert.deepEqual(await handle.settled, { outcome: 'completed', value: 'ran on the new worker' })
+  })
+
+  it('a job interrupted by a shutdown is given back without using an attempt, and completes on another worker', async () => {
+    const queue = uniqueQueue()
+    const starts: { attempt: number; worker: string }[] = []
+    const onA = defineTask('long', {
+      run: (_: undefined, { signal, attempt }: TaskContext) => {
+        starts.push({ attempt, worker: 'a' })
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))
+      },
+    })
+    const onB = defineTask('long', {
+      run: (_: undefined, { attempt }: TaskContext) => {
+        starts.push({ attempt, worker: 'b' })
+        return 'done on b'
+      },
+    })
+    const a = await scheduler(queue, [onA], {}, { abortGrace: 1_000 })
+    const handle = a.scheduler.spawn(onA, undefined)
+    await until(() => starts.length === 1)
+    // Twice in a row, as two deploys would: BullMQ's default maxStalledCount (1) would fail it the second time.
+    const report = await a.scheduler.close({ timeout: 0 })
+    assert.equal(report.abandoned.length, 1, 'the drain reports the job it left')
+    const a2 = await scheduler(queue, [onA], {}, { abortGrace: 1_000 })
+    await until(() => starts.length === 2)
+    await a2.scheduler.close({ timeout: 0 })
+    const b = await scheduler(queue, [onB])
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    try {
+      await until(async () => (await (await q.getJob(handle.id))?.getState()) === 'completed')
+      const job = await q.getJob(handle.id)
+      assert.equal(job!.returnvalue, 'done on b')
+      assert.equal(job!.attemptsMade, 1, 'only the run that completed counts as an attempt: the shutdowns used none')
+    } finally {
+      await q.close()
+    }
+    assert.deepEqual(
+      starts.map((s) => `${s.worker}${s.attempt}`),
+      ['a1', 'a1', 'b1'],
+    )
+    await b.scheduler.close()
+  })
+})
+
+describe('the bullmq backend without Redis', () => {
+  let own: RedisServer
+  before(async () => {
+    own = await startRedis()
+  })
+  after(async () => {
+    await own.close()
+  })
+
+  it('a spawn while Redis is down fails fast: admitted rejects with BackendUnavailableError (503), no unhandled rejection', async () => {
+    const noop = defineTask('noop', { run: () => undefined })
+    const b = bullmqBackend({ connection: own.url, queue: uniqueQueue(), role: 'producer', admissionTimeout: 500, onError: () => {} })
+    const s = new Scheduler({ tasks: [noop], backend: b })
+    await b.ready()
+    await own.stop()
+    try {
+      const rejected: string[] = []
+      s.subscribe({ rejected: (spawn) => rejected.push(spawn.error.reason) })
+      const unawaited = s.spawn(noop, undefined)
+      const handle = s.spawn(noop, undefined)
+      await assert.rejects(handle.admitted, (error: unknown) => {
+        assert.ok(error instanceof BackendUnavailableError)
+        assert.equal(error.code, 'FT_BACKEND_UNAVAILABLE')
+        assert.equal(error.reason, 'unavailable')
+        assert.equal(error.retryAfter, 1)
+        return true
+      })
+      assert.deepEqual(await handle.settled, { outcome: 'dropped', reason: 'unavailable' })
+      await unawaited.settled
+      assert.equal(unawaited.state, 'dropped')
+      assert.deepEqual(rejected, ['unavailable', 'unavailable'])
+      assert.equal(s.summary().rejected.unavailable, 2)
+    } finally {
+      await own.start()
+      await s.close({ timeout: 0 })
+    }
+  })
+
+  it('the drain ends within drainTimeout + abortGrace with Redis gone, and reports the job it left', async (t) => {
+    const queue = uniqueQueue()
+    let started = 0
+    const deaf = defineTask('deaf', {
+      timeout: Infinity,
+      run: () => {
+        started++
+        return new Promise(() => {})
+      },
+    })
+    const b = bullmqBackend({ connection: own.url, queue, onError: () => {} })
+    const s = new Scheduler({ tasks: [deaf], backend: b, abortGrace: 200 })
+    await b.ready()
+    await s.spawn(deaf, undefined).admitted
+    await until(() => started === 1)
+    await own.stop()
+    try {
+      const report = await s.close({ timeout: 200 })
+      t.diagnostic(`close took ${Math.round(report.durationMs)} ms (drainTimeout 200 + abortGrace 200)`)
+      assert.deepEqual(
+        report.abandoned.map((group) => group.name),
+        ['deaf'],
+      )
+    } finally {
+      await own.start()
+    }
+  })
+})

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyTasks, { defineTask } from 'fastify-tasks'
+import { bullmqBackend } from '../src/index.js'
+import { startRedis, type RedisServer } from './redis-server.js'
+
+let redis: RedisServer
+before(async () => {
+  redis = await startRedis()
+})
+after(async () => {
+  await redis.close()
+})
+
+async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  for (let waited = 0; waited < ms; waited += 10) {
+    if (await condition()) return
+    await sleep(10)
+  }
+  throw new Error(`condition not met within ${ms} ms`)
+}
+
+describe('fastify-tasks on the bullmq backend', () => {
+  let app: FastifyInstance
+  const logged: string[] = []
+  const confirm = defineTask('send-confirmation', {
+    payload: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string' } }, additionalProperties: false },
+    run: ({ orderId }: { orderId: string }, { log }) => {
+      log.info({ orderId }, 'confirmation sent')
+      logged.push(orderId)
+      return { sent: orderId }
+    },
+  })
+
+  before(async () => {
+    const backend = bullmqBackend({ connection: redis.url, queue: `plugin-${process.pid}`, admissionTimeout: 500, onError: () => {} })
+    app = Fastify()
+    await app.register(fastifyTasks, { tasks: [confirm], backend, backpressure: false })
+    app.post<{ Body: { orderId: string } }>('/orders', async (request) => {
+      const handle = request.tasks.spawn(confirm, { orderId: request.body.orderId })
+      // Persisted before the answer: from here the task runs at least once.
+      await handle.admitted
+      return { task: handle.id }
+    })
+    await app.ready()
+    await backend.ready()
+  })
+  after(async () => {
+    await app.close()
+  })
+
+  it('a handler awaits admission, the job runs, and /debug/tasks and /metrics show its run', async () => {
+    const response = await app.inject({ method: 'POST', url: '/orders', payload: { orderId: 'o-1' } })
+    assert.equal(response.statusCode, 200)
+    const { task } = response.json<{ task: string }>()
+    await until(() => logged.includes('o-1'))
+    await until(async () => {
+      const report = (await app.inject({ url: '/debug/tasks?view=history' })).json<{ history: { id: string; outcome: string }[] }>()
+      return report.history.some((entry) => entry.id === task && entry.outcome === 'completed')
+    })
+    const summary = (await app.inject({ url: '/debug/tasks' })).json<{ summary: { backend: { kind: string; enqueued: number } } }>()
+    assert.deepEqual(summary.summary.backend, { kind: 'bullmq', admitting: 0, enqueued: 1 })
+    const metrics = (await app.inject({ url: '/metrics' })).body
+    assert.match(metrics, /fastify_tasks_finished_total\{task="send-confirmation",outcome="completed"\} 1/)
+  })
+
+  it('a bad payload is refused at the call site, before anything reaches Redis', async () => {
+    const response = await app.inject({ method: 'POST', url: '/orders', payload: { orderId: 42 } })
+    assert.equal(response.statusCode, 500)
+    assert.equal(response.json<{ code: string }>().code, 'FT_INVALID_PAYLOAD')
+  })
+
+  it('with Redis down, the request gets 503 with Retry-After, in bounded time', async () => {
+    await redis.stop()
+    try {
+      const response = await app.inject({ method: 'POST', url: '/orders', payload: { orderId: 'o-2' } })
+      assert.equal(response.statusCode, 503)
+      assert.equal(response.headers['retry-after'], '1')
+      assert.equal(response.json<{ code: string }>().code, 'FT_BACKEND_UNAVAILABLE')
+      const summary = (await app.inject({ url: '/debug/tasks' })).json<{ summary: { rejected: { unavailable: number } } }>()
+      assert.equal(summary.summary.rejected.unavailable, 1)
+      assert.match(
+        (await app.inject({ url: '/metrics' })).body,
+        /fastify_tasks_rejected_total\{task="send-confirmation",reason="unavailable"\} 1/,
+      )
+    } finally {
+      await redis.start()
+    }
+    // Reconnected on its own.
+    await until(async () => (await app.inject({ method: 'POST', url: '/orders', payload: { orderId: 'o-3' } })).statusCode === 200)
+  })
+})
