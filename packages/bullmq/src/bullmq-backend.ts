@@ -96,8 +96,12 @@ export class BullmqBackend implements TaskBackend {
     return this.#watcher.watch(id)
   }
 
+  pauseConsuming(paused: boolean): void {
+    this.#consumer?.pause(paused)
+  }
+
   stopConsuming(): void {
-    void this.#consumer?.worker.pause(true).catch((error: unknown) => this.#report(error as Error))
+    this.#consumer?.stop()
   }
 
   async close(budgetMs: number): Promise<void> {

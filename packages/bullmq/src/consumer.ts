@@ -37,6 +37,9 @@ export class Consumer {
   /** Processor calls not returned yet, including their last word to Redis. */
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #unknownReported = new Set<string>()
+  /** Whether it takes no jobs now. */
+  paused = false
+  #stopped = false
 
   constructor(host: BackendHost, options: ResolvedBackendOptions, connection: Redis, report: (error: Error) => void) {
     this.#host = host
@@ -48,6 +51,7 @@ export class Consumer {
       concurrency: options.concurrency,
       maxStalledCount: options.maxStalledCount,
       lockDuration: options.lockDuration,
+      stalledInterval: options.stalledInterval,
       removeOnComplete: options.completed,
       removeOnFail: options.failed,
       settings: {
@@ -56,6 +60,25 @@ export class Consumer {
       },
     })
     this.worker.on('error', (error) => report(error))
+  }
+
+  /**
+   * Stops (or starts again) taking jobs, for a while. BullMQ's `pause(true)` needs no Redis and does
+   * not wait for the jobs taken; a wait for a job already under way may still bring one.
+   */
+  pause(paused: boolean): void {
+    if (this.#stopped || paused === this.paused) return
+    this.paused = paused
+    const change = paused ? this.worker.pause(true) : this.worker.resume()
+    void Promise.resolve(change).catch((error: unknown) => this.#report(error as Error))
+  }
+
+  /** Stops taking jobs for good (closing). */
+  stop(): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.paused = true
+    void this.worker.pause(true).catch((error: unknown) => this.#report(error as Error))
   }
 
   /** Waits for every processor call to return, its result written to Redis or not. */
@@ -75,6 +98,8 @@ export class Consumer {
     const name = job.name
     const data = readJobData(job.data)
     if (data === undefined) throw new UnrecoverableError(`Job ${id} ("${name}") was not added by fastify-tasks: its data has no payload`)
+    // Taken by a wait for a job that was under way when this process paused: another one runs it.
+    if (this.paused) return this.#giveBack(job, token, 0)
     if (!this.#host.knows(name)) {
       if (!this.#unknownReported.has(name)) {
         this.#unknownReported.add(name)

@@ -54,6 +54,11 @@ export interface BullmqBackendOptions {
    */
   lockDuration?: number
   /**
+   * How often this process's worker looks for stalled jobs (whose lock expired), in ms.
+   * @default 30_000
+   */
+  stalledInterval?: number
+  /**
    * How long a job whose name this process has no definition of waits before it is offered again
    * (a rolling deploy: another worker may know it). It is never failed for that.
    * @default 5_000
@@ -83,6 +88,7 @@ export interface ResolvedBackendOptions {
   readonly failed: { count: number; age: number }
   readonly maxStalledCount: number
   readonly lockDuration: number
+  readonly stalledInterval: number
   readonly unknownTaskDelay: number
   readonly onError: ((error: Error) => void) | undefined
 }
@@ -97,6 +103,7 @@ const KEYS = [
   'retention',
   'maxStalledCount',
   'lockDuration',
+  'stalledInterval',
   'unknownTaskDelay',
   'onError',
 ] as const
@@ -125,6 +132,7 @@ export function resolveBackendOptions(options: unknown): ResolvedBackendOptions 
     failed: retained('failed', retention['failed'], { count: 10_000, age: 604_800_000 }),
     maxStalledCount: checkInteger('bullmqBackend(options.maxStalledCount)', o['maxStalledCount'] ?? 5, { min: 0, max: 1_000 }),
     lockDuration: checkDuration('bullmqBackend(options.lockDuration)', o['lockDuration'] ?? 30_000, { above: 999 }),
+    stalledInterval: checkDuration('bullmqBackend(options.stalledInterval)', o['stalledInterval'] ?? 30_000, { above: 99 }),
     unknownTaskDelay: checkDuration('bullmqBackend(options.unknownTaskDelay)', o['unknownTaskDelay'] ?? 5_000, { above: 0 }),
     onError: onError as ((error: Error) => void) | undefined,
   }

@@ -211,6 +211,31 @@ describe('the bullmq backend', () => {
     )
   })
 
+  it('a paused consumer (overloaded) takes no job until resumed', async () => {
+    const queue = uniqueQueue()
+    const ran: string[] = []
+    const quick = defineTask('quick', {
+      run: (_: undefined, { id }: TaskContext) => {
+        ran.push(id)
+      },
+    })
+    const { scheduler: s } = await scheduler(queue, [quick])
+    s.pauseBackend(true)
+    const handle = s.spawn(quick, undefined)
+    await handle.admitted
+    await sleep(300)
+    assert.deepEqual(ran, [], 'the job waits in Redis while this process is paused')
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    try {
+      assert.notEqual(await (await q.getJob(handle.id))!.getState(), 'completed')
+    } finally {
+      await q.close()
+    }
+    s.pauseBackend(false)
+    assert.deepEqual(await handle.settled, { outcome: 'completed', value: null })
+    assert.deepEqual(ran, [handle.id])
+  })
+
   it('a job whose name this worker does not know waits for one that does (a rolling deploy), never failed', async () => {
     const queue = uniqueQueue()
     const newTask = defineTask('new-task', { run: () => 'ran on the new worker' })

@@ -160,6 +160,8 @@ export class Scheduler implements TaskOwner {
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0, unavailable: 0 }
   /** The spawn side of the durable backend, if there is one. */
   readonly #durable: DurableIntake | undefined
+  /** Whether `pauseBackend(true)` holds the backend's hand-overs. */
+  #backendPaused = false
   /** Terminated tasks, by outcome. */
   readonly #outcomes: Record<Outcome, number> = { completed: 0, failed: 0, cancelled: 0, timed_out: 0, dropped: 0 }
   #closing: Promise<CloseReport> | undefined
@@ -492,6 +494,22 @@ export class Scheduler implements TaskOwner {
   schedules(): ScheduleState[] {
     const now = this.#clock.now()
     return [...this.#schedules.values()].map((schedule) => schedule.state(now))
+  }
+
+  /**
+   * Pauses (`true`) or resumes (`false`) the tasks a durable backend hands this process to run, e.g.
+   * while the process is overloaded (the fastify-tasks backpressure does so): what it handed over
+   * keeps running, and other processes take the rest meanwhile. Idempotent; nothing in memory.
+   */
+  pauseBackend(paused: boolean): void {
+    checkBoolean('pauseBackend(paused)', paused)
+    if (this.#durable === undefined || this.#closing !== undefined || this.#backendPaused === paused) return
+    this.#backendPaused = paused
+    try {
+      this.#durable.backend.pauseConsuming(paused)
+    } catch (error) {
+      this.#listenerFailed(error, 'admission')
+    }
   }
 
   /** Cancels the live task with this id. Returns `false` if there is none or it was already aborted. */

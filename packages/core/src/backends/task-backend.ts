@@ -29,7 +29,12 @@ export interface TaskBackend {
   cancel(id: string, reason: CancelReason): Promise<BackendCancel>
   /** Follows the task with this id to its end. May cost a subscription; called only when someone asks. */
   watch(id: string, name: string): Promise<Settlement>
-  /** Stops taking tasks to run (the first step of a close). Synchronous: it must not need the broker. */
+  /**
+   * Stops (`true`) or starts again (`false`) taking tasks to run, for a while: the process is
+   * overloaded. Called on every change, possibly more often. Tasks already taken keep running.
+   */
+  pauseConsuming(paused: boolean): void
+  /** Stops taking tasks to run for good (the first step of a close). Synchronous: it must not need the broker. */
   stopConsuming(): void
   /** Releases everything it holds. Resolves within `budgetMs` whatever the broker does. */
   close(budgetMs: number): Promise<void>

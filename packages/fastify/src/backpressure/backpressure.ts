@@ -166,6 +166,8 @@ export class Backpressure {
         scheduler.concurrency = this.#controller.step(stats.delayMs.p99, overloaded, scheduler.summary().live.pending)
       }
       scheduler.recheckStartGate()
+      // A durable backend's jobs go to other replicas while this one is overloaded.
+      scheduler.pauseBackend(overloaded)
     })
 
     if (fastify.hasDecorator('isUnderPressure')) {

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import {
+  BackendUnavailableError,
+  InvalidOptionError,
+  NotDurableError,
+  QueueFullError,
+  Scheduler,
+  UnknownTaskError,
+  defineTask,
+  type BackendCancel,
+  type BackendHost,
+  type OutgoingTask,
+  type Settlement,
+  type TaskBackend,
+} from '../src/index.js'
+import { deferred, flush } from './helpers.js'
+
+/** A backend that records what the scheduler asks of it; each enqueue waits for the test to acknowledge it. */
+class RecordingBackend implements TaskBackend {
+  readonly kind = 'recording'
+  host: BackendHost | undefined
+  readonly enqueued: { task: OutgoingTask; ack: ReturnType<typeof deferred<void>> }[] = []
+  readonly calls: string[] = []
+  readonly outcomes = new Map<string, ReturnType<typeof deferred<Settlement>>>()
+
+  attach(host: BackendHost): void {
+    this.host = host
+  }
+  enqueue(task: OutgoingTask): Promise<void> {
+    const ack = deferred<void>()
+    this.enqueued.push({ task, ack })
+    return ack.promise
+  }
+  async cancel(id: string): Promise<BackendCancel> {
+    this.calls.push(`cancel ${id}`)
+    return 'cancelled'
+  }
+  watch(id: string): Promise<Settlement> {
+    const outcome = deferred<Settlement>()
+    this.outcomes.set(id, outcome)
+    return outcome.promise
+  }
+  pauseConsuming(paused: boolean): void {
+    this.calls.push(`pause ${paused}`)
+  }
+  stopConsuming(): void {
+    this.calls.push('stop')
+  }
+  async close(budgetMs: number): Promise<void> {
+    this.calls.push(`close ${budgetMs > 0}`)
+  }
+}
+
+const mail = defineTask('mail', { timeout: 5_000, priority: 'low', retries: 2, run: ({ to }: { to: string }) => `sent to ${to}` })
+
+describe('the backend seam', () => {
+  it('a named spawn is handed to the backend, encoded; admitted resolves once it acknowledges', async () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend })
+    const handle = scheduler.spawn(mail, { to: 'a@example.com' }, { delay: 1_000 })
+    assert.equal(backend.enqueued.length, 1)
+    const { task, ack } = backend.enqueued[0]!
+    assert.match(task.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    assert.deepEqual(
+      { ...task, id: undefined },
+      {
+        id: undefined,
+        name: 'mail',
+        payload: '{"to":"a@example.com"}',
+        priority: 'low',
+        timeout: 5_000,
+        attempts: 3,
+        delay: 1_000,
+      },
+    )
+    assert.equal(handle.id, task.id)
+    assert.equal(handle.state, 'pending')
+    assert.deepEqual(scheduler.summary().backend, { kind: 'recording', admitting: 1, enqueued: 0 })
+    ack.resolve()
+    await handle.admitted
+    assert.deepEqual(scheduler.summary().backend, { kind: 'recording', admitting: 0, enqueued: 1 })
+    assert.equal(scheduler.summary().spawned, 0, 'nothing runs here until the backend hands it over')
+    const settled = handle.settled
+    await flush()
+    backend.outcomes.get(task.id)!.resolve({ outcome: 'completed', value: 'sent to a@example.com' })
+    assert.deepEqual(await settled, { outcome: 'completed', value: 'sent to a@example.com' })
+    assert.equal(handle.state, 'completed')
+  })
+
+  it('an acknowledgement refused: admitted rejects with BackendUnavailableError, settled says dropped, listeners and counts know', async () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend, retryAfter: 3 })
+    const rejected: string[] = []
+    scheduler.subscribe({ rejected: ({ name, error }) => rejected.push(`${name} ${error.reason}`) })
+    const handle = scheduler.spawn(mail, { to: 'b@example.com' })
+    backend.enqueued[0]!.ack.reject(new Error('Command timed out'))
+    await assert.rejects(handle.admitted, (error: unknown) => {
+      assert.ok(error instanceof BackendUnavailableError)
+      assert.equal(error.retryAfter, 3)
+      assert.equal(error.backend, 'recording')
+      assert.match(error.message, /"mail" was not admitted \(unavailable\).*Command timed out/)
+      return true
+    })
+    assert.deepEqual(await handle.settled, { outcome: 'dropped', reason: 'unavailable' })
+    assert.deepEqual(rejected, ['mail unavailable'])
+    assert.equal(scheduler.summary().rejected.unavailable, 1)
+  })
+
+  it('refuses closures (NotDurableError, naming the task), keys, and more unacknowledged spawns than maxQueue', () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend, maxQueue: 1 })
+    assert.throws(() => scheduler.spawn('warm-cache', () => 1), NotDurableError)
+    assert.throws(() => scheduler.spawn(mail, { to: 'c' }, { key: 'k' }), InvalidOptionError)
+    scheduler.spawn(mail, { to: 'c' })
+    assert.throws(() => scheduler.spawn(mail, { to: 'd' }), QueueFullError)
+    assert.equal(scheduler.trySpawn(mail, { to: 'd' }), undefined)
+    assert.equal(backend.enqueued.length, 1)
+  })
+
+  it('a task the backend hands over runs here as a tracked task, under its job id and attempt', async () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend })
+    const id = '0a1b2c3d-0000-4000-8000-000000000000'
+    const task = backend.host!.run({ id, name: 'mail', payload: '{"to":"e"}', priority: 'high', timeout: 100, attempt: 2 })
+    assert.equal(task.id, id)
+    assert.equal(task.attempt, 2)
+    assert.equal(scheduler.get(id), task)
+    assert.deepEqual(await task.settled, { outcome: 'completed', value: 'sent to e' })
+    assert.equal(scheduler.history()[0]!.id, id)
+    assert.equal(backend.host!.knows('mail'), true)
+    assert.equal(backend.host!.knows('other'), false)
+    assert.throws(() => backend.host!.run({ id, name: 'other', payload: '', priority: 'normal', timeout: 1, attempt: 1 }), UnknownTaskError)
+  })
+
+  it('cancel removes a waiting task through the backend; pauseBackend forwards each change; close stops intake first', async () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend })
+    const handle = scheduler.spawn(mail, { to: 'f' })
+    backend.enqueued[0]!.ack.resolve()
+    await handle.admitted
+    assert.equal(handle.cancel('operator'), true)
+    assert.deepEqual(await handle.settled, { outcome: 'cancelled', reason: 'operator' })
+    scheduler.pauseBackend(true)
+    scheduler.pauseBackend(true)
+    scheduler.pauseBackend(false)
+    assert.throws(() => scheduler.pauseBackend('yes' as never), InvalidOptionError)
+    await scheduler.close({ timeout: 0 })
+    assert.deepEqual(backend.calls, [`cancel ${handle.id}`, 'pause true', 'pause false', 'stop', 'close true'])
+  })
+
+  it('refuses a backend that is not one, naming the option', () => {
+    assert.throws(
+      () => new Scheduler({ backend: { kind: 'x' } as never }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidOptionError)
+        assert.equal(error.option, 'backend')
+        return true
+      },
+    )
+  })
+})
