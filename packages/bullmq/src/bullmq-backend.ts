@@ -71,17 +71,20 @@ export class BullmqBackend implements TaskBackend {
     await this.#consumer?.worker.waitUntilReady()
   }
 
-  async enqueue(task: OutgoingTask): Promise<void> {
+  async enqueue(task: OutgoingTask): Promise<string | undefined> {
     // Lost Redis after having it: fail now rather than after `admissionTimeout` (at start-up, while
     // the first connection is made, the spawn waits for it, within `admissionTimeout`).
     const status = this.#producer.status
     if (status === 'reconnecting' || status === 'close' || status === 'end') throw new Error(`Redis connection is ${status}`)
-    await this.#queue.add(task.name, jobData(task), {
+    const job = await this.#queue.add(task.name, jobData(task), {
       jobId: task.id,
       priority: bullPriority(task.priority),
       ...(task.delay > 0 ? { delay: task.delay } : {}),
       ...(task.attempts > 1 ? { attempts: task.attempts, backoff: { type: BACKOFF_TYPE } } : {}),
+      // A key joins the live job of that key (BullMQ's deduplication, until that job completes or fails).
+      ...(task.key === undefined ? {} : { deduplication: { id: task.key } }),
     })
+    return job.id
   }
 
   async cancel(id: string, reason: CancelReason): Promise<BackendCancel> {

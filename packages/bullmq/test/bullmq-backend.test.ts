@@ -75,7 +75,7 @@ describe('the bullmq backend', () => {
     assert.equal(worker.scheduler.summary().outcomes.completed, 1, 'the worker counts the run')
   })
 
-  it('refuses closures and keys with errors naming the task and the option', async () => {
+  it("refuses closures and 'replace' with errors naming the task and the option", async () => {
     const noop = defineTask('noop', { run: () => undefined })
     const { scheduler: s } = await scheduler(uniqueQueue(), [noop], { role: 'producer' })
     assert.throws(
@@ -88,13 +88,36 @@ describe('the bullmq backend', () => {
       },
     )
     assert.throws(
-      () => s.spawn(noop, undefined, { key: 'k' }),
+      () => s.spawn(noop, undefined, { key: 'k', onDuplicate: 'replace' }),
       (error: unknown) => {
         assert.ok(error instanceof InvalidOptionError)
-        assert.equal(error.option, 'spawn(options.key)')
+        assert.equal(error.option, 'spawn(options.onDuplicate)')
         return true
       },
     )
+  })
+
+  it('a key joins the live job of that key, across replicas; once it ended, a new spawn runs again', async () => {
+    const queue = uniqueQueue()
+    const runs: string[] = []
+    const refresh = defineTask('refresh', {
+      run: (_: undefined, { id }: TaskContext) => {
+        runs.push(id)
+      },
+    })
+    const a = await scheduler(queue, [refresh], { role: 'producer' })
+    const b = await scheduler(queue, [refresh], { role: 'producer' })
+    const first = a.scheduler.spawn(refresh, undefined, { key: 'cache:catalog' })
+    const second = b.scheduler.spawn(refresh, undefined, { key: 'cache:catalog' })
+    await Promise.all([first.admitted, second.admitted])
+    assert.equal(second.id, first.id, 'joined: one job')
+    await scheduler(queue, [refresh], { role: 'consumer' })
+    await first.settled
+    assert.deepEqual(await second.settled, { outcome: 'completed', value: null })
+    const third = a.scheduler.spawn(refresh, undefined, { key: 'cache:catalog' })
+    await third.settled
+    assert.notEqual(third.id, first.id)
+    assert.deepEqual(runs, [first.id, third.id])
   })
 
   it('a deadline aborts the run, ends it timed_out and is not retried, even with retries left', async () => {

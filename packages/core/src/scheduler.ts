@@ -390,11 +390,11 @@ export class Scheduler implements TaskOwner {
   ): TaskHandle | undefined {
     const name = entry.definition.name
     const { retryAfter, maxQueue } = this.#options
-    if (o.key !== undefined) {
+    if (o.key !== undefined && o.onDuplicate === 'replace') {
       throw new InvalidOptionError(
-        'spawn(options.key)',
-        `no key on the ${intake.backend.kind} backend (keys work in memory only, for now)`,
-        o.key,
+        'spawn(options.onDuplicate)',
+        `'join' on the ${intake.backend.kind} backend ('replace' works in memory only, for now)`,
+        o.onDuplicate,
       )
     }
     if (this.#closing !== undefined) return this.#reject(orThrow, () => new ClosingError(name, retryAfter), o)
@@ -453,6 +453,14 @@ export class Scheduler implements TaskOwner {
    * again replaces its schedule. The payload is checked now, as by `spawn`.
    */
   repeat<P, R>(id: string, definition: TaskDefinition<P, R>, payload: NoInfer<P>, options: RepeatOptions): RepeatHandle {
+    if (this.#durable !== undefined) {
+      // Each replica would run its own schedule: n replicas, n runs per turn.
+      throw new InvalidOptionError(
+        'repeat()',
+        `a scheduler in memory: on the ${this.#durable.backend.kind} backend every replica would run the schedule (not supported yet)`,
+        id,
+      )
+    }
     const scheduleId = checkString('repeat(id)', id, NON_EMPTY_STRING)
     // eslint-disable-next-line no-control-regex -- exactly what is refused
     if (/[\u0000-\u001f\u007f]/.test(scheduleId)) throw new InvalidOptionError('repeat(id)', 'a string without control characters', id)

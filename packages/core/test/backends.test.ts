@@ -72,6 +72,7 @@ describe('the backend seam', () => {
         timeout: 5_000,
         attempts: 3,
         delay: 1_000,
+        key: undefined,
       },
     )
     assert.equal(handle.id, task.id)
@@ -107,14 +108,34 @@ describe('the backend seam', () => {
     assert.equal(scheduler.summary().rejected.unavailable, 1)
   })
 
-  it('refuses closures (NotDurableError, naming the task), keys, and more unacknowledged spawns than maxQueue', () => {
+  it("a spawn with a key that joins a live task gets that task's id once admitted", async () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend })
+    const handle = scheduler.spawn(mail, { to: 'g' }, { key: 'mail:g' })
+    const { task, ack } = backend.enqueued[0]!
+    assert.equal(task.key, 'mail:g')
+    assert.equal(handle.id, task.id)
+    ;(ack as unknown as { resolve: (id: string) => void }).resolve('an-earlier-task')
+    await handle.admitted
+    assert.equal(handle.id, 'an-earlier-task')
+  })
+
+  it("refuses closures (NotDurableError, naming the task), 'replace', and more unacknowledged spawns than maxQueue", () => {
     const backend = new RecordingBackend()
     const scheduler = new Scheduler({ tasks: [mail], backend, maxQueue: 1 })
     assert.throws(() => scheduler.spawn('warm-cache', () => 1), NotDurableError)
-    assert.throws(() => scheduler.spawn(mail, { to: 'c' }, { key: 'k' }), InvalidOptionError)
+    assert.throws(
+      () => scheduler.spawn(mail, { to: 'c' }, { key: 'k', onDuplicate: 'replace' }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidOptionError)
+        assert.equal(error.option, 'spawn(options.onDuplicate)')
+        return true
+      },
+    )
     scheduler.spawn(mail, { to: 'c' })
     assert.throws(() => scheduler.spawn(mail, { to: 'd' }), QueueFullError)
     assert.equal(scheduler.trySpawn(mail, { to: 'd' }), undefined)
+    assert.throws(() => scheduler.repeat('hourly', mail, { to: 'e' }, { every: 3_600_000 }), /every replica would run the schedule/)
     assert.equal(backend.enqueued.length, 1)
   })
 

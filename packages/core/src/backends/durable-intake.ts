@@ -28,7 +28,7 @@ export class DurableIntake {
     const name = definition.name
     const json = codec.encode(payload)
     const id = randomUUID()
-    let acknowledged: Promise<void>
+    let acknowledged: Promise<string | undefined | void>
     try {
       acknowledged = Promise.resolve(
         this.backend.enqueue({
@@ -39,6 +39,7 @@ export class DurableIntake {
           timeout,
           attempts: definition.retries + 1,
           delay: o.delay ?? 0,
+          key: o.key,
         }),
       )
     } catch (error) {
@@ -46,9 +47,11 @@ export class DurableIntake {
     }
     this.admitting++
     const admitted = acknowledged.then(
-      () => {
+      (held) => {
         this.admitting--
         this.enqueued++
+        // Joined the live task of its key: the handle is that task's.
+        if (typeof held === 'string' && held !== id) handle.joined(held)
       },
       (cause: unknown) => {
         this.admitting--

@@ -10,7 +10,7 @@ const NOT_ADMITTED: Settlement = { outcome: 'dropped', reason: 'unavailable' }
  * follows the task, at the cost of a subscription, only once someone reads it) says how it ended.
  */
 export class RemoteTask<T = unknown> implements TaskHandle<T> {
-  readonly id: string
+  #id: string
   readonly name: string
   readonly priority: Priority
   readonly timeout: number
@@ -39,7 +39,7 @@ export class RemoteTask<T = unknown> implements TaskHandle<T> {
     admitted: Promise<void>,
   ) {
     this.#backend = backend
-    this.id = id
+    this.#id = id
     this.name = name
     this.priority = priority
     this.timeout = timeout
@@ -47,6 +47,16 @@ export class RemoteTask<T = unknown> implements TaskHandle<T> {
     this.meta = fields.meta
     this.data = fields.data
     this.admitted = admitted
+  }
+
+  /** The task's id in the broker. With a `key`, the id of the live task it joined, once admitted. */
+  get id(): string {
+    return this.#id
+  }
+
+  /** Joined the live task `id` of its key (called by the scheduler on admission). */
+  joined(id: string): void {
+    this.#id = id
   }
 
   get state(): TaskState {

@@ -18,9 +18,10 @@ export interface TaskBackend {
   attach(host: BackendHost): void
   /**
    * Persists `task`. Resolves once the broker acknowledged it (from then on it will run, at least
-   * once); rejects, with any error, when it did not. Must settle within a bounded time.
+   * once): with nothing, or with the id of the live task of the same `key` it joined instead. Rejects,
+   * with any error, when it did not. Must settle within a bounded time.
    */
-  enqueue(task: OutgoingTask): Promise<void>
+  enqueue(task: OutgoingTask): Promise<string | undefined | void>
   /**
    * Cancels the task with this id, as far as the backend can reach: `cancelled` when it was still
    * waiting and is removed (it ended there, `cancelled`), `aborting` when it runs and was asked to
@@ -72,6 +73,8 @@ export interface OutgoingTask {
   readonly attempts: number
   /** Ms before it may start; 0 for now. */
   readonly delay: number
+  /** Its key: while a task of that key is live, the spawn joins it (no second task). */
+  readonly key: string | undefined
 }
 
 /** A task a backend hands over to run here. */
