@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import fastifyTasks, { ESSENTIAL_ROUTE } from 'fastify-tasks'
+import fastifyTasks, { ESSENTIAL_ROUTE, type TaskHandle } from 'fastify-tasks'
 import type { DemoConfig } from './config.js'
-import { postOrderAnalytics, tasks } from './tasks.js'
-import { buildReport, callHungPartner, refreshCache, sendMail } from './work.js'
+import { bullmqBackend } from '@fastify-tasks/bullmq'
+import { buildOrderReport, postOrderAnalytics, refreshCatalog, sendConfirmation, syncPartner, tasks } from './tasks.js'
 
 interface Order {
   readonly id: string
@@ -25,6 +25,9 @@ const orderBody = {
   },
 } as const
 
+/** The demo's roles, as the BullMQ backend names them. */
+const ROLES = { both: 'both', api: 'producer', worker: 'consumer' } as const
+
 export async function build(config: DemoConfig): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: config.logLevel } })
   await app.register(fastifyTasks, {
@@ -34,9 +37,18 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
     abortGrace: 2_000,
     drainTimeout: config.drainTimeout,
     tasks,
+    // With REDIS_URL, the same tasks are kept in Redis and run by any replica (ROLE picks what this one does).
+    backend:
+      config.redisUrl === undefined
+        ? undefined
+        : // Short locks, for the demo: a killed worker's jobs run elsewhere within seconds (30 s by default).
+          bullmqBackend({ connection: config.redisUrl, role: ROLES[config.role], lockDuration: 5_000, stalledInterval: 2_000 }),
     // The demo runs on your machine: let the operator cancel from /debug/tasks (loopback only).
     debug: { cancel: true },
   })
+  app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => ({ status: 'ok', role: config.role, liveTasks: app.tasks.liveCount }))
+  // A worker replica runs the tasks others spawn: no routes of its own, /debug/tasks and /metrics only.
+  if (config.role === 'worker') return app
 
   const orders = new Map<string, Order>()
 
@@ -45,23 +57,20 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
     orders.set(order.id, order)
     if (orders.size > 10_000) orders.delete(orders.keys().next().value!)
 
-    // A mail with a short deadline: the slow relay (1 in 10) times out, and the task ends timed_out.
-    request.tasks.spawn('send-confirmation', ({ signal, log }) => sendMail(order.email, signal).then((m) => log.info(m)), {
-      timeout: 2_000,
-      priority: 'high',
-    })
-    // A named task (tasks.ts): analytics that sometimes fail, retried twice; each retry is logged with
-    // the request id and counted in /metrics, and so is the rare final failure.
-    request.tasks.spawn(postOrderAnalytics, { orderId: order.id })
-    // One catalog refresh at a time, whatever the traffic: later orders join the running one.
-    request.tasks.spawn('refresh-cache', ({ signal }) => refreshCache(signal), { key: 'cache:catalog', priority: 'low' })
+    // Each spawn is persisted before the answer (in memory, at once; on Redis, once it acknowledged):
+    // if it is not, the request answers 503 with Retry-After.
+    const spawned: TaskHandle[] = [
+      // A mail with a short deadline: the slow relay (1 in 10) times out, and the task ends timed_out.
+      request.tasks.spawn(sendConfirmation, { email: order.email }),
+      // Analytics that sometimes fail, retried twice; each retry is logged with the request id and
+      // counted in /metrics, and so is the rare final failure.
+      request.tasks.spawn(postOrderAnalytics, { orderId: order.id }),
+      // One catalog refresh at a time, whatever the traffic: later orders join the running one.
+      request.tasks.spawn(refreshCatalog, undefined, { key: 'cache:catalog' }),
+    ]
     // CPU-heavy work for big orders, in slices, reporting progress.
-    if (order.items >= 20) {
-      request.tasks.spawn('build-report', ({ signal, progress }) => buildReport(order.items, signal, progress), {
-        priority: 'low',
-        timeout: 10_000,
-      })
-    }
+    if (order.items >= 20) spawned.push(request.tasks.spawn(buildOrderReport, { items: order.items }))
+    await Promise.all(spawned.map((task) => task.admitted))
     return reply.code(202).send({ id: order.id })
   })
 
@@ -73,11 +82,9 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
   // THE LEAK, on purpose: every call leaves a task waiting on a partner that never answers and that
   // ignores its abort signal. Hit it a few times, then look at /debug/tasks?format=text.
   app.post('/leaky/partner-sync', async (request, reply) => {
-    request.tasks.spawn('sync-partner', () => callHungPartner())
+    await request.tasks.spawn(syncPartner, undefined).admitted
     return reply.code(202).send({ queued: true })
   })
-
-  app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => ({ status: 'ok', liveTasks: app.tasks.liveCount }))
 
   return app
 }

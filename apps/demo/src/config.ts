@@ -14,7 +14,16 @@ export interface DemoConfig {
   readonly drainTimeout: number
   /** `TASK_TIMEOUT_MS`: the default deadline of a task. @default 30000 */
   readonly taskTimeout: number
+  /** `REDIS_URL`: keep tasks in Redis (the BullMQ backend), shared by every replica. @default none (in memory) */
+  readonly redisUrl: string | undefined
+  /**
+   * `ROLE`, with `REDIS_URL`: `api` spawns tasks and runs none, `worker` runs them (no order routes),
+   * `both` does both. @default 'both'
+   */
+  readonly role: 'api' | 'worker' | 'both'
 }
+
+const ROLES = new Set(['api', 'worker', 'both'])
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
@@ -32,7 +41,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const logLevel = env['LOG_LEVEL'] ?? 'info'
   if (!LEVELS.has(logLevel)) throw new Error(`LOG_LEVEL must be one of ${[...LEVELS].join(', ')}; got ${JSON.stringify(logLevel)}`)
+  const redisUrl = env['REDIS_URL'] === '' ? undefined : env['REDIS_URL']
+  const role = env['ROLE'] === undefined || env['ROLE'] === '' ? 'both' : env['ROLE']
+  if (!ROLES.has(role)) throw new Error(`ROLE must be one of api, worker, both; got ${JSON.stringify(role)}`)
+  if (role !== 'both' && redisUrl === undefined) throw new Error(`ROLE=${role} needs REDIS_URL: in memory, one process does both`)
   return {
+    redisUrl,
+    role: role as DemoConfig['role'],
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host: env['HOST'] ?? '127.0.0.1',
     logLevel,

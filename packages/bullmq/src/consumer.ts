@@ -120,6 +120,8 @@ export class Consumer {
         priority: fromBullPriority(job.priority),
         timeout: data.timeout,
         attempt: job.attemptsMade + 1,
+        labels: data.labels,
+        meta: data.meta,
       })
     } catch (error) {
       if (error instanceof ClosingError) return this.#giveBack(job, token, 0)

@@ -2,5 +2,5 @@
  * `@fastify-tasks/bullmq`: the durable backend of fastify-tasks on BullMQ (Redis).
  * @packageDocumentation
  */
-export { bullmqBackend, BullmqBackend } from './bullmq-backend.js'
+export { bullmqBackend, BullmqBackend, type JobCounts } from './bullmq-backend.js'
 export type { BullmqBackendOptions, Retention, Role } from './options.js'

@@ -8,20 +8,46 @@ export interface JobData {
   readonly payload: string
   /** Ms; `null` for none (JSON has no `Infinity`). */
   readonly timeout: number | null
+  /** The spawner's labels and meta (a request's route and id), when it had some. */
+  readonly labels?: Readonly<Record<string, string>>
+  readonly meta?: Readonly<Record<string, string | number | boolean>>
+}
+
+/** A job's data as read back: the deadline as a number again. */
+export interface ReadJobData {
+  readonly payload: string
+  readonly timeout: number
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
 }
 
 export function jobData(task: OutgoingTask): JobData {
-  return { payload: task.payload, timeout: task.timeout === Infinity ? null : task.timeout }
+  return {
+    payload: task.payload,
+    timeout: task.timeout === Infinity ? null : task.timeout,
+    ...(task.labels === undefined ? {} : { labels: task.labels }),
+    ...(task.meta === undefined ? {} : { meta: task.meta }),
+  }
 }
 
-/** The data of a job from Redis, or `undefined` when it was not written by this backend. */
-export function readJobData(data: unknown): { payload: string; timeout: number } | undefined {
+/** The data of a job from Redis, or `undefined` when it was not written by this backend. Malformed labels or meta are left out. */
+export function readJobData(data: unknown): ReadJobData | undefined {
   if (typeof data !== 'object' || data === null) return undefined
-  const { payload, timeout } = data as Partial<JobData>
+  const { payload, timeout, labels, meta } = data as Partial<Record<keyof JobData, unknown>>
   if (typeof payload !== 'string') return undefined
-  if (timeout === null) return { payload, timeout: Infinity }
-  if (typeof timeout !== 'number' || !(timeout >= 0)) return undefined
-  return { payload, timeout }
+  if (timeout !== null && (typeof timeout !== 'number' || !(timeout >= 0))) return undefined
+  return {
+    payload,
+    timeout: timeout === null ? Infinity : timeout,
+    labels: flat(labels, (v) => typeof v === 'string') as ReadJobData['labels'],
+    meta: flat(meta, (v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') as ReadJobData['meta'],
+  }
+}
+
+/** A flat record whose values all pass `accept`, frozen; else `undefined`. */
+function flat(value: unknown, accept: (v: unknown) => boolean): Readonly<Record<string, unknown>> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  return Object.values(value).every(accept) ? Object.freeze({ ...value }) : undefined
 }
 
 /**

@@ -204,9 +204,10 @@ describe('the bullmq backend', () => {
   it('a delayed spawn waits in Redis, then runs', async () => {
     const queue = uniqueQueue()
     const soon = defineTask('soon', { run: () => 'ran' })
-    const { scheduler: s } = await scheduler(queue, [soon])
+    const { scheduler: s, backend } = await scheduler(queue, [soon])
     const handle = s.spawn(soon, undefined, { delay: 300 })
     await handle.admitted
+    assert.deepEqual(await backend.jobCounts(), { waiting: 0, prioritized: 0, delayed: 1, active: 0, completed: 0, failed: 0 })
     const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
     try {
       assert.equal(await (await q.getJob(handle.id))!.getState(), 'delayed')

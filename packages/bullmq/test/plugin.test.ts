@@ -25,6 +25,7 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): 
 describe('fastify-tasks on the bullmq backend', () => {
   let app: FastifyInstance
   const logged: string[] = []
+  const lines: Record<string, unknown>[] = []
   const confirm = defineTask('send-confirmation', {
     payload: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string' } }, additionalProperties: false },
     run: ({ orderId }: { orderId: string }, { log }) => {
@@ -36,13 +37,18 @@ describe('fastify-tasks on the bullmq backend', () => {
 
   before(async () => {
     const backend = bullmqBackend({ connection: redis.url, queue: `plugin-${process.pid}`, admissionTimeout: 500, onError: () => {} })
-    app = Fastify()
+    app = Fastify({
+      logger: {
+        level: 'info',
+        stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+      },
+    })
     await app.register(fastifyTasks, { tasks: [confirm], backend, backpressure: false })
     app.post<{ Body: { orderId: string } }>('/orders', async (request) => {
       const handle = request.tasks.spawn(confirm, { orderId: request.body.orderId })
       // Persisted before the answer: from here the task runs at least once.
       await handle.admitted
-      return { task: handle.id }
+      return { task: handle.id, request: request.id }
     })
     await app.ready()
     await backend.ready()
@@ -54,12 +60,17 @@ describe('fastify-tasks on the bullmq backend', () => {
   it('a handler awaits admission, the job runs, and /debug/tasks and /metrics show its run', async () => {
     const response = await app.inject({ method: 'POST', url: '/orders', payload: { orderId: 'o-1' } })
     assert.equal(response.statusCode, 200)
-    const { task } = response.json<{ task: string }>()
+    const { task, request } = response.json<{ task: string; request: string }>()
     await until(() => logged.includes('o-1'))
+    let entry: { id: string; outcome: string; route: string | null; requestId: string | null } | undefined
     await until(async () => {
-      const report = (await app.inject({ url: '/debug/tasks?view=history' })).json<{ history: { id: string; outcome: string }[] }>()
-      return report.history.some((entry) => entry.id === task && entry.outcome === 'completed')
+      const report = (await app.inject({ url: '/debug/tasks?view=history' })).json<{ history: NonNullable<typeof entry>[] }>()
+      entry = report.history.find((e) => e.id === task && e.outcome === 'completed')
+      return entry !== undefined
     })
+    assert.deepEqual([entry!.route, entry!.requestId], ['POST /orders', request], 'the run is attributed to the request that spawned it')
+    const line = lines.find((l) => l['msg'] === 'confirmation sent')
+    assert.deepEqual([line?.['reqId'], line?.['taskId'], line?.['task']], [request, task, 'send-confirmation'])
     const summary = (await app.inject({ url: '/debug/tasks' })).json<{ summary: { backend: { kind: string; enqueued: number } } }>()
     assert.deepEqual(summary.summary.backend, { kind: 'bullmq', admitting: 0, enqueued: 1 })
     const metrics = (await app.inject({ url: '/metrics' })).body

@@ -415,7 +415,13 @@ export class Scheduler implements TaskOwner {
     const { codec } = entry
     const payload = incoming.payload
     const fn: TaskFunction = (context) => codec.run(payload, context)
-    const o: ResolvedSpawnOptions = { ...DEFAULT_SPAWN, priority: incoming.priority, timeout: incoming.timeout }
+    const o: ResolvedSpawnOptions = {
+      ...DEFAULT_SPAWN,
+      priority: incoming.priority,
+      timeout: incoming.timeout,
+      labels: incoming.labels,
+      meta: incoming.meta,
+    }
     const now = this.#clock.now()
     let limits = this.#lastLimits
     if (limits === undefined || limits.name !== name) this.#lastLimits = limits = this.#limits.entry(name, this.#ceiling())

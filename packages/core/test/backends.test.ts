@@ -73,6 +73,8 @@ describe('the backend seam', () => {
         attempts: 3,
         delay: 1_000,
         key: undefined,
+        labels: undefined,
+        meta: undefined,
       },
     )
     assert.equal(handle.id, task.id)
@@ -143,8 +145,18 @@ describe('the backend seam', () => {
     const backend = new RecordingBackend()
     const scheduler = new Scheduler({ tasks: [mail], backend })
     const id = '0a1b2c3d-0000-4000-8000-000000000000'
-    const task = backend.host!.run({ id, name: 'mail', payload: '{"to":"e"}', priority: 'high', timeout: 100, attempt: 2 })
+    const task = backend.host!.run({
+      id,
+      name: 'mail',
+      payload: '{"to":"e"}',
+      priority: 'high',
+      timeout: 100,
+      attempt: 2,
+      labels: { route: '/orders' },
+      meta: { requestId: 'req-1' },
+    })
     assert.equal(task.id, id)
+    assert.deepEqual([task.labels, task.meta, task.priority], [{ route: '/orders' }, { requestId: 'req-1' }, 'high'])
     assert.equal(task.attempt, 2)
     assert.equal(scheduler.get(id), task)
     assert.deepEqual(await task.settled, { outcome: 'completed', value: 'sent to e' })

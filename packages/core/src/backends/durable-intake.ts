@@ -40,6 +40,8 @@ export class DurableIntake {
           attempts: definition.retries + 1,
           delay: o.delay ?? 0,
           key: o.key,
+          labels: o.labels,
+          meta: o.meta,
         }),
       )
     } catch (error) {

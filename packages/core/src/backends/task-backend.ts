@@ -75,6 +75,9 @@ export interface OutgoingTask {
   readonly delay: number
   /** Its key: while a task of that key is live, the spawn joins it (no second task). */
   readonly key: string | undefined
+  /** Its labels and meta (the route and request id of a request's task), for the process that runs it. */
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
 }
 
 /** A task a backend hands over to run here. */
@@ -86,4 +89,7 @@ export interface IncomingTask {
   readonly timeout: number
   /** Which run this is, from 1. */
   readonly attempt: number
+  /** As the spawner gave them. */
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  readonly meta?: Readonly<Record<string, string | number | boolean>> | undefined
 }

@@ -138,8 +138,12 @@ export class AppTasks extends Scheduler {
 
   /** @internal Every task of this app gets a `log`: a child of the logger it was spawned with (its `data`). */
   protected override taskContext(task: TaskContext & TaskHandle): TaskContext {
-    // A task a durable backend handed over has no spawner here: it logs through the app's logger.
-    return new LoggingTaskContext(task, (task.data as FastifyBaseLogger | undefined) ?? (this.#ownFields.data as FastifyBaseLogger))
+    const logger = task.data as FastifyBaseLogger | undefined
+    if (logger !== undefined) return new LoggingTaskContext(task, logger)
+    // A task a durable backend handed over has no spawner here: it logs through the app's logger,
+    // with the id of the request that spawned it elsewhere, if one did.
+    const requestId = task.meta?.['requestId']
+    return new LoggingTaskContext(task, requestId === undefined ? this.#log : this.#log.child({ reqId: requestId }))
   }
 }
 
