@@ -47,7 +47,7 @@ async function startRedis(dir: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000)
     child.once('error', (error) => reject(new Error(`redis-server could not be started (apt-get install redis-server): ${error.message}`)))
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('Ready to accept connections')) {
         clearTimeout(timer)
         resolve()
@@ -67,7 +67,7 @@ async function startReplica(name: string, role: string, redisUrl: string): Promi
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000)
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /"address":"([^"]+)"/.exec(line)
       if (match !== null && line.includes('demo ready')) {
         clearTimeout(timer)
