@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks and prints their tables. Usage: `pnpm bench` from the repository root
- * (`node --expose-gc dist/main.js` here, after `tsc`); `--only <spawn|heap|http|debug|scrape|backpressure|limits>[,…]`
+ * (`node --expose-gc dist/main.js` here, after `tsc`); `--only <spawn|heap|http|debug|scrape|backpressure|limits|durable>[,…]`
  * runs some parts.
  */
 import { cpus } from 'node:os'
@@ -30,6 +30,16 @@ import {
 } from './capacity-limits.js'
 import { CONTENDERS, CONTENDER_LABELS, isAblation } from './contenders.js'
 import { measureDebugCost, type DebugCostResult } from './debug-cost.js'
+import {
+  DURABLE_CONTENDERS,
+  DURABLE_LABELS,
+  IN_FLIGHT,
+  JOBS,
+  measureDurable,
+  OUR_JOB_OPTIONS,
+  WORKER_CONCURRENCY,
+  type DurableResult,
+} from './durable-backend.js'
 import { DEBUG_TASK_VIEWS, DEBUG_VIEWS, DEBUG_VIEW_LABELS, DEBUG_VIEW_URLS, type DebugTaskViewId, type DebugViewId } from './debug-views.js'
 import { assertGcExposed } from './gc.js'
 import { measureHeapPerTask, PENDING_SETUPS, RUNNING_SETUP, type HeapPerTaskResult } from './heap-per-task.js'
@@ -95,6 +105,8 @@ const LIMITS_QUEUED_ROUNDS = 5
 const LIMITS_QUEUED_CONNECTIONS = 50
 const LIMITS_QUEUED_WARMUP_SECONDS = 1
 const LIMITS_QUEUED_DURATION_SECONDS = 2
+const DURABLE_ROUNDS = 7
+const DURABLE_WARMUP = 1
 
 let parts: ReadonlySet<PartId>
 try {
@@ -133,6 +145,7 @@ let debug: DebugCostResult | undefined
 let scrape: ScrapeCostResult | undefined
 let backpressure: BackpressureResult | undefined
 let limits: LimitsResult | undefined
+let durable: DurableResult | undefined
 if (parts.has('spawn')) {
   process.stdout.write(`spawn-to-settle: ${ROUNDS} rounds (${WARMUP} warm-up), contender order rotated each round `)
   spawn = await measureSpawnCost({
@@ -208,6 +221,13 @@ if (parts.has('limits')) {
     queuedDurationSeconds: LIMITS_QUEUED_DURATION_SECONDS,
     onStep: () => process.stdout.write('.'),
   })
+  print(' done')
+}
+if (parts.has('durable')) {
+  process.stdout.write(
+    `BullMQ backend: ${DURABLE_ROUNDS} rounds (${DURABLE_WARMUP} warm-up) × ${DURABLE_CONTENDERS.length} contenders, order rotated each round `,
+  )
+  durable = await measureDurable(DURABLE_ROUNDS, DURABLE_WARMUP)
   print(' done')
 }
 print()
@@ -712,13 +732,46 @@ if (debug !== undefined) printDebugCost(debug)
 if (scrape !== undefined) printScrapeCost(scrape)
 if (backpressure !== undefined) printBackpressure(backpressure)
 if (limits !== undefined) printLimits(limits)
+if (durable !== undefined) printDurable(durable)
 
-print('8. Targets')
+function printDurable(result: DurableResult): void {
+  print(`8. The BullMQ backend against raw BullMQ: ${JOBS} jobs per round, ${IN_FLIGHT} adds awaited at once, worker`)
+  print(
+    `   concurrency ${WORKER_CONCURRENCY}, producer and worker in this process, a private redis-server; medians of ${DURABLE_ROUNDS} rounds.`,
+  )
+  print(
+    '   Latency: one queue.add (raw) or one await spawn(…).admitted (ours, in memory). Round trips: commands sent, counted on the client.',
+  )
+  print(`   Our job options: ${OUR_JOB_OPTIONS}.`)
+  print()
+  const med = (values: readonly number[]): number => medianOf(values)
+  print(
+    formatTable(
+      [
+        { header: 'contender' },
+        { header: 'jobs/s', align: 'right' },
+        { header: 'add p50 ms', align: 'right' },
+        { header: 'add p99 ms', align: 'right' },
+        { header: 'round trips/job', align: 'right' },
+      ],
+      DURABLE_CONTENDERS.map((id) => [
+        DURABLE_LABELS[id],
+        med(result[id].map((r) => r.jobsPerSecond)).toFixed(0),
+        med(result[id].map((r) => r.p50)).toFixed(3),
+        med(result[id].map((r) => r.p99)).toFixed(3),
+        id === 'memory' ? '-' : med(result[id].map((r) => r.commandsPerJob)).toFixed(1),
+      ]),
+    ),
+  )
+  print()
+}
+
+print('9. Targets')
 print()
 print(
   formatTable(
     [{ header: 'target' }, { header: 'workload' }, { header: 'measured', align: 'right' }, { header: 'result' }],
-    checkTargets({ spawn, heap, http, debug, scrape, backpressure, limits }).map((check) => [
+    checkTargets({ spawn, heap, http, debug, scrape, backpressure, limits, durable }).map((check) => [
       check.target,
       check.workload,
       check.measured,

@@ -1,5 +1,5 @@
 /** The benchmark's parts, and the `--only` option that picks some of them. */
-export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape', 'backpressure', 'limits'] as const
+export const PARTS = ['spawn', 'heap', 'http', 'debug', 'scrape', 'backpressure', 'limits', 'durable'] as const
 
 export type PartId = (typeof PARTS)[number]
 
@@ -11,6 +11,7 @@ export const PART_LABELS: Readonly<Record<PartId, string>> = {
   scrape: '/metrics scrape cost',
   backpressure: 'request latency under background work',
   limits: 'limits on running tasks',
+  durable: 'the BullMQ backend against raw BullMQ',
 }
 
 export const USAGE = `usage: main.ts [--only <${PARTS.join('|')}>[,…]] (repeatable; default: every part)`

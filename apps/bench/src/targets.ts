@@ -7,6 +7,7 @@ import {
   BACKPRESSURE_VARIANT_LABELS,
 } from './backpressure-variants.js'
 import type { DebugCostResult } from './debug-cost.js'
+import { IN_FLIGHT, JOBS, WORKER_CONCURRENCY, type DurableResult } from './durable-backend.js'
 import { DEBUG_TASK_VIEWS, DEBUG_VIEW_LABELS } from './debug-views.js'
 import type { HeapPerTaskResult } from './heap-per-task.js'
 import { OFFERED_PER_SECOND } from './heavy-tail-io.js'
@@ -63,6 +64,9 @@ export const MAX_LIMIT_ERROR = 0.1
 /** Request p99 with every slot held and a long queue, as a multiple of the p99 with no tasks (median of the per-round ratios). */
 export const MAX_P99_WITH_QUEUE = 1.1
 
+/** The BullMQ backend against raw BullMQ on the same Redis: most overhead in jobs/s and in p50 add latency (median of the per-round ratios). */
+export const MAX_DURABLE_OVERHEAD = 0.1
+
 /** What was measured in this run: a part not run has no targets checked. */
 export interface Measured {
   readonly spawn?: SpawnCostResult | undefined
@@ -72,6 +76,7 @@ export interface Measured {
   readonly scrape?: ScrapeCostResult | undefined
   readonly backpressure?: BackpressureResult | undefined
   readonly limits?: LimitsResult | undefined
+  readonly durable?: DurableResult | undefined
 }
 
 export interface TargetCheck {
@@ -88,7 +93,7 @@ const times = (ratio: number): string => `${ratio.toFixed(2)}×`
  * of each fastify-tasks variant against plain Fastify, the cost of the debug and metrics routes, and
  * request latency under background work with admission control on, and the limits on running tasks.
  */
-export function checkTargets({ spawn, heap, http, debug, scrape, backpressure, limits }: Measured): TargetCheck[] {
+export function checkTargets({ spawn, heap, http, debug, scrape, backpressure, limits, durable }: Measured): TargetCheck[] {
   return [
     ...(spawn === undefined ? [] : checkSpawn(spawn)),
     ...(heap === undefined ? [] : checkHeap(heap)),
@@ -97,6 +102,35 @@ export function checkTargets({ spawn, heap, http, debug, scrape, backpressure, l
     ...(scrape === undefined ? [] : checkScrape(scrape)),
     ...(backpressure === undefined ? [] : checkBackpressure(backpressure)),
     ...(limits === undefined ? [] : checkLimits(limits)),
+    ...(durable === undefined ? [] : checkDurable(durable)),
+  ]
+}
+
+function checkDurable(durable: DurableResult): TargetCheck[] {
+  const workload = `${JOBS} jobs, ${IN_FLIGHT} adds at once, worker concurrency ${WORKER_CONCURRENCY}, same Redis`
+  // Against raw BullMQ asked for the same job options: the cost of our layer, not of the options.
+  const throughput = perRoundRatio(
+    durable.rawSame.map((r) => r.jobsPerSecond),
+    durable.ours.map((r) => r.jobsPerSecond),
+  )
+  const latency = perRoundRatio(
+    durable.ours.map((r) => r.p50),
+    durable.rawSame.map((r) => r.p50),
+  )
+  const most = 1 + MAX_DURABLE_OVERHEAD
+  return [
+    {
+      target: `jobs/s end to end: raw BullMQ (our job options) ≤ ${most}× ours`,
+      workload,
+      measured: ratioText('raw/ours', throughput),
+      pass: throughput.median <= most,
+    },
+    {
+      target: `add latency p50: ours ≤ ${most}× raw BullMQ (our job options)`,
+      workload,
+      measured: ratioText('ours/raw', latency),
+      pass: latency.median <= most,
+    },
   ]
 }
 

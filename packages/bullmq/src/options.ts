@@ -36,9 +36,10 @@ export interface BullmqBackendOptions {
    */
   admissionTimeout?: number
   /**
-   * Finished jobs kept in Redis, the newest first: at most `count` of each, none older than `age`
-   * ms. Redis memory stays bounded like the scheduler's history.
-   * @default { completed: { count: 1_000, age: 3_600_000 }, failed: { count: 10_000, age: 604_800_000 } }
+   * Finished jobs kept in Redis, the newest first: at most `count` of each, and with `age`, none
+   * older than that many ms (pruned when a job finishes; an age costs a little more per job). Redis
+   * memory stays bounded like the scheduler's history.
+   * @default { completed: { count: 1_000 }, failed: { count: 10_000 } }
    */
   retention?: { completed?: Retention; failed?: Retention }
   /**
@@ -84,8 +85,8 @@ export interface ResolvedBackendOptions {
   readonly prefix: string
   readonly concurrency: number
   readonly admissionTimeout: number
-  readonly completed: { count: number; age: number }
-  readonly failed: { count: number; age: number }
+  readonly completed: KeepJobs
+  readonly failed: KeepJobs
   readonly maxStalledCount: number
   readonly lockDuration: number
   readonly stalledInterval: number
@@ -128,8 +129,8 @@ export function resolveBackendOptions(options: unknown): ResolvedBackendOptions 
     prefix: checkString('bullmqBackend(options.prefix)', o['prefix'] ?? 'bull', NAME),
     concurrency: checkInteger('bullmqBackend(options.concurrency)', o['concurrency'] ?? 50, { min: 1, max: 10_000 }),
     admissionTimeout: checkDuration('bullmqBackend(options.admissionTimeout)', o['admissionTimeout'] ?? 2_000, { above: 0 }),
-    completed: retained('completed', retention['completed'], { count: 1_000, age: 3_600_000 }),
-    failed: retained('failed', retention['failed'], { count: 10_000, age: 604_800_000 }),
+    completed: retained('completed', retention['completed'], { count: 1_000 }),
+    failed: retained('failed', retention['failed'], { count: 10_000 }),
     maxStalledCount: checkInteger('bullmqBackend(options.maxStalledCount)', o['maxStalledCount'] ?? 5, { min: 0, max: 1_000 }),
     lockDuration: checkDuration('bullmqBackend(options.lockDuration)', o['lockDuration'] ?? 30_000, { above: 999 }),
     stalledInterval: checkDuration('bullmqBackend(options.stalledInterval)', o['stalledInterval'] ?? 30_000, { above: 99 }),
@@ -138,15 +139,21 @@ export function resolveBackendOptions(options: unknown): ResolvedBackendOptions 
   }
 }
 
-function retained(which: 'completed' | 'failed', value: unknown, defaults: { count: number; age: number }): { count: number; age: number } {
+function retained(which: 'completed' | 'failed', value: unknown, defaults: KeepJobs): KeepJobs {
   if (value === undefined) return defaults
   const name = `bullmqBackend(options.retention.${which})`
   const r = checkObject(name, value)
   checkKnownKeys(name, r, ['count', 'age'])
-  return {
-    count: r['count'] === undefined ? defaults.count : checkInteger(`${name}.count`, r['count'], { min: 0 }),
-    age: r['age'] === undefined ? defaults.age : checkDuration(`${name}.age`, r['age'], { above: 999 }),
-  }
+  const count = r['count'] === undefined ? defaults.count : checkInteger(`${name}.count`, r['count'], { min: 0 })
+  if (r['age'] === undefined) return { count }
+  // BullMQ counts ages in seconds.
+  return { count, age: Math.ceil(checkDuration(`${name}.age`, r['age'], { above: 999 }) / 1_000) }
+}
+
+/** BullMQ's retention of finished jobs: the newest `count`, none older than `age` seconds. */
+interface KeepJobs {
+  readonly count: number
+  readonly age?: number
 }
 
 /** How to open a connection with some options of ours on top of the user's. */
