@@ -6,14 +6,10 @@
  * named task for scale. Redis round trips per job are counted on the client.
  * Contenders alternate, each round on a fresh queue; a private redis-server on a free loopback port.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Scheduler, defineTask } from '@fastify-tasks/core'
 import { bullmqBackend } from '@fastify-tasks/bullmq'
+import { startRedis } from '@fastify-tasks/redis-server'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import { percentile } from './percentile.js'
@@ -51,35 +47,6 @@ export interface DurableRound {
 }
 
 export type DurableResult = Readonly<Record<DurableContender, readonly DurableRound[]>>
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function startRedis(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000)
-    child.once('error', (error) => reject(new Error(`redis-server could not be started (apt-get install redis-server): ${error.message}`)))
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  return { child, port }
-}
 
 /**
  * Commands sent to Redis by every ioredis client of this process: a request and its answer each, so
@@ -178,8 +145,8 @@ async function runMemory(): Promise<Omit<DurableRound, 'commandsPerJob'>> {
 
 /** `rounds` rounds after `warmup` unrecorded ones, the contenders rotated each round. */
 export async function measureDurable(rounds: number, warmup: number): Promise<DurableResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'fastify-tasks-bench-redis-'))
-  const { child, port } = await startRedis(dir)
+  const redis = await startRedis()
+  const port = redis.port
   const counter = new Redis({ host: '127.0.0.1', port })
   const result: Record<DurableContender, DurableRound[]> = { raw: [], rawSame: [], ours: [], memory: [] }
   const uncount = countCommands()
@@ -201,8 +168,7 @@ export async function measureDurable(rounds: number, warmup: number): Promise<Du
   } finally {
     uncount()
     counter.disconnect()
-    child.kill('SIGTERM')
-    rmSync(dir, { recursive: true, force: true })
+    await redis.close()
   }
   return result
 }

@@ -8,14 +8,11 @@
  * workers: nothing admitted is lost. Then it stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { bullmqBackend } from '@fastify-tasks/bullmq'
+import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 import { between } from './work.js'
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
@@ -24,37 +21,6 @@ const started: ChildProcess[] = []
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`)
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** A private redis-server; resolves once it accepts connections. */
-async function startRedis(dir: string): Promise<string> {
-  const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  started.push(child)
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000)
-    child.once('error', (error) => reject(new Error(`redis-server could not be started (apt-get install redis-server): ${error.message}`)))
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  return `redis://127.0.0.1:${port}`
 }
 
 /** A demo replica; resolves with its address once it listens. */
@@ -88,9 +54,9 @@ async function summaryOf(address: string): Promise<Summary['summary']> {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'fastify-tasks-demo-redis-'))
+  let redis: RedisServer | undefined
   try {
-    const redisUrl = process.env['REDIS_URL'] ?? (await startRedis(dir))
+    const redisUrl = process.env['REDIS_URL'] ?? (redis = await startRedis()).url
     say(`redis     ${redisUrl}`)
     const api = await startReplica('api', 'api', redisUrl)
     const worker1 = await startReplica('worker-1', 'worker', redisUrl)
@@ -137,7 +103,7 @@ async function main(): Promise<void> {
     for (const child of started.reverse()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     await sleep(500)
     for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    await redis?.close()
   }
 }
 

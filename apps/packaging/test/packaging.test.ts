@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -14,8 +15,13 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const pnpm = process.platform === 'win32' ? 'pnpm.cmd' : 'pnpm'
 
 /** Runs a command; returns its output, or fails the test with everything it printed. */
-function run(command: string, args: readonly string[], cwd: string, timeout = 180_000): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false' } })
+function run(command: string, args: readonly string[], cwd: string, timeout = 180_000, env: Record<string, string> = {}): string {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, npm_config_update_notifier: 'false', ...env },
+  })
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
   assert.equal(
     result.status,
@@ -44,14 +50,17 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
   let project: string
   let coreTgz: string
   let pluginTgz: string
+  let bullmqTgz: string
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'fastify-tasks-packaging-'))
     const packed = join(work, 'packed')
     run(pnpm, ['pack', '--pack-destination', packed], join(ROOT, 'packages/core'))
     run(pnpm, ['pack', '--pack-destination', packed], join(ROOT, 'packages/fastify'))
+    run(pnpm, ['pack', '--pack-destination', packed], join(ROOT, 'packages/bullmq'))
     coreTgz = tarball(packed, 'fastify-tasks-core-')
     pluginTgz = tarball(packed, 'fastify-tasks-0')
+    bullmqTgz = tarball(packed, 'fastify-tasks-bullmq-')
     // A fresh project, as the getting-started guide makes it.
     project = join(work, 'consumer')
     run('mkdir', ['-p', project], work)
@@ -59,7 +68,12 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
     run(npm, ['pkg', 'set', 'type=module'], project)
     // --prefer-offline: what an earlier run (another Node version) fetched is taken from npm's cache
     // without asking the registry again, so one flaky fetch does not fail every version.
-    run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', coreTgz, pluginTgz, ...CONSUMER_DEPENDENCIES], project, 300_000)
+    run(
+      npm,
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', coreTgz, pluginTgz, bullmqTgz, ...CONSUMER_DEPENDENCIES],
+      project,
+      300_000,
+    )
     for (const file of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, file), join(project, file))
   })
 
@@ -68,7 +82,7 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
   })
 
   it('each tarball holds its README, LICENSE, built code, types, and the sources its maps point at; no tests', () => {
-    for (const file of [coreTgz, pluginTgz]) {
+    for (const file of [coreTgz, pluginTgz, bullmqTgz]) {
       const entries = contents(file)
       for (const expected of [
         'package/README.md',
@@ -94,7 +108,7 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
   })
 
   it('each manifest has what the registry shows and npm needs: no workspace: protocol, ranges, engines, repository', () => {
-    for (const file of [coreTgz, pluginTgz]) {
+    for (const file of [coreTgz, pluginTgz, bullmqTgz]) {
       const m = manifest(file)
       assert.doesNotMatch(JSON.stringify(m), /workspace:/, `${file}: npm refuses the workspace: protocol`)
       for (const field of ['description', 'license', 'repository', 'keywords', 'engines', 'exports', 'main', 'types']) {
@@ -109,6 +123,21 @@ describe(`the packed packages, installed with npm outside the workspace (Node ${
       else assert.match(range, /^\^\d/, `${name}: a caret range, so apps can dedupe (${range})`)
     }
     assert.deepEqual(plugin['peerDependencies'], { fastify: '^5.0.0' })
+    const backend = manifest(bullmqTgz)
+    const backendDependencies = backend['dependencies'] as Record<string, string>
+    assert.equal(backendDependencies['@fastify-tasks/core'], manifest(coreTgz)['version'], 'released together: the exact core version')
+    assert.match(backendDependencies['bullmq']!, /^\^6\./)
+    assert.match(backendDependencies['ioredis']!, /^\^5\./)
+  })
+
+  it('the BullMQ backend from its tarball: a request persists a named task in Redis, the process runs it; one copy of the core', async () => {
+    const redis: RedisServer = await startRedis()
+    try {
+      const output = run(process.execPath, ['durable.mjs'], project, 60_000, { REDIS_URL: redis.url })
+      assert.deepEqual(JSON.parse(output.trim().split('\n').pop()!), { refused: true, admitted: true, ran: true })
+    } finally {
+      await redis.close()
+    }
   })
 
   it('an ES module script uses the plugin: request tasks, a named task (schema, retry), /debug/tasks, /metrics, the testing clock, the shared checks', () => {

@@ -13,7 +13,7 @@ import {
 } from '@fastify-tasks/core'
 import { Queue } from 'bullmq'
 import { bullmqBackend, type BullmqBackend, type BullmqBackendOptions } from '../src/index.js'
-import { startRedis, type RedisServer } from './redis-server.js'
+import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 
 let redis: RedisServer
 let queues = 0

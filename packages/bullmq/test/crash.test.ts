@@ -7,7 +7,7 @@ import { Scheduler, defineTask } from '@fastify-tasks/core'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { bullmqBackend } from '../src/index.js'
-import { startRedis, type RedisServer } from './redis-server.js'
+import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 
 const REPLICA = fileURLToPath(new URL('./fixtures/replica.ts', import.meta.url))
 const JOBS = 200

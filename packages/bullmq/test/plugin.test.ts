@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyTasks, { defineTask } from 'fastify-tasks'
 import { bullmqBackend } from '../src/index.js'
-import { startRedis, type RedisServer } from './redis-server.js'
+import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 
 let redis: RedisServer
 before(async () => {

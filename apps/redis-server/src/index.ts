@@ -1,5 +1,7 @@
-// A private redis-server for the tests: on a free loopback port, in a temp dir, no persistence;
-// stopped by the test that starts it. The tests never use a Redis that was already running.
+/**
+ * A private redis-server: on a free loopback port, in a temp dir, no persistence; stopped by whoever
+ * started it. Never a Redis that was already running.
+ */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
