@@ -45,7 +45,11 @@ export class Watcher {
 
   async #lookUp(id: string): Promise<void> {
     try {
-      const job = await this.#queue.getJob(id)
+      // The state first, then the job: a job read first and finished in between would show its state
+      // but not yet its result. A finished job's result does not change.
+      const state = await this.#queue.getJobState(id)
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return
+      const job = state === 'unknown' ? undefined : await this.#queue.getJob(id)
       if (job === undefined || job === null) {
         this.#settle(id, {
           outcome: 'failed',
@@ -53,9 +57,8 @@ export class Watcher {
         })
         return
       }
-      const state = await job.getState()
       if (state === 'completed') this.#settle(id, settlementOf({ completed: true, value: job.returnvalue }))
-      else if (state === 'failed') this.#settle(id, settlementOf({ completed: false, failedReason: job.failedReason }))
+      else this.#settle(id, settlementOf({ completed: false, failedReason: job.failedReason }))
     } catch {
       // Redis is away: the events will tell when it is back.
     }
