@@ -41,11 +41,14 @@ export class BullmqBackend implements TaskBackend {
   #watcher: Watcher | undefined
   #attached = false
   #closed = false
+  /** Where cancels of running jobs are published, for the replica that runs them. */
+  readonly #cancelChannel: string
 
   constructor(options: BullmqBackendOptions) {
     const o = resolveBackendOptions(options)
     this.#options = o
     this.role = o.role
+    this.#cancelChannel = `${o.prefix}:${o.queue}:fastify-tasks:cancel`
     this.#report = reporter(o.onError, () => this.#closed)
     // Spawns fail fast: one try, and a bounded wait for Redis's answer (`commandTimeout` counts from
     // the call, so it bounds a command queued while disconnected too). The connection reconnects on its own.
@@ -61,7 +64,12 @@ export class BullmqBackend implements TaskBackend {
     this.#attached = true
     if (this.role !== 'producer') {
       // A worker's connection must wait for Redis as long as it takes (BullMQ requires it).
-      this.#consumer = new Consumer(host, this.#options, this.#connect(WAITING), this.#report)
+      const consumer = new Consumer(host, this.#options, this.#connect(WAITING), this.#report)
+      this.#consumer = consumer
+      // Cancels of jobs running here, sent by other replicas (one more connection, subscribed).
+      const subscriber = this.#connect(WAITING)
+      subscriber.on('message', (_channel: string, message: string) => consumer.cancelFromChannel(message))
+      subscriber.subscribe(this.#cancelChannel).catch((error: unknown) => this.#report(error as Error))
     }
   }
 
@@ -99,8 +107,14 @@ export class BullmqBackend implements TaskBackend {
   async cancel(id: string, reason: CancelReason): Promise<BackendCancel> {
     const running = this.#consumer?.running.get(id)
     if (running !== undefined) return running.cancel(reason) ? 'aborting' : 'not_found'
-    // Waiting or delayed anywhere: removed. A job another replica runs is locked, and stays.
-    return (await this.#queue.remove(id)) === 1 ? 'cancelled' : 'not_found'
+    const state = await this.#queue.getJobState(id)
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return 'not_found'
+    // Waiting or delayed: removed (unless a worker took it meanwhile: its lock keeps it).
+    if (state !== 'active' && (await this.#queue.remove(id)) === 1) return 'cancelled'
+    // Running on another replica: told on the cancel channel, which every consuming process listens
+    // to; the one that runs it aborts it.
+    const listeners = await this.#producer.publish(this.#cancelChannel, JSON.stringify({ id, reason }))
+    return listeners > 0 ? 'aborting' : 'not_found'
   }
 
   watch(id: string): Promise<Settlement> {

@@ -3,6 +3,7 @@ import {
   InvalidPayloadError,
   InvalidResultError,
   type BackendHost,
+  type CancelReason,
   type Settlement,
   type TaskHandle,
 } from '@fastify-tasks/core'
@@ -11,6 +12,8 @@ import type { Redis } from 'ioredis'
 import { fromBullPriority, readJobData } from './job-data.js'
 import type { ResolvedBackendOptions } from './options.js'
 import { givenUpReason } from './outcomes.js'
+
+const CANCEL_REASONS: ReadonlySet<string> = new Set<CancelReason>(['caller', 'operator', 'superseded', 'shutdown'])
 
 /** The backoff type of every job this backend adds: the consuming process's definition says how long. */
 export const BACKOFF_TYPE = 'fastify-tasks'
@@ -71,6 +74,19 @@ export class Consumer {
     this.paused = paused
     const change = paused ? this.worker.pause(true) : this.worker.resume()
     void Promise.resolve(change).catch((error: unknown) => this.#report(error as Error))
+  }
+
+  /** A cancel from the channel: `{ id, reason }` of a job that may run here. Anything else is ignored. */
+  cancelFromChannel(message: string): void {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(message)
+    } catch {
+      return
+    }
+    const { id, reason } = (parsed ?? {}) as { id?: unknown; reason?: unknown }
+    if (typeof id !== 'string' || typeof reason !== 'string' || !CANCEL_REASONS.has(reason)) return
+    this.running.get(id)?.cancel(reason as CancelReason)
   }
 
   /** Stops taking jobs for good (closing). */

@@ -52,7 +52,7 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): 
 
 const uniqueQueue = (): string => `test-${process.pid}-${++queues}`
 
-describe('the bullmq backend', () => {
+describe('the bullmq backend', { timeout: 120_000 }, () => {
   it('a task spawned on an API replica runs on a worker replica, and the spawner follows it to its result', async () => {
     const queue = uniqueQueue()
     const seen: { id: string; attempt: number; payload: unknown }[] = []
@@ -235,6 +235,32 @@ describe('the bullmq backend', () => {
     )
   })
 
+  it('a handle cancels its job where it runs, on another replica: the job ends cancelled, not retried', async () => {
+    const queue = uniqueQueue()
+    const seen: string[] = []
+    const waits = defineTask('waits', {
+      retries: 2,
+      run: (_: undefined, { signal }: TaskContext) =>
+        new Promise((_resolve, reject) => {
+          seen.push('started')
+          signal.addEventListener('abort', () => reject(signal.reason as Error))
+        }),
+    })
+    const api = await scheduler(queue, [waits], { role: 'producer' })
+    const worker = await scheduler(queue, [waits], { role: 'consumer' })
+    const handle = api.scheduler.spawn(waits, undefined)
+    await until(() => worker.scheduler.get(handle.id)?.state === 'running')
+    assert.equal(api.scheduler.get(handle.id), undefined, 'not running on the API replica')
+    assert.equal(await api.scheduler.cancelAnywhere(handle.id, 'operator'), 'aborting')
+    const settlement = await handle.settled
+    assert.deepEqual(
+      { outcome: settlement.outcome, reason: (settlement as { reason?: string }).reason },
+      { outcome: 'cancelled', reason: 'operator' },
+    )
+    assert.deepEqual(seen, ['started'], 'not retried')
+    assert.equal(await api.scheduler.cancelAnywhere(handle.id), 'not_found', 'ended: nothing left to cancel')
+  })
+
   it('a paused consumer (overloaded) takes no job until resumed', async () => {
     const queue = uniqueQueue()
     const ran: string[] = []
@@ -315,7 +341,7 @@ describe('the bullmq backend', () => {
   })
 })
 
-describe('the bullmq backend without Redis', () => {
+describe('the bullmq backend without Redis', { timeout: 60_000 }, () => {
   let own: RedisServer
   before(async () => {
     own = await startRedis()

@@ -56,7 +56,7 @@ async function until(condition: () => Promise<boolean>, ms: number, what: string
   throw new Error(`${what}: not within ${ms} ms`)
 }
 
-describe('a crash', () => {
+describe('a crash', { timeout: 120_000 }, () => {
   it('SIGKILL of one of two worker replicas mid-load: every admitted job completes on the other', async (t) => {
     const queue = `crash-${process.pid}`
     const recorder = new Redis(redis.url)

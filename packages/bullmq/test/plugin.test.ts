@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyTasks, { defineTask } from 'fastify-tasks'
+import { Scheduler } from '@fastify-tasks/core'
 import { bullmqBackend } from '../src/index.js'
 import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 
@@ -22,7 +23,7 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): 
   throw new Error(`condition not met within ${ms} ms`)
 }
 
-describe('fastify-tasks on the bullmq backend', () => {
+describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
   let app: FastifyInstance
   const logged: string[] = []
   const lines: Record<string, unknown>[] = []
@@ -35,6 +36,11 @@ describe('fastify-tasks on the bullmq backend', () => {
     },
   })
 
+  const hold = defineTask('hold', {
+    run: (_: undefined, { signal }) =>
+      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+  })
+
   before(async () => {
     const backend = bullmqBackend({ connection: redis.url, queue: `plugin-${process.pid}`, admissionTimeout: 500, onError: () => {} })
     app = Fastify({
@@ -43,7 +49,7 @@ describe('fastify-tasks on the bullmq backend', () => {
         stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
       },
     })
-    await app.register(fastifyTasks, { tasks: [confirm], backend, backpressure: false })
+    await app.register(fastifyTasks, { tasks: [confirm, hold], backend, backpressure: false, debug: { cancel: true } })
     app.post<{ Body: { orderId: string } }>('/orders', async (request) => {
       const handle = request.tasks.spawn(confirm, { orderId: request.body.orderId })
       // Persisted before the answer: from here the task runs at least once.
@@ -75,6 +81,30 @@ describe('fastify-tasks on the bullmq backend', () => {
     assert.deepEqual(summary.summary.backend, { kind: 'bullmq', admitting: 0, enqueued: 1 })
     const metrics = (await app.inject({ url: '/metrics' })).body
     assert.match(metrics, /fastify_tasks_finished_total\{task="send-confirmation",outcome="completed"\} 1/)
+  })
+
+  it('DELETE /debug/tasks/:id cancels a job another replica runs', async () => {
+    const worker = new Scheduler({
+      tasks: [hold],
+      backend: bullmqBackend({ connection: redis.url, queue: `plugin-${process.pid}`, role: 'consumer', onError: () => {} }),
+    })
+    try {
+      // This app takes no job meanwhile: the worker runs it.
+      app.tasks.pauseBackend(true)
+      const handle = app.tasks.spawn(hold, undefined)
+      await handle.admitted
+      await until(() => worker.get(handle.id)?.state === 'running')
+      app.tasks.pauseBackend(false)
+      assert.equal(app.tasks.get(handle.id), undefined)
+      const response = await app.inject({ method: 'DELETE', url: `/debug/tasks/${handle.id}` })
+      assert.equal(response.statusCode, 200, response.body)
+      assert.deepEqual(response.json(), { cancelled: 1, id: handle.id, name: null, state: 'aborting' })
+      const settlement = await handle.settled
+      assert.equal(settlement.outcome, 'cancelled')
+      assert.equal((await app.inject({ method: 'DELETE', url: `/debug/tasks/${handle.id}` })).statusCode, 404)
+    } finally {
+      await worker.close({ timeout: 0 })
+    }
   })
 
   it('a bad payload is refused at the call site, before anything reaches Redis', async () => {

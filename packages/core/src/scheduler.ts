@@ -6,7 +6,7 @@ import { RepeatSchedule, type RepeatHandle, type RepeatOptions, type ScheduleSta
 import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
 import { TaskRegistry, type RegisteredTask } from './definitions/task-registry.js'
 import { DurableIntake } from './backends/durable-intake.js'
-import type { IncomingTask } from './backends/task-backend.js'
+import type { BackendCancel, IncomingTask } from './backends/task-backend.js'
 import {
   ClosingError,
   InvalidOptionError,
@@ -531,6 +531,20 @@ export class Scheduler implements TaskOwner {
     checkCancelReason(reason)
     const task = this.#byId(id)
     return task === undefined ? false : this.cancelTask(task, reason)
+  }
+
+  /**
+   * Cancels the task with this id wherever it is: here, as {@link Scheduler.cancel} does, or, on a
+   * durable backend, in the broker (a task still waiting is removed: `cancelled`) or in the process
+   * that runs it (asked to stop: `aborting`; its outcome tells the rest). `not_found` when it is
+   * nowhere live. In memory, only here.
+   */
+  async cancelAnywhere(id: string, reason: CancelReason = 'caller'): Promise<BackendCancel> {
+    checkCancelReason(reason)
+    const task = this.#byId(id)
+    if (task !== undefined) return this.cancelTask(task, reason) ? (task.state === 'cancelled' ? 'cancelled' : 'aborting') : 'not_found'
+    if (this.#durable === undefined || typeof id !== 'string') return 'not_found'
+    return this.#durable.backend.cancel(id, reason)
   }
 
   /** Cancels every live task `predicate` selects (by name, labels, meta…). Returns how many. */

@@ -182,6 +182,22 @@ describe('the backend seam', () => {
     assert.deepEqual(backend.calls, [`cancel ${handle.id}`, 'pause true', 'pause false', 'stop', 'close true'])
   })
 
+  it('cancelAnywhere cancels here first, else through the backend; in memory, here only', async () => {
+    const backend = new RecordingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend })
+    const id = '0a1b2c3d-0000-4000-8000-000000000001'
+    const here = backend.host!.run({ id, name: 'mail', payload: '{"to":"h"}', priority: 'normal', timeout: 1_000, attempt: 1 })
+    assert.equal(await scheduler.cancelAnywhere(id, 'operator'), 'aborting', 'it runs here: asked to stop')
+    assert.equal(here.abortReason, 'operator')
+    assert.equal(await scheduler.cancelAnywhere('0a1b2c3d-0000-4000-8000-000000000002', 'operator'), 'cancelled')
+    assert.deepEqual(backend.calls, ['cancel 0a1b2c3d-0000-4000-8000-000000000002'])
+    const memory = new Scheduler()
+    const hung = memory.spawn('hung', () => new Promise(() => {}))
+    assert.equal(await memory.cancelAnywhere(hung.id), 'aborting')
+    assert.equal(await memory.cancelAnywhere('999'), 'not_found')
+    await assert.rejects(memory.cancelAnywhere(hung.id, 'timeout' as never), InvalidOptionError)
+  })
+
   it('refuses a backend that is not one, naming the option', () => {
     assert.throws(
       () => new Scheduler({ backend: { kind: 'x' } as never }),

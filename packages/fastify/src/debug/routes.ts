@@ -232,7 +232,12 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
     async (request) => {
       const { id } = request.params
       const task = scheduler.get(id)
-      if (task === undefined) throw new TaskNotFoundError(id)
+      if (task === undefined) {
+        // Not here: on a durable backend it may wait in the broker or run on another replica.
+        const done = await scheduler.cancelAnywhere(id, 'operator')
+        if (done === 'not_found') throw new TaskNotFoundError(id)
+        return { cancelled: 1, id, name: null, state: done }
+      }
       if (!task.cancel('operator')) throw new TaskNotCancellableError(id)
       return { cancelled: 1, id, name: task.name, state: task.state }
     },
