@@ -88,6 +88,10 @@ export class BullmqBackend implements TaskBackend {
     return Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as unknown as JobCounts
   }
 
+  connected(): boolean {
+    return this.#producer.status === 'ready'
+  }
+
   async enqueue(task: OutgoingTask): Promise<string | undefined> {
     // Lost Redis after having it: fail now rather than after `admissionTimeout` (at start-up, while
     // the first connection is made, the spawn waits for it, within `admissionTimeout`).

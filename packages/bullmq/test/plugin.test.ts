@@ -77,8 +77,17 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
     assert.deepEqual([entry!.route, entry!.requestId], ['POST /orders', request], 'the run is attributed to the request that spawned it')
     const line = lines.find((l) => l['msg'] === 'confirmation sent')
     assert.deepEqual([line?.['reqId'], line?.['taskId'], line?.['task']], [request, task, 'send-confirmation'])
-    const summary = (await app.inject({ url: '/debug/tasks' })).json<{ summary: { backend: { kind: string; enqueued: number } } }>()
-    assert.deepEqual(summary.summary.backend, { kind: 'bullmq', admitting: 0, enqueued: 1 })
+    const groups = (await app.inject({ url: '/debug/tasks' })).json<{
+      summary: { backend: Record<string, unknown> }
+      backendJobs: Record<string, number> | null
+    }>()
+    assert.deepEqual(groups.summary.backend, { kind: 'bullmq', connected: true, admitting: 0, enqueued: 1 })
+    assert.deepEqual(groups.backendJobs, { waiting: 0, prioritized: 0, delayed: 0, active: 0, completed: 1, failed: 0 })
+    const text = (await app.inject({ url: '/debug/tasks?format=text' })).body
+    assert.match(
+      text,
+      /^backend: bullmq · connected · admitting 0 · enqueued 1 since start · jobs of every replica: waiting 0 · prioritized 0 · delayed 0 · active 0 · completed 1 · failed 0$/m,
+    )
     const metrics = (await app.inject({ url: '/metrics' })).body
     assert.match(metrics, /fastify_tasks_finished_total\{task="send-confirmation",outcome="completed"\} 1/)
   })
@@ -120,8 +129,17 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
       assert.equal(response.statusCode, 503)
       assert.equal(response.headers['retry-after'], '1')
       assert.equal(response.json<{ code: string }>().code, 'FT_BACKEND_UNAVAILABLE')
-      const summary = (await app.inject({ url: '/debug/tasks' })).json<{ summary: { rejected: { unavailable: number } } }>()
+      const summary = (await app.inject({ url: '/debug/tasks' })).json<{
+        summary: { rejected: { unavailable: number }; backend: { connected: boolean } }
+        backendJobs: unknown
+      }>()
       assert.equal(summary.summary.rejected.unavailable, 1)
+      assert.equal(summary.summary.backend.connected, false)
+      assert.equal(summary.backendJobs, null, 'no answer from Redis: unknown, and the view still answers')
+      assert.match(
+        (await app.inject({ url: '/debug/tasks?format=text' })).body,
+        /^backend: bullmq · DISCONNECTED · .* jobs of every replica: unknown \(no answer\)$/m,
+      )
       assert.match(
         (await app.inject({ url: '/metrics' })).body,
         /fastify_tasks_rejected_total\{task="send-confirmation",reason="unavailable"\} 1/,

@@ -12,6 +12,8 @@ import type { LiveState, Outcome } from './task.js'
  */
 export interface BackendSummary {
   readonly kind: string
+  /** Whether the durable backend reaches its broker now; `null` in memory. */
+  readonly connected: boolean | null
   readonly admitting: number
   readonly enqueued: number
 }

@@ -358,7 +358,17 @@ export function resolveOptions(options: SchedulerOptions | undefined): ResolvedO
   }
 }
 
-const BACKEND_METHODS = ['attach', 'enqueue', 'cancel', 'watch', 'pauseConsuming', 'stopConsuming', 'close'] as const
+const BACKEND_METHODS = [
+  'attach',
+  'enqueue',
+  'cancel',
+  'connected',
+  'jobCounts',
+  'watch',
+  'pauseConsuming',
+  'stopConsuming',
+  'close',
+] as const
 
 function checkBackend(backend: unknown): TaskBackend | undefined {
   if (backend === undefined) return undefined

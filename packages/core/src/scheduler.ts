@@ -6,7 +6,7 @@ import { RepeatSchedule, type RepeatHandle, type RepeatOptions, type ScheduleSta
 import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
 import { TaskRegistry, type RegisteredTask } from './definitions/task-registry.js'
 import { DurableIntake } from './backends/durable-intake.js'
-import type { BackendCancel, IncomingTask } from './backends/task-backend.js'
+import type { BackendCancel, IncomingTask, TaskBackend } from './backends/task-backend.js'
 import {
   ClosingError,
   InvalidOptionError,
@@ -77,7 +77,7 @@ export interface CloseOptions {
   timeout?: number
 }
 
-const IN_MEMORY: BackendSummary = Object.freeze({ kind: 'memory', admitting: 0, enqueued: 0 })
+const IN_MEMORY: BackendSummary = Object.freeze({ kind: 'memory', connected: null, admitting: 0, enqueued: 0 })
 
 /** The least time a durable backend is given to close its connections at the end of a drain, in ms. */
 const BACKEND_CLOSE_MIN = 250
@@ -545,6 +545,19 @@ export class Scheduler implements TaskOwner {
     if (task !== undefined) return this.cancelTask(task, reason) ? (task.state === 'cancelled' ? 'cancelled' : 'aborting') : 'not_found'
     if (this.#durable === undefined || typeof id !== 'string') return 'not_found'
     return this.#durable.backend.cancel(id, reason)
+  }
+
+  /**
+   * The durable backend's tasks by state across every process (`waiting`, `delayed`, `active`, …, as
+   * the broker names them), one round trip; `undefined` in memory or when the broker does not answer.
+   */
+  async backendJobs(): Promise<Readonly<Record<string, number>> | undefined> {
+    if (this.#durable === undefined) return undefined
+    try {
+      return await this.#durable.backend.jobCounts()
+    } catch {
+      return undefined
+    }
   }
 
   /** Cancels every live task `predicate` selects (by name, labels, meta…). Returns how many. */
@@ -1160,6 +1173,14 @@ export class Scheduler implements TaskOwner {
   }
 
   /** Waits until nothing is left to wait for (see `#isIdle`) or `ms` has passed. */
+  #backendConnected(backend: TaskBackend): boolean {
+    try {
+      return backend.connected() === true
+    } catch {
+      return false
+    }
+  }
+
   /** Waits for `promise` (whose rejection is ignored), at most `ms`. */
   #within(promise: Promise<unknown>, ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve()
@@ -1303,7 +1324,12 @@ export class Scheduler implements TaskOwner {
       backend:
         this.#durable === undefined
           ? IN_MEMORY
-          : { kind: this.#durable.backend.kind, admitting: this.#durable.admitting, enqueued: this.#durable.enqueued },
+          : {
+              kind: this.#durable.backend.kind,
+              connected: this.#backendConnected(this.#durable.backend),
+              admitting: this.#durable.admitting,
+              enqueued: this.#durable.enqueued,
+            },
       siteOf: (ref) => this.siteOf(ref),
     }
   }

@@ -41,6 +41,12 @@ class RecordingBackend implements TaskBackend {
     this.outcomes.set(id, outcome)
     return outcome.promise
   }
+  connected(): boolean {
+    return true
+  }
+  async jobCounts(): Promise<Record<string, number>> {
+    return { waiting: 2, active: 1 }
+  }
   pauseConsuming(paused: boolean): void {
     this.calls.push(`pause ${paused}`)
   }
@@ -79,10 +85,12 @@ describe('the backend seam', () => {
     )
     assert.equal(handle.id, task.id)
     assert.equal(handle.state, 'pending')
-    assert.deepEqual(scheduler.summary().backend, { kind: 'recording', admitting: 1, enqueued: 0 })
+    assert.deepEqual(scheduler.summary().backend, { kind: 'recording', connected: true, admitting: 1, enqueued: 0 })
+    assert.deepEqual(await scheduler.backendJobs(), { waiting: 2, active: 1 })
+    assert.equal(await new Scheduler().backendJobs(), undefined)
     ack.resolve()
     await handle.admitted
-    assert.deepEqual(scheduler.summary().backend, { kind: 'recording', admitting: 0, enqueued: 1 })
+    assert.deepEqual(scheduler.summary().backend, { kind: 'recording', connected: true, admitting: 0, enqueued: 1 })
     assert.equal(scheduler.summary().spawned, 0, 'nothing runs here until the backend hands it over')
     const settled = handle.settled
     await flush()

@@ -28,6 +28,13 @@ export interface TaskBackend {
    * stop (its outcome will tell), `not_found` when the backend could do neither.
    */
   cancel(id: string, reason: CancelReason): Promise<BackendCancel>
+  /** Whether the backend can reach its broker now (a spawn would be admitted). Synchronous: no round trip. */
+  connected(): boolean
+  /**
+   * The broker's tasks by state across every process (`waiting`, `delayed`, `active`…, as the
+   * broker names them): counts, never a scan. Rejects when the broker does not answer in time.
+   */
+  jobCounts(): Promise<Readonly<Record<string, number>>>
   /** Follows the task with this id to its end. May cost a subscription; called only when someone asks. */
   watch(id: string, name: string): Promise<Settlement>
   /**

@@ -91,6 +91,12 @@ export interface GroupsReport {
   readonly schedules: readonly ScheduleState[]
   /** Schedules left out by the cap. */
   readonly schedulesOmitted: number
+  /**
+   * On a durable backend, its tasks by state across every process (`waiting`, `prioritized`,
+   * `delayed`, `active`, `completed`, `failed` on BullMQ), read when the view was asked for; `null` in
+   * memory or when the broker did not answer.
+   */
+  readonly backendJobs: Readonly<Record<string, number>> | null
 }
 
 /** One live task in `?view=tasks`. */
@@ -153,7 +159,11 @@ export interface HistoryReport {
   readonly history: readonly HistoryRow[]
 }
 
-export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsReport {
+export function groupsReport(
+  scheduler: AppTasks,
+  maxGroups: number,
+  backendJobs: Readonly<Record<string, number>> | undefined = undefined,
+): GroupsReport {
   const all: readonly TaskGroup[] = scheduler.groups()
   const groups = all.slice(0, maxGroups).map((g): GroupRow => ({
     name: clip(g.name),
@@ -182,6 +192,7 @@ export function groupsReport(scheduler: AppTasks, maxGroups: number): GroupsRepo
     groupsOmitted: all.length - groups.length,
     ...limitRows(perName, maxGroups),
     ...scheduleRows(scheduler.schedules(), maxGroups),
+    backendJobs: backendJobs ?? null,
   }
 }
 

@@ -189,7 +189,8 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
       if (text) void reply.type('text/plain; charset=utf-8')
       switch (q.view ?? 'groups') {
         case 'groups': {
-          const report = groupsReport(scheduler, options.maxGroups)
+          // On a durable backend, its job counts (one round trip, bounded by the backend's own timeout).
+          const report = groupsReport(scheduler, options.maxGroups, await scheduler.backendJobs())
           return text ? groupsText(report) : report
         }
         case 'tasks': {

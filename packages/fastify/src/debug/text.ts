@@ -19,6 +19,17 @@ export function groupsText(report: GroupsReport): string {
       ` · timed out ${s.outcomes.timed_out} · cancelled ${s.outcomes.cancelled} · dropped ${s.outcomes.dropped}` +
       ` · rejected ${s.rejected.queue_full + s.rejected.overloaded + s.rejected.closing + s.rejected.unavailable}` +
       ` · released unsettled ${s.givenUp.evicted + s.givenUp.expired + s.givenUp.closed} (settled late ${s.givenUp.late})`,
+    ...(s.backend.kind === 'memory'
+      ? []
+      : [
+          `backend: ${s.backend.kind} · ${s.backend.connected === true ? 'connected' : 'DISCONNECTED'} · admitting ${s.backend.admitting}` +
+            ` · enqueued ${s.backend.enqueued} since start · jobs of every replica: ` +
+            (report.backendJobs === null
+              ? 'unknown (no answer)'
+              : Object.entries(report.backendJobs)
+                  .map(([state, count]) => `${printable(state, 20)} ${count}`)
+                  .join(' · ')),
+        ]),
     `event loop: delay p50 ${e.delayMs.p50}ms p99 ${e.delayMs.p99}ms max ${e.delayMs.max}ms · utilization ${percent(e.utilization)}` +
       ` · overloaded ${e.overloaded ? `YES (${e.overloadSignal ?? '?'})` : 'no'}`,
     ...(report.backpressure === null
