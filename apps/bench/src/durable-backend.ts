@@ -117,24 +117,16 @@ async function runRaw(port: number, queueName: string, same: boolean): Promise<O
   return { jobsPerSecond: JOBS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
 }
 
-async function runOurs(port: number, queueName: string): Promise<Omit<DurableRound, 'commandsPerJob'>> {
-  const backend = bullmqBackend({ connection: `redis://127.0.0.1:${port}`, queue: queueName, concurrency: WORKER_CONCURRENCY })
+/** A scheduler, on the BullMQ backend or in memory, spawning the named task and counting its runs. */
+async function runScheduler(port: number | undefined, queueName: string): Promise<Omit<DurableRound, 'commandsPerJob'>> {
+  const backend =
+    port === undefined
+      ? undefined
+      : bullmqBackend({ connection: `redis://127.0.0.1:${port}`, queue: queueName, concurrency: WORKER_CONCURRENCY })
   const scheduler = new Scheduler({ tasks: [work], backend })
   const { done, one } = completion(JOBS)
   scheduler.subscribe({ settled: one })
-  await backend.ready()
-  const start = performance.now()
-  const latencies = await addAll((n) => scheduler.spawn(work, { n }).admitted)
-  await done
-  const seconds = (performance.now() - start) / 1_000
-  await scheduler.close()
-  return { jobsPerSecond: JOBS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
-}
-
-async function runMemory(): Promise<Omit<DurableRound, 'commandsPerJob'>> {
-  const scheduler = new Scheduler({ tasks: [work] })
-  const { done, one } = completion(JOBS)
-  scheduler.subscribe({ settled: one })
+  await backend?.ready()
   const start = performance.now()
   const latencies = await addAll((n) => scheduler.spawn(work, { n }).admitted)
   await done
@@ -158,9 +150,7 @@ export async function measureDurable(rounds: number, warmup: number): Promise<Du
         const figures =
           contender === 'raw' || contender === 'rawSame'
             ? await runRaw(port, queueName, contender === 'rawSame')
-            : contender === 'ours'
-              ? await runOurs(port, queueName)
-              : await runMemory()
+            : await runScheduler(contender === 'ours' ? port : undefined, queueName)
         if (round >= warmup) result[contender].push({ ...figures, commandsPerJob: (sent.commands - before) / JOBS })
         await counter.flushall()
       }

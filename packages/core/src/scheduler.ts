@@ -436,18 +436,7 @@ export class Scheduler implements TaskOwner {
 
   /** Counts and reports a spawn the durable backend did not acknowledge (its `admitted` rejects with `error`). */
   #unavailable(error: BackendUnavailableError, o: ResolvedSpawnOptions): void {
-    this.#rejected.unavailable++
-    if (this.#listeners.rejected.length !== 0) {
-      this.#listeners.emit1('rejected', {
-        name: error.task,
-        priority: o.priority,
-        labels: o.labels,
-        meta: o.meta,
-        data: o.data,
-        error,
-        thrown: true,
-      })
-    }
+    this.#refused(error, o, true)
   }
 
   /**
@@ -766,6 +755,12 @@ export class Scheduler implements TaskOwner {
    */
   #reject(orThrow: boolean, make: () => AdmissionError, o: ResolvedSpawnOptions): undefined {
     const error = orThrow ? make() : withoutStack(make)
+    this.#refused(error, o, orThrow)
+    if (orThrow) throw error
+    return undefined
+  }
+  /** Counts a refusal and tells the `rejected` listeners. */
+  #refused(error: AdmissionError, o: ResolvedSpawnOptions, thrown: boolean): void {
     this.#rejected[error.reason]++
     if (this.#listeners.rejected.length !== 0) {
       this.#listeners.emit1('rejected', {
@@ -775,11 +770,9 @@ export class Scheduler implements TaskOwner {
         meta: o.meta,
         data: o.data,
         error,
-        thrown: orThrow,
+        thrown,
       })
     }
-    if (orThrow) throw error
-    return undefined
   }
 
   /** Makes room for one more queued task; refuses the newcomer (see `#reject`) when it cannot. Returns whether there is room. */
