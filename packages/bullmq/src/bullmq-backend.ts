@@ -9,7 +9,7 @@ import {
 } from '@fastify-tasks/core'
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { BACKOFF_TYPE, Consumer } from './consumer.js'
+import { BACKOFF_TYPE, CANCEL_REASONS, Consumer } from './consumer.js'
 import { bullPriority, jobData } from './job-data.js'
 import { resolveBackendOptions, type BullmqBackendOptions, type ResolvedBackendOptions, type Role } from './options.js'
 import { Watcher } from './watcher.js'
@@ -97,6 +97,7 @@ export class BullmqBackend implements TaskBackend {
     // the first connection is made, the spawn waits for it, within `admissionTimeout`).
     const status = this.#producer.status
     if (status === 'reconnecting' || status === 'close' || status === 'end') throw new Error(`Redis connection is ${status}`)
+    if (task.key !== undefined && task.onDuplicate === 'replace') await this.#supersede(task.key)
     const job = await this.#queue.add(task.name, jobData(task), {
       jobId: task.id,
       priority: bullPriority(task.priority),
@@ -108,13 +109,30 @@ export class BullmqBackend implements TaskBackend {
     return job.id
   }
 
+  /**
+   * `replace`: the live job of `key`, if any, is cancelled with reason `superseded` wherever it is
+   * (removed while it waits, aborted where it runs) and the key freed for the new one. Three round
+   * trips more than a plain spawn, and not atomic: a spawn of the same key in between may join the
+   * job being replaced, or be replaced in its turn.
+   */
+  async #supersede(key: string): Promise<void> {
+    const live = await this.#queue.getDeduplicationJobId(key)
+    if (live === null) return
+    await this.cancel(live, 'superseded')
+    await this.#queue.removeDeduplicationKey(key)
+  }
+
   async cancel(id: string, reason: CancelReason): Promise<BackendCancel> {
     const running = this.#consumer?.running.get(id)
     if (running !== undefined) return running.cancel(reason) ? 'aborting' : 'not_found'
     const state = await this.#queue.getJobState(id)
     if (state === 'completed' || state === 'failed' || state === 'unknown') return 'not_found'
-    // Waiting or delayed: removed (unless a worker took it meanwhile: its lock keeps it).
-    if (state !== 'active' && (await this.#queue.remove(id)) === 1) return 'cancelled'
+    // Waiting or delayed: removed (unless a worker took it meanwhile: its lock keeps it). Why, is
+    // kept a day for whoever follows the job: removed, it leaves no record of its own.
+    if (state !== 'active') {
+      await this.#producer.set(this.#removedKey(id), reason, 'EX', REMOVED_REASON_TTL)
+      if ((await this.#queue.remove(id)) === 1) return 'cancelled'
+    }
     // Running on another replica: told on the cancel channel, which every consuming process listens
     // to; the one that runs it aborts it.
     const listeners = await this.#producer.publish(this.#cancelChannel, JSON.stringify({ id, reason }))
@@ -122,7 +140,9 @@ export class BullmqBackend implements TaskBackend {
   }
 
   watch(id: string): Promise<Settlement> {
-    this.#watcher ??= new Watcher(this.#queue, this.#options, this.#connect(WAITING), this.#report)
+    this.#watcher ??= new Watcher(this.#queue, this.#options, this.#connect(WAITING), this.#report, (removed) =>
+      this.#removedReason(removed),
+    )
     return this.#watcher.watch(id)
   }
 
@@ -156,6 +176,16 @@ export class BullmqBackend implements TaskBackend {
     void this.#consumer?.worker.disconnect().catch(() => undefined)
   }
 
+  #removedKey(id: string): string {
+    return `${this.#options.prefix}:${this.#options.queue}:fastify-tasks:removed:${id}`
+  }
+
+  /** Why the job `id` was removed by a cancel, if it was (and less than a day ago). */
+  async #removedReason(id: string): Promise<CancelReason | undefined> {
+    const reason = await this.#producer.get(this.#removedKey(id))
+    return reason === null || !CANCEL_REASONS.has(reason) ? undefined : (reason as CancelReason)
+  }
+
   #connect(overrides: Parameters<ResolvedBackendOptions['connect']>[0]): Redis {
     const client = this.#options.connect(overrides)
     client.on('error', (error: Error) => this.#report(error))
@@ -163,6 +193,9 @@ export class BullmqBackend implements TaskBackend {
     return client
   }
 }
+
+/** Seconds the reason of a job removed by a cancel is kept, for whoever follows it. */
+const REMOVED_REASON_TTL = 86_400
 
 /** The states {@link BullmqBackend.jobCounts} counts. */
 const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const

@@ -13,7 +13,8 @@ import { fromBullPriority, readJobData } from './job-data.js'
 import type { ResolvedBackendOptions } from './options.js'
 import { givenUpReason } from './outcomes.js'
 
-const CANCEL_REASONS: ReadonlySet<string> = new Set<CancelReason>(['caller', 'operator', 'superseded', 'shutdown'])
+/** The reasons a cancel may give. */
+export const CANCEL_REASONS: ReadonlySet<string> = new Set<CancelReason>(['caller', 'operator', 'superseded', 'shutdown'])
 
 /** The backoff type of every job this backend adds: the consuming process's definition says how long. */
 export const BACKOFF_TYPE = 'fastify-tasks'

@@ -1,4 +1,4 @@
-import type { Settlement } from '@fastify-tasks/core'
+import type { CancelReason, Settlement } from '@fastify-tasks/core'
 import { QueueEvents, type Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { ResolvedBackendOptions } from './options.js'
@@ -15,14 +15,23 @@ export class Watcher {
   readonly #waiting = new Map<string, ((settlement: Settlement) => void)[]>()
   readonly #ready: Promise<void>
 
-  constructor(queue: Queue, options: ResolvedBackendOptions, connection: Redis, report: (error: Error) => void) {
+  readonly #removedReason: (id: string) => Promise<CancelReason | undefined>
+
+  constructor(
+    queue: Queue,
+    options: ResolvedBackendOptions,
+    connection: Redis,
+    report: (error: Error) => void,
+    removedReason: (id: string) => Promise<CancelReason | undefined>,
+  ) {
     this.#queue = queue
+    this.#removedReason = removedReason
     this.#events = new QueueEvents(options.queue, { connection, prefix: options.prefix })
     this.#events.on('error', (error) => report(error))
     this.#events.on('completed', ({ jobId, returnvalue }) => this.#settle(jobId, settlementOf({ completed: true, value: returnvalue })))
     this.#events.on('failed', ({ jobId, failedReason }) => this.#settle(jobId, settlementOf({ completed: false, failedReason })))
     // Removed while waiting (a cancel, or by hand): ended without running. A handle that cancelled it knows its reason first.
-    this.#events.on('removed', ({ jobId }) => this.#settle(jobId, { outcome: 'cancelled', reason: 'caller' }))
+    this.#events.on('removed', ({ jobId }) => void this.#removed(jobId))
     this.#ready = this.#events.waitUntilReady().then(
       () => undefined,
       (error: unknown) => report(error as Error),
@@ -51,6 +60,11 @@ export class Watcher {
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return
       const job = state === 'unknown' ? undefined : await this.#queue.getJob(id)
       if (job === undefined || job === null) {
+        const reason = await this.#removedReason(id)
+        if (reason !== undefined) {
+          this.#settle(id, { outcome: 'cancelled', reason })
+          return
+        }
         this.#settle(id, {
           outcome: 'failed',
           error: new Error(`Job ${id} is no longer in Redis (removed by its retention or by hand): its outcome is unknown`),
@@ -62,6 +76,18 @@ export class Watcher {
     } catch {
       // Redis is away: the events will tell when it is back.
     }
+  }
+
+  /** Removed while it waited: cancelled, for the reason its canceller left (else by hand: `caller`). */
+  async #removed(id: string): Promise<void> {
+    if (!this.#waiting.has(id)) return
+    let reason: CancelReason | undefined
+    try {
+      reason = await this.#removedReason(id)
+    } catch {
+      reason = undefined
+    }
+    this.#settle(id, { outcome: 'cancelled', reason: reason ?? 'caller' })
   }
 
   #settle(id: string, settlement: Settlement): void {

@@ -75,7 +75,7 @@ describe('the bullmq backend', { timeout: 120_000 }, () => {
     assert.equal(worker.scheduler.summary().outcomes.completed, 1, 'the worker counts the run')
   })
 
-  it("refuses closures and 'replace' with errors naming the task and the option", async () => {
+  it('refuses closures with an error naming the task', async () => {
     const noop = defineTask('noop', { run: () => undefined })
     const { scheduler: s } = await scheduler(uniqueQueue(), [noop], { role: 'producer' })
     assert.throws(
@@ -87,14 +87,39 @@ describe('the bullmq backend', { timeout: 120_000 }, () => {
         return true
       },
     )
-    assert.throws(
-      () => s.spawn(noop, undefined, { key: 'k', onDuplicate: 'replace' }),
-      (error: unknown) => {
-        assert.ok(error instanceof InvalidOptionError)
-        assert.equal(error.option, 'spawn(options.onDuplicate)')
-        return true
+  })
+
+  it("'replace' cancels the live job of its key (superseded), waiting or running on another replica, and the new one runs", async () => {
+    const queue = uniqueQueue()
+    const runs: string[] = []
+    const sync = defineTask('sync', {
+      retries: 1,
+      run: (version: number, { signal }: TaskContext) => {
+        runs.push(`v${version}`)
+        if (version === 3) return `synced v${version}`
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))
       },
+    })
+    const api = await scheduler(queue, [sync], { role: 'producer' })
+    // Waiting (delayed): removed.
+    const waiting = api.scheduler.spawn(sync, 1, { key: 'partner', delay: 60_000 })
+    await waiting.admitted
+    const running = api.scheduler.spawn(sync, 2, { key: 'partner', onDuplicate: 'replace' })
+    await running.admitted
+    assert.notEqual(running.id, waiting.id)
+    assert.deepEqual(await waiting.settled, { outcome: 'cancelled', reason: 'superseded' })
+    // Running on a worker replica: aborted there, not retried.
+    const worker = await scheduler(queue, [sync], { role: 'consumer' })
+    await until(() => worker.scheduler.get(running.id)?.state === 'running')
+    const latest = api.scheduler.spawn(sync, 3, { key: 'partner', onDuplicate: 'replace' })
+    await latest.admitted
+    const replaced = await running.settled
+    assert.deepEqual(
+      { outcome: replaced.outcome, reason: (replaced as { reason?: string }).reason },
+      { outcome: 'cancelled', reason: 'superseded' },
     )
+    assert.deepEqual(await latest.settled, { outcome: 'completed', value: 'synced v3' })
+    assert.deepEqual(runs, ['v2', 'v3'], 'the waiting one never ran; the replaced one was not retried')
   })
 
   it('a key joins the live job of that key, across replicas; once it ended, a new spawn runs again', async () => {

@@ -390,13 +390,6 @@ export class Scheduler implements TaskOwner {
   ): TaskHandle | undefined {
     const name = entry.definition.name
     const { retryAfter, maxQueue } = this.#options
-    if (o.key !== undefined && o.onDuplicate === 'replace') {
-      throw new InvalidOptionError(
-        'spawn(options.onDuplicate)',
-        `'join' on the ${intake.backend.kind} backend ('replace' works in memory only, for now)`,
-        o.onDuplicate,
-      )
-    }
     if (this.#closing !== undefined) return this.#reject(orThrow, () => new ClosingError(name, retryAfter), o)
     const admission = this.#options.admission
     if (admission !== undefined && this.#admit(admission, name, o) === false) {

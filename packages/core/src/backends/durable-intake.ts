@@ -40,6 +40,7 @@ export class DurableIntake {
           attempts: definition.retries + 1,
           delay: o.delay ?? 0,
           key: o.key,
+          onDuplicate: o.onDuplicate,
           labels: o.labels,
           meta: o.meta,
         }),

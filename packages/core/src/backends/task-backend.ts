@@ -80,8 +80,12 @@ export interface OutgoingTask {
   readonly attempts: number
   /** Ms before it may start; 0 for now. */
   readonly delay: number
-  /** Its key: while a task of that key is live, the spawn joins it (no second task). */
+  /**
+   * Its key: while a task of that key is live, the spawn joins it (`join`), or cancels it with reason
+   * `superseded` and takes its place (`replace`).
+   */
   readonly key: string | undefined
+  readonly onDuplicate: 'join' | 'replace'
   /** Its labels and meta (the route and request id of a request's task), for the process that runs it. */
   readonly labels: Readonly<Record<string, string>> | undefined
   readonly meta: Readonly<Record<string, string | number | boolean>> | undefined
