@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   BackendUnavailableError,
-  InvalidOptionError,
   NotDurableError,
   Scheduler,
   defineTask,
