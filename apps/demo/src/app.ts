@@ -46,7 +46,14 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
     // The demo runs on your machine: let the operator cancel from /debug/tasks (loopback only).
     debug: { cancel: true },
   })
-  app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async () => ({ status: 'ok', role: config.role, liveTasks: app.tasks.liveCount }))
+  // Readiness: on Redis, a replica that cannot reach it would answer every order 503, so it says so.
+  app.get('/health', { config: { ...ESSENTIAL_ROUTE } }, async (_request, reply) => {
+    const { backend } = app.tasks.summary()
+    const ready = backend.connected !== false
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ok' : 'backend unavailable', role: config.role, backend, liveTasks: app.tasks.liveCount })
+  })
   // A worker replica runs the tasks others spawn: no routes of its own, /debug/tasks and /metrics only.
   if (config.role === 'worker') return app
 

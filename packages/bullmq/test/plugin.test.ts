@@ -89,6 +89,8 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
       /^backend: bullmq · connected · admitting 0 · enqueued 1 since start · jobs of every replica: waiting 0 · prioritized 0 · delayed 0 · active 0 · completed 1 · failed 0$/m,
     )
     const metrics = (await app.inject({ url: '/metrics' })).body
+    assert.match(metrics, /^fastify_tasks_backend_connected 1$/m)
+    assert.match(metrics, /^fastify_tasks_backend_admitting 0$/m)
     assert.match(metrics, /fastify_tasks_finished_total\{task="send-confirmation",outcome="completed"\} 1/)
   })
 
@@ -140,6 +142,7 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
         (await app.inject({ url: '/debug/tasks?format=text' })).body,
         /^backend: bullmq · DISCONNECTED · .* jobs of every replica: unknown \(no answer\)$/m,
       )
+      assert.match((await app.inject({ url: '/metrics' })).body, /^fastify_tasks_backend_connected 0$/m)
       assert.match(
         (await app.inject({ url: '/metrics' })).body,
         /fastify_tasks_rejected_total\{task="send-confirmation",reason="unavailable"\} 1/,

@@ -369,6 +369,17 @@ export class TaskMetrics {
     )
     gauge('draining', '1 while the app is closing and draining its tasks, else 0.', () => (scheduler.closing ? 1 : 0))
     gauge('overloaded', '1 while the event loop counts as overloaded, else 0.', () => (eventLoop.snapshot().overloaded ? 1 : 0))
+    if (scheduler.summary().backend.kind !== 'memory') {
+      // A durable backend: whether spawns can be admitted now, and how many wait for their acknowledgement.
+      gauge('backend_connected', '1 while the durable backend reaches its broker (Redis), else 0.', () =>
+        scheduler.summary().backend.connected === true ? 1 : 0,
+      )
+      gauge(
+        'backend_admitting',
+        'Spawns handed to the durable backend and not acknowledged yet.',
+        () => scheduler.summary().backend.admitting,
+      )
+    }
     // These two follow running totals kept elsewhere: each scrape adds what grew since the last one,
     // so after a reset they count from the reset on, like the others.
     const reportedTrips = new Map<string, number>()
