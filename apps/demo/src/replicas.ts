@@ -1,5 +1,5 @@
 /**
- * Two replicas and a worker on one Redis, from one command: `pnpm --filter @fastify-tasks/demo replicas`.
+ * An API replica and two workers on one Redis, from one command at the repository root: `pnpm demo:replicas`.
  *
  * Starts a private redis-server (a free loopback port, a temp dir, no persistence) unless `REDIS_URL`
  * names one, an API replica (`ROLE=api`: takes orders, runs no task) and two worker replicas

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 const SCRIPT = fileURLToPath(new URL('../src/replicas.ts', import.meta.url))
 
 /** The documented two-replica run, as a user runs it (its own redis-server on a free loopback port). */
-describe('the demo on Redis: an API replica and two workers (pnpm --filter @fastify-tasks/demo replicas)', () => {
+describe('the demo on Redis: an API replica and two workers (pnpm demo:replicas)', () => {
   it('tasks spawned on the API run on the workers, and a SIGKILL of one worker loses none', { timeout: 120_000 }, () => {
     const env = { ...process.env }
     delete env['REDIS_URL']
