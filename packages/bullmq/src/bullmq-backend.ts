@@ -171,9 +171,13 @@ export class BullmqBackend implements TaskBackend {
     this.#closed = true
     // Whatever is still waiting for Redis gives up now: the jobs this process still held are found
     // stalled by another worker (after `lockDuration`) and run again there.
+    // BullMQ's own connections (the worker's and the event reader's blocking copies) included: one
+    // left reconnecting would hold the process open.
     void this.#consumer?.worker.close(true).catch(() => undefined)
     for (const client of this.#clients) client.disconnect()
     void this.#consumer?.worker.disconnect().catch(() => undefined)
+    void this.#watcher?.disconnect().catch(() => undefined)
+    void this.#queue.disconnect().catch(() => undefined)
   }
 
   #removedKey(id: string): string {

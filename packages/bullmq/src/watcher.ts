@@ -1,8 +1,11 @@
-import type { CancelReason, Settlement } from '@fastify-tasks/core'
+import { systemClock, type CancelReason, type Settlement } from '@fastify-tasks/core'
 import { QueueEvents, type Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { ResolvedBackendOptions } from './options.js'
 import { settlementOf } from './outcomes.js'
+
+/** How often the jobs still followed are looked up in Redis, in case an event was missed, ms. */
+const POLL_MS = 1_000
 
 /**
  * Follows jobs to their end for `handle.settled`, on one subscription per process (a QueueEvents
@@ -14,6 +17,8 @@ export class Watcher {
   readonly #queue: Queue
   readonly #waiting = new Map<string, ((settlement: Settlement) => void)[]>()
   readonly #ready: Promise<void>
+  #pollTimer: unknown = undefined
+  #closed = false
 
   readonly #removedReason: (id: string) => Promise<CancelReason | undefined>
 
@@ -45,11 +50,45 @@ export class Watcher {
       else list.push(resolve)
       // Once subscribed, whatever finished before is in Redis already.
       void this.#ready.then(() => this.#lookUp(id))
+      this.#poll()
     })
   }
 
+  /**
+   * Looks up every job still followed, every second, while there are some: an event can be missed
+   * (one sent between the subscription's start and its first read, or while Redis was away), and a
+   * follower must not wait for ever. The timer holds the process open only while someone waits.
+   */
+  #poll(): void {
+    if (this.#pollTimer !== undefined || this.#closed) return
+    this.#pollTimer = systemClock.setTimeout(
+      () => {
+        this.#pollTimer = undefined
+        if (this.#waiting.size === 0 || this.#closed) return
+        void Promise.all([...this.#waiting.keys()].map((id) => this.#lookUp(id))).then(() => {
+          if (this.#waiting.size > 0) this.#poll()
+        })
+      },
+      POLL_MS,
+      true,
+    )
+  }
+
   async close(): Promise<void> {
+    this.#stop()
     await this.#events.close()
+  }
+
+  /** Drops its connection now, whatever Redis does (the end of a close that ran out of time). */
+  async disconnect(): Promise<void> {
+    this.#stop()
+    await this.#events.disconnect()
+  }
+
+  #stop(): void {
+    this.#closed = true
+    if (this.#pollTimer !== undefined) systemClock.clearTimeout(this.#pollTimer)
+    this.#pollTimer = undefined
   }
 
   async #lookUp(id: string): Promise<void> {
