@@ -2,7 +2,9 @@ import {
   systemClock,
   type BackendCancel,
   type BackendHost,
+  type BackendSchedule,
   type CancelReason,
+  type OutgoingSchedule,
   type OutgoingTask,
   type Settlement,
   type TaskBackend,
@@ -11,6 +13,7 @@ import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { BACKOFF_TYPE, CANCEL_REASONS, Consumer } from './consumer.js'
 import { bullPriority, jobData } from './job-data.js'
+import { repeatOptions, scheduleTemplate, toBackendSchedule } from './job-schedules.js'
 import { resolveBackendOptions, type BullmqBackendOptions, type ResolvedBackendOptions, type Role } from './options.js'
 import { Watcher } from './watcher.js'
 
@@ -93,10 +96,7 @@ export class BullmqBackend implements TaskBackend {
   }
 
   async enqueue(task: OutgoingTask): Promise<string | undefined> {
-    // Lost Redis after having it: fail now rather than after `admissionTimeout` (at start-up, while
-    // the first connection is made, the spawn waits for it, within `admissionTimeout`).
-    const status = this.#producer.status
-    if (status === 'reconnecting' || status === 'close' || status === 'end') throw new Error(`Redis connection is ${status}`)
+    this.#checkProducer()
     if (task.key !== undefined && task.onDuplicate === 'replace') await this.#supersede(task.key)
     const job = await this.#queue.add(task.name, jobData(task), {
       jobId: task.id,
@@ -139,6 +139,31 @@ export class BullmqBackend implements TaskBackend {
     return listeners > 0 ? 'aborting' : 'not_found'
   }
 
+  /**
+   * Keeps `schedule` as a BullMQ job scheduler of the same id (upserted: every replica may call
+   * `repeat` at start-up; the last one's options hold). BullMQ makes each turn's job, once, whichever
+   * worker takes it; the job's id is `repeat:<schedule id>:<time>`.
+   */
+  async schedule(schedule: OutgoingSchedule): Promise<void> {
+    this.#checkProducer()
+    // One more round trip, for a cron schedule to run at once only where it is made.
+    const exists = schedule.cron !== null && schedule.immediately && (await this.#queue.getJobScheduler(schedule.id)) !== undefined
+    // eslint-disable-next-line no-restricted-properties -- a time for Redis, which counts in wall-clock ms
+    await this.#queue.upsertJobScheduler(schedule.id, repeatOptions(schedule, Date.now(), exists), scheduleTemplate(schedule))
+  }
+
+  /** Removes the job scheduler of this id, and the turn it had made and that no worker took yet. */
+  async unschedule(id: string): Promise<boolean> {
+    this.#checkProducer()
+    return this.#queue.removeJobScheduler(id)
+  }
+
+  /** The queue's job schedulers, at most `limit`, the soonest due first, and their count. */
+  async schedules(limit: number): Promise<{ schedules: BackendSchedule[]; total: number }> {
+    const [kept, total] = await Promise.all([this.#queue.getJobSchedulers(0, limit - 1, true), this.#queue.getJobSchedulersCount()])
+    return { schedules: kept.map(toBackendSchedule), total }
+  }
+
   watch(id: string): Promise<Settlement> {
     this.#watcher ??= new Watcher(this.#queue, this.#options, this.#connect(WAITING), this.#report, (removed) =>
       this.#removedReason(removed),
@@ -178,6 +203,15 @@ export class BullmqBackend implements TaskBackend {
     void this.#consumer?.worker.disconnect().catch(() => undefined)
     void this.#watcher?.disconnect().catch(() => undefined)
     void this.#queue.disconnect().catch(() => undefined)
+  }
+
+  /**
+   * Lost Redis after having it: fail now rather than after `admissionTimeout` (at start-up, while
+   * the first connection is made, a call waits for it, within `admissionTimeout`).
+   */
+  #checkProducer(): void {
+    const status = this.#producer.status
+    if (status === 'reconnecting' || status === 'close' || status === 'end') throw new Error(`Redis connection is ${status}`)
   }
 
   #removedKey(id: string): string {

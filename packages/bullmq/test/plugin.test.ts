@@ -94,6 +94,30 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
     assert.match(metrics, /fastify_tasks_finished_total\{task="send-confirmation",outcome="completed"\} 1/)
   })
 
+  it('a schedule kept in Redis shows in /debug/tasks (where: bullmq); a turn of it is cancelled by its job id', async () => {
+    const handle = app.tasks.repeat('hold-hourly', hold, undefined, { every: 3_600_000, immediately: true })
+    await handle.admitted
+    let running: string | undefined
+    await until(() => {
+      running = app.tasks.list({ state: ['running'] }).tasks.find((t) => t.name === 'hold')?.id
+      return running !== undefined
+    })
+    assert.match(running!, /^repeat:hold-hourly:\d+$/)
+    const report = (await app.inject({ url: '/debug/tasks' })).json<{ schedules: Record<string, unknown>[]; schedulesOmitted: number }>()
+    assert.equal(report.schedulesOmitted, 0)
+    assert.deepEqual(
+      report.schedules.map(({ id, name, every, cron, where, skipped }) => ({ id, name, every, cron, where, skipped })),
+      [{ id: 'hold-hourly', name: 'hold', every: 3_600_000, cron: null, where: 'bullmq', skipped: null }],
+    )
+    assert.match((await app.inject({ url: '/debug/tasks?format=text' })).body, /\n *hold-hourly +1h00m +\S+ +\d+ +- +- +bullmq +hold\n/)
+    const response = await app.inject({ method: 'DELETE', url: `/debug/tasks/${encodeURIComponent(running!)}` })
+    assert.equal(response.statusCode, 200, response.body)
+    assert.equal(response.json<{ state: string }>().state, 'aborting', 'it runs here: asked to stop')
+    await until(() => app.tasks.history().some((h) => h.id === running && h.outcome === 'cancelled' && h.reason === 'operator'))
+    assert.equal(await app.tasks.unschedule('hold-hourly'), true)
+    assert.equal((await app.inject({ url: '/debug/tasks' })).json<{ schedules: unknown[] }>().schedules.length, 0)
+  })
+
   it('DELETE /debug/tasks/:id cancels a job another replica runs', async () => {
     const worker = new Scheduler({
       tasks: [hold],

@@ -12,6 +12,11 @@ export interface Clock {
    */
   setTimeout(callback: () => void, ms: number, keepAlive?: boolean): unknown
   clearTimeout(handle: unknown): void
+  /**
+   * Wall-clock milliseconds since the epoch, read only by cron schedules (`repeat()` with `cron`),
+   * which fire at times of day. `Date.now()` when a clock does not have it.
+   */
+  wallTime?(): number
 }
 
 /**
@@ -31,4 +36,6 @@ export const systemClock: Clock = {
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout)
   },
+  // eslint-disable-next-line no-restricted-properties -- the real clock itself
+  wallTime: () => Date.now(),
 }

@@ -101,12 +101,9 @@ export class BackendUnavailableError extends AdmissionError {
   readonly reason = 'unavailable'
   /** The backend's kind, e.g. `bullmq`. */
   readonly backend: string
-  constructor(task: string, backend: string, retryAfter: number, cause: unknown) {
-    super(
-      `Task "${task}" was not admitted (unavailable): the ${backend} backend did not acknowledge it (${causeText(cause)})`,
-      task,
-      retryAfter,
-    )
+  /** `what` says what was not done, when it is not a spawn (`Schedule "nightly" was not kept`). */
+  constructor(task: string, backend: string, retryAfter: number, cause: unknown, what = `Task "${task}" was not admitted`) {
+    super(`${what} (unavailable): the ${backend} backend did not acknowledge it (${causeText(cause)})`, task, retryAfter)
     this.backend = backend
     this.cause = cause
   }

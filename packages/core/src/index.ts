@@ -26,7 +26,15 @@ export {
   type TrustedSpawnFields,
 } from './options.js'
 export type { SpawnSiteMode } from './spawn-site.js'
-export type { BackendCancel, BackendHost, IncomingTask, OutgoingTask, TaskBackend } from './backends/task-backend.js'
+export type {
+  BackendCancel,
+  BackendHost,
+  BackendSchedule,
+  IncomingTask,
+  OutgoingSchedule,
+  OutgoingTask,
+  TaskBackend,
+} from './backends/task-backend.js'
 export {
   defineTask,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -37,7 +45,7 @@ export {
 } from './definitions/define-task.js'
 export type { PayloadMismatch, PayloadValidator, SchemaCompiler } from './definitions/schema-compiler.js'
 export type { BackoffOptions } from './definitions/backoff.js'
-export type { RepeatHandle, RepeatOptions, ScheduleState } from './schedules/repeat-schedule.js'
+export type { RepeatCron, RepeatEvery, RepeatHandle, RepeatOptions, ScheduleState } from './schedules/repeat-schedule.js'
 export type { LimitsOptions, RateLimit } from './limits/limits-options.js'
 export type { AdaptiveLimitOptions, LimitChangeCause } from './limits/adaptive-limit.js'
 export type { NameLimitState } from './limits/limit-state.js'

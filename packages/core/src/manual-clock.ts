@@ -18,15 +18,26 @@ interface PendingTimer {
  */
 export class ManualClock implements Clock {
   #now: number
+  readonly #wallOffset: number
   #nextId = 1
   #timers: PendingTimer[] = []
 
-  constructor(start = 0) {
+  /**
+   * `now()` starts at `start`; `wallTime()` (read by cron schedules) starts at `wallStart`, by
+   * default 2026-01-01T00:00:00.000Z, and moves with it.
+   */
+  constructor(start = 0, wallStart = Date.UTC(2026, 0, 1)) {
     this.#now = start
+    this.#wallOffset = wallStart - start
   }
 
   now(): number {
     return this.#now
+  }
+
+  /** Wall-clock ms since the epoch: `wallStart` plus the time advanced since the start. */
+  wallTime(): number {
+    return this.#now + this.#wallOffset
   }
 
   setTimeout(callback: () => void, ms: number): unknown {

@@ -2,12 +2,14 @@ import { AsyncResource } from 'node:async_hooks'
 import { systemClock, type Clock } from './clock.js'
 import { DeadlineTimer } from './deadline-timer.js'
 import { DelayedTasks } from './delayed-tasks.js'
-import { RepeatSchedule, type RepeatHandle, type RepeatOptions, type ScheduleState } from './schedules/repeat-schedule.js'
+import { RepeatSchedule, type Cadence, type RepeatHandle, type RepeatOptions, type ScheduleState } from './schedules/repeat-schedule.js'
+import { checkRepeatOptions, checkScheduleId } from './schedules/repeat-options.js'
 import type { AnyTaskDefinition, TaskDefinition } from './definitions/define-task.js'
 import { TaskRegistry, type RegisteredTask } from './definitions/task-registry.js'
 import { DurableIntake } from './backends/durable-intake.js'
-import type { BackendCancel, IncomingTask, TaskBackend } from './backends/task-backend.js'
+import type { BackendCancel, BackendSchedule, IncomingTask, OutgoingSchedule, TaskBackend } from './backends/task-backend.js'
 import {
+  BackendUnavailableError,
   ClosingError,
   InvalidOptionError,
   NotDurableError,
@@ -16,7 +18,6 @@ import {
   TaskAbortedError,
   UnknownTaskError,
   type AbortReason,
-  type BackendUnavailableError,
   type AdmissionError,
   type RejectReason,
 } from './errors.js'
@@ -47,7 +48,7 @@ import {
   type SpawnOptions,
   type TrustedSpawnFields,
 } from './options.js'
-import { checkBoolean, checkDuration, checkInteger, checkKnownKeys, checkObject, checkString, isTaskId } from './validation.js'
+import { checkBoolean, checkDuration, checkInteger, isTaskId } from './validation.js'
 import { priorityRank } from './priority.js'
 import { RunningSet } from './running-set.js'
 import { SpawnSites, type CapturedFrom, type SiteRef } from './spawn-site.js'
@@ -93,9 +94,8 @@ const DEFAULT_SPAWN: ResolvedSpawnOptions = Object.freeze({
   data: undefined,
 })
 const CANCEL_REASONS = new Set<string>(['caller', 'shutdown', 'superseded', 'operator'])
-const REPEAT_KEYS = ['every', 'immediately'] as const
-const REPEAT_EVERY = { min: 1, max: 2_147_483_647, unit: 'milliseconds' } as const
-const NON_EMPTY_STRING = { minLength: 1 } as const
+/** `handle.admitted` of what needs no broker. */
+const ADMITTED: Promise<void> = Promise.resolve()
 const DEFAULT_CLOSE_TIMEOUT = 10_000
 /** Longest stretch of synchronous task starts before the scheduler yields to the event loop. */
 const PUMP_SLICE_MS = 10
@@ -136,6 +136,8 @@ export class Scheduler implements TaskOwner {
   readonly #rateBlocked = new Set<NameLimit<TaskRecord>>()
   /** Repeating schedules, by id (`repeat()`). */
   readonly #schedules = new Map<string, RepeatSchedule>()
+  /** On a durable backend: the schedules this process put in the broker, by id, each with its handle's token (a later `repeat` of the id replaces it). */
+  readonly #durableSchedules = new Map<string, object>()
   /** Lifecycle listeners, by event (see `subscribe`). */
   readonly #listeners: ListenerSet
   #concurrency: number
@@ -433,34 +435,31 @@ export class Scheduler implements TaskOwner {
   }
 
   /**
-   * Spawns the named task `definition` with `payload` every `options.every` ms (the first time after
-   * `every`, or at once with `immediately`), until `stop()` or `close()`: an in-process schedule, each
-   * run a tracked task like any other (its `meta.schedule` is `id`). Runs never overlap: a turn that
-   * finds the previous run still live spawns nothing (counted as `skipped`); a turn whose spawn is
-   * refused (queue full, overloaded) is counted as `refused`. `id` names the schedule: repeating an id
-   * again replaces its schedule. The payload is checked now, as by `spawn`.
+   * Spawns the named task `definition` with `payload` on a schedule: every `options.every` ms, or at
+   * the times of the cron pattern `options.cron` (in `options.tz`); the first time after one interval
+   * or at the pattern's next time, or at once too with `immediately`.
+   *
+   * In memory it is an in-process schedule, until `stop()` or `close()`: each run a tracked task like
+   * any other (its `meta.schedule` is `id`). Runs never overlap: a turn that finds the previous run
+   * still live spawns nothing (counted as `skipped`); a turn whose spawn is refused (queue full,
+   * overloaded) is counted as `refused`.
+   *
+   * On a durable backend the schedule is kept by the broker, shared by every replica (each turn
+   * spawns once, whichever replicas called `repeat`) and kept across restarts and `close()`, until
+   * `stop()` or `unschedule(id)`; `handle.admitted` says when the broker has it.
+   *
+   * `id` names the schedule: repeating an id again replaces its schedule. The payload is checked
+   * now, as by `spawn`.
    */
   repeat<P, R>(id: string, definition: TaskDefinition<P, R>, payload: NoInfer<P>, options: RepeatOptions): RepeatHandle {
-    if (this.#durable !== undefined) {
-      // Each replica would run its own schedule: n replicas, n runs per turn.
-      throw new InvalidOptionError(
-        'repeat()',
-        `a scheduler in memory: on the ${this.#durable.backend.kind} backend every replica would run the schedule (not supported yet)`,
-        id,
-      )
-    }
-    const scheduleId = checkString('repeat(id)', id, NON_EMPTY_STRING)
-    // eslint-disable-next-line no-control-regex -- exactly what is refused
-    if (/[\u0000-\u001f\u007f]/.test(scheduleId)) throw new InvalidOptionError('repeat(id)', 'a string without control characters', id)
+    const scheduleId = checkScheduleId('repeat(id)', id)
     const entry = this.#options.tasks.get(definition)
-    const o = checkObject('repeat(options)', options)
-    checkKnownKeys('repeat(options)', o, REPEAT_KEYS)
-    const every = checkInteger('repeat(options.every)', o['every'], REPEAT_EVERY)
-    const immediately = o['immediately'] === undefined ? false : checkBoolean('repeat(options.immediately)', o['immediately'])
+    const { cadence, immediately } = checkRepeatOptions(options)
     // Encoded now: a bad payload throws here rather than at every turn, and each turn gets a copy of
     // the payload as it was (the caller changing its object later changes nothing).
     const json = entry.codec.encode(payload)
     if (this.#closing !== undefined) throw new ClosingError(entry.definition.name, this.#options.retryAfter)
+    if (this.#durable !== undefined) return this.#repeatDurable(this.#durable.backend, scheduleId, entry, json, cadence, immediately)
     this.#schedules.get(scheduleId)?.stop()
     // A key no caller writes by accident (it starts with a NUL character).
     const spawnOptions: SpawnOptions = { key: `\u0000schedule:${scheduleId}`, meta: { schedule: scheduleId } }
@@ -474,10 +473,11 @@ export class Scheduler implements TaskOwner {
       }
       return { task, joined: task !== undefined && task === before }
     }
-    const schedule = new RepeatSchedule(scheduleId, entry.definition.name, { every, immediately }, this.#clock, fire)
+    const schedule = new RepeatSchedule(scheduleId, entry.definition.name, cadence, immediately, this.#clock, fire)
     this.#schedules.set(scheduleId, schedule)
     return {
       id: scheduleId,
+      admitted: ADMITTED,
       stop: () => {
         if (this.#schedules.get(scheduleId) !== schedule) return false
         this.#schedules.delete(scheduleId)
@@ -486,10 +486,118 @@ export class Scheduler implements TaskOwner {
     }
   }
 
-  /** The repeating schedules, with their counts and when they next spawn. */
+  /** `repeat()` on a durable backend: the broker keeps the schedule. */
+  #repeatDurable(
+    backend: TaskBackend,
+    id: string,
+    entry: RegisteredTask,
+    json: string,
+    cadence: Cadence,
+    immediately: boolean,
+  ): RepeatHandle {
+    const { definition } = entry
+    if (backend.schedule === undefined) {
+      throw new InvalidOptionError('repeat()', `a backend that keeps schedules: the ${backend.kind} backend has none`, id)
+    }
+    const cron = 'cron' in cadence ? cadence.cron : undefined
+    const schedule: OutgoingSchedule = {
+      id,
+      name: definition.name,
+      payload: json,
+      priority: definition.priority,
+      timeout: definition.timeout ?? this.#options.timeout,
+      attempts: definition.retries + 1,
+      every: 'every' in cadence ? cadence.every : null,
+      cron: cron?.pattern ?? null,
+      tz: cron?.tz ?? null,
+      immediately,
+      meta: { schedule: id },
+    }
+    const admitted = this.#backendCall(() => backend.schedule!(schedule), definition.name, `Schedule "${id}" was not kept`)
+    // Handled here: a caller who never awaits `admitted` must not get an unhandledRejection.
+    admitted.catch(() => undefined)
+    const token = {}
+    this.#durableSchedules.set(id, token)
+    return {
+      id,
+      admitted,
+      stop: () => {
+        if (this.#durableSchedules.get(id) !== token) return false
+        this.unschedule(id).catch((error: unknown) => this.#listenerFailed(error, 'admission'))
+        return true
+      },
+    }
+  }
+
+  /**
+   * Removes the schedule `id`: in memory as its handle's `stop()`; on a durable backend from the
+   * broker, for every replica. Resolves `true` if there was one; rejects with
+   * `BackendUnavailableError` when the broker did not answer.
+   */
+  async unschedule(id: string): Promise<boolean> {
+    const scheduleId = checkScheduleId('unschedule(id)', id)
+    if (this.#durable === undefined) {
+      const schedule = this.#schedules.get(scheduleId)
+      if (schedule === undefined) return false
+      this.#schedules.delete(scheduleId)
+      return schedule.stop()
+    }
+    this.#durableSchedules.delete(scheduleId)
+    const backend = this.#durable.backend
+    if (backend.unschedule === undefined) return false
+    return this.#backendCall(() => backend.unschedule!(scheduleId), scheduleId, `Schedule "${scheduleId}" was not removed`)
+  }
+
+  /** A call to the durable backend; its failure a `BackendUnavailableError` saying what was not done. */
+  async #backendCall<T>(call: () => Promise<T>, task: string, failed: string): Promise<T> {
+    const backend = this.#durable!.backend
+    try {
+      return await call()
+    } catch (cause) {
+      throw new BackendUnavailableError(task, backend.kind, this.#options.retryAfter, cause, failed)
+    }
+  }
+
+  /**
+   * The schedules of this process, with their counts and when they next spawn: the in-memory ones
+   * (on a durable backend the broker keeps them: see {@link Scheduler.backendSchedules}).
+   */
   schedules(): ScheduleState[] {
     const now = this.#clock.now()
     return [...this.#schedules.values()].map((schedule) => schedule.state(now))
+  }
+
+  /**
+   * The durable backend's schedules, shared by every replica, at most `limit` (default 100), the
+   * soonest due first, and how many it keeps in all: one round trip. `undefined` in memory, on a
+   * backend that keeps none, or when the broker does not answer.
+   */
+  async backendSchedules(limit = DEFAULT_LIST_LIMIT): Promise<{ schedules: ScheduleState[]; total: number } | undefined> {
+    checkInteger('backendSchedules(limit)', limit, { min: 1, max: 10_000 })
+    const backend = this.#durable?.backend
+    if (backend?.schedules === undefined) return undefined
+    let kept: { readonly schedules: readonly BackendSchedule[]; readonly total: number }
+    try {
+      kept = await backend.schedules(limit)
+    } catch {
+      return undefined
+    }
+    // eslint-disable-next-line no-restricted-properties -- the broker's times are wall-clock times
+    const wall = this.#clock.wallTime?.() ?? Date.now()
+    const schedules = kept.schedules.slice(0, limit).map((s): ScheduleState => ({
+      id: s.id,
+      name: s.name,
+      every: s.every,
+      cron: s.cron,
+      tz: s.tz,
+      nextInMs: s.nextAt === null ? null : Math.max(0, Math.round(s.nextAt - wall)),
+      spawned: s.spawned,
+      skipped: null,
+      refused: null,
+      lastTaskId: null,
+      where: backend.kind,
+    }))
+    return { schedules, total: Math.max(kept.total, schedules.length) }
   }
 
   /**

@@ -174,9 +174,11 @@ export function isTaskId(value: unknown): value is string {
 
 /**
  * The id of any live task as JSON Schema and `RegExp` source: a task id ({@link TASK_ID_PATTERN}),
- * or the id of a task a durable backend handed over (the UUID its spawner made, lower case).
+ * or the id of a task a durable backend handed over: the UUID its spawner made (lower case), or
+ * for a turn of a durable schedule `repeat:<schedule id>:<time in ms>`.
  */
-export const ANY_TASK_ID_PATTERN = '^(?:[0-9]{1,15}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$'
+export const ANY_TASK_ID_PATTERN =
+  '^(?:[0-9]{1,15}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|repeat:[A-Za-z0-9._-]{1,128}:[0-9]{1,15})$'
 
 const ANY_TASK_ID = new RegExp(ANY_TASK_ID_PATTERN)
 

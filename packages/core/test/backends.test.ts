@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import {
   BackendUnavailableError,
   InvalidOptionError,
+  InvalidPayloadError,
   NotDurableError,
   QueueFullError,
   Scheduler,
@@ -10,10 +11,13 @@ import {
   defineTask,
   type BackendCancel,
   type BackendHost,
+  type BackendSchedule,
+  type OutgoingSchedule,
   type OutgoingTask,
   type Settlement,
   type TaskBackend,
 } from '../src/index.js'
+import { ManualClock } from '../src/testing.js'
 import { deferred, flush } from './helpers.js'
 
 /** A backend that records what the scheduler asks of it; each enqueue waits for the test to acknowledge it. */
@@ -139,8 +143,100 @@ describe('the backend seam', () => {
     assert.equal(backend.enqueued[0]!.task.onDuplicate, 'replace', 'the backend replaces')
     assert.throws(() => scheduler.spawn(mail, { to: 'd' }), QueueFullError)
     assert.equal(scheduler.trySpawn(mail, { to: 'd' }), undefined)
-    assert.throws(() => scheduler.repeat('hourly', mail, { to: 'e' }, { every: 3_600_000 }), /every replica would run the schedule/)
+    assert.throws(
+      () => scheduler.repeat('hourly', mail, { to: 'e' }, { every: 3_600_000 }),
+      /Invalid repeat\(\): expected a backend that keeps schedules: the recording backend has none/,
+    )
     assert.equal(backend.enqueued.length, 1)
+  })
+
+  it('repeat() on a backend that keeps schedules hands the schedule to it; stop() and unschedule() remove it there', async () => {
+    const kept: OutgoingSchedule[] = []
+    const removed: string[] = []
+    const broker: { down: Error | undefined } = { down: undefined }
+    class SchedulingBackend extends RecordingBackend {
+      async schedule(schedule: OutgoingSchedule): Promise<void> {
+        await flush()
+        if (broker.down !== undefined) throw broker.down
+        kept.push(schedule)
+      }
+      async unschedule(id: string): Promise<boolean> {
+        if (broker.down !== undefined) throw broker.down
+        removed.push(id)
+        return true
+      }
+      async schedules(limit: number): Promise<{ schedules: BackendSchedule[]; total: number }> {
+        if (broker.down !== undefined) throw broker.down
+        const at = Date.UTC(2026, 0, 1, 0, 1)
+        const all = [{ id: 'hourly', name: 'mail', every: null, cron: '0 * * * *', tz: 'UTC', nextAt: at, spawned: 4 }]
+        return { schedules: all.slice(0, limit), total: all.length }
+      }
+    }
+    const backend = new SchedulingBackend()
+    const scheduler = new Scheduler({ tasks: [mail], backend, clock: new ManualClock(0, Date.UTC(2026, 0, 1)) })
+    const handle = scheduler.repeat('hourly', mail, { to: 'ops@example.com' }, { cron: '0 * * * *', tz: 'UTC' })
+    assert.equal(kept.length, 0, 'handed over asynchronously')
+    await handle.admitted
+    assert.deepEqual(kept, [
+      {
+        id: 'hourly',
+        name: 'mail',
+        payload: '{"to":"ops@example.com"}',
+        priority: 'low',
+        timeout: 5_000,
+        attempts: 3,
+        every: null,
+        cron: '0 * * * *',
+        tz: 'UTC',
+        immediately: false,
+        meta: { schedule: 'hourly' },
+      },
+    ])
+    assert.deepEqual(scheduler.schedules(), [], 'nothing runs a schedule in this process')
+    assert.deepEqual((await scheduler.backendSchedules())?.schedules, [
+      {
+        id: 'hourly',
+        name: 'mail',
+        every: null,
+        cron: '0 * * * *',
+        tz: 'UTC',
+        nextInMs: 60_000,
+        spawned: 4,
+        skipped: null,
+        refused: null,
+        lastTaskId: null,
+        where: 'recording',
+      },
+    ])
+    const again = scheduler.repeat('hourly', mail, { to: 'ops@example.com' }, { every: 60_000, immediately: true })
+    await again.admitted
+    assert.equal(kept[1]!.every, 60_000)
+    assert.equal(kept[1]!.immediately, true)
+    assert.equal(handle.stop(), false, 'replaced')
+    assert.equal(again.stop(), true)
+    assert.equal(again.stop(), false)
+    await flush()
+    assert.deepEqual(removed, ['hourly'])
+    assert.equal(await scheduler.unschedule('daily'), true)
+    assert.deepEqual(removed, ['hourly', 'daily'])
+
+    broker.down = new Error('Connection is closed.')
+    const failed = scheduler.repeat('nightly', mail, { to: 'x' }, { every: 1_000 })
+    await assert.rejects(failed.admitted, (error: unknown) => {
+      assert.ok(error instanceof BackendUnavailableError)
+      assert.match(
+        error.message,
+        /^Schedule "nightly" was not kept \(unavailable\): the recording backend did not acknowledge it \(Connection is closed\.\)/,
+      )
+      assert.equal(error.code, 'FT_BACKEND_UNAVAILABLE')
+      return true
+    })
+    await assert.rejects(scheduler.unschedule('nightly'), /Schedule "nightly" was not removed \(unavailable\)/)
+    assert.equal(await scheduler.backendSchedules(), undefined, 'the broker did not answer')
+    // Never awaited: no unhandledRejection (the test runner would report one).
+    scheduler.repeat('unawaited', mail, { to: 'y' }, { every: 1_000 })
+    await flush()
+    assert.throws(() => scheduler.repeat('bad', mail, { to: new Map() } as never, { every: 1_000 }), InvalidPayloadError)
   })
 
   it('a task the backend hands over runs here as a tracked task, under its job id and attempt', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ClosingError, defineTask, InvalidPayloadError, UnknownTaskError } from '../src/index.js'
+import { ClosingError, defineTask, InvalidPayloadError, Scheduler, UnknownTaskError } from '../src/index.js'
+import { ManualClock } from '../src/testing.js'
 import { deferred, flush, manualScheduler } from './helpers.js'
 
 describe('repeating schedules', () => {
@@ -11,7 +12,19 @@ describe('repeating schedules', () => {
     const handle = scheduler.repeat('rates', refresh, { currency: 'EUR' }, { every: 1_000 })
     assert.equal(handle.id, 'rates')
     assert.deepEqual(scheduler.schedules(), [
-      { id: 'rates', name: 'refresh-rates', every: 1_000, nextInMs: 1_000, spawned: 0, skipped: 0, refused: 0, lastTaskId: null },
+      {
+        id: 'rates',
+        name: 'refresh-rates',
+        every: 1_000,
+        cron: null,
+        tz: null,
+        nextInMs: 1_000,
+        spawned: 0,
+        skipped: 0,
+        refused: 0,
+        lastTaskId: null,
+        where: 'memory',
+      },
     ])
     for (let i = 0; i < 3; i++) {
       clock.advance(1_000)
@@ -97,16 +110,44 @@ describe('repeating schedules', () => {
       [200],
     )
     clock.advance(0)
-    assert.throws(() => scheduler.repeat('', task, 'ok', { every: 1 }), /Invalid repeat\(id\): expected a non-empty string/)
-    assert.throws(
-      () => scheduler.repeat('a\nb', task, 'ok', { every: 1 }),
-      /Invalid repeat\(id\): expected a string without control characters/,
-    )
+    for (const id of ['', 'a\nb', 'a:b', 'a b', 'x'.repeat(129), 7]) {
+      assert.throws(
+        () => scheduler.repeat(id as string, task, 'ok', { every: 1 }),
+        /Invalid repeat\(id\): expected 1 to 128 letters, digits, "\.", "_" or "-"/,
+        String(id),
+      )
+    }
+    scheduler.repeat('Nightly_report.v2-1', task, 'ok', { every: 1 }).stop()
     assert.throws(
       () => scheduler.repeat('y', task, 'ok', { every: 0 }),
       /Invalid repeat\(options\.every\): expected milliseconds as an integer from 1/,
     )
-    assert.throws(() => scheduler.repeat('y', task, 'ok', { every: 10, cron: '* * * * *' } as never), /repeat\(options\).*cron/)
+    assert.throws(
+      () => scheduler.repeat('y', task, 'ok', { every: 10, cron: '* * * * *' } as never),
+      /repeat\(options\): expected one of `every` and `cron`, not both/,
+    )
+    assert.throws(
+      () => scheduler.repeat('y', task, 'ok', {} as never),
+      /repeat\(options\): expected an object with `every` \(ms\) or `cron`/,
+    )
+    assert.throws(
+      () => scheduler.repeat('y', task, 'ok', { every: 10, tz: 'UTC' } as never),
+      /repeat\(options\.tz\): expected a time zone only with `cron`/,
+    )
+    for (const cron of ['', '  ', 'nonsense', '* * * * * * *', '0 0 31 2 *', 5]) {
+      assert.throws(
+        () => scheduler.repeat('y', task, 'ok', { cron } as never),
+        /Invalid repeat\(options\.cron\): expected a cron pattern of 5 or 6 fields/,
+        String(cron),
+      )
+    }
+    for (const tz of ['Mars/Olympus', '', 3]) {
+      assert.throws(
+        () => scheduler.repeat('y', task, 'ok', { cron: '0 3 * * *', tz } as never),
+        /Invalid repeat\(options\.tz\): expected an IANA time zone/,
+        String(tz),
+      )
+    }
     assert.throws(() => scheduler.repeat('y', task, 'bad', { every: 10 }), InvalidPayloadError)
     assert.throws(() => scheduler.repeat('y', defineTask('other', { run: () => 1 }), undefined, { every: 10 }), UnknownTaskError)
     assert.deepEqual(
@@ -134,4 +175,91 @@ describe('repeating schedules', () => {
     assert.equal(scheduler.schedules()[0]!.skipped, 0)
     gate.resolve()
   })
+
+  it('a cron pattern fires at its wall-clock times, in its time zone; immediately adds one run now', async () => {
+    const runs: string[] = []
+    const clock = new ManualClock(0, Date.UTC(2026, 0, 1, 0, 0, 0))
+    const task = defineTask('nightly', { run: () => void runs.push(new Date(clock.wallTime()).toISOString()) })
+    const scheduler = new Scheduler({ clock, tasks: [task] })
+    scheduler.repeat('utc', task, undefined, { cron: '0 3 * * *', tz: 'UTC' })
+    // 03:00 in Paris is 02:00 UTC in winter.
+    scheduler.repeat('paris', task, undefined, { cron: '0 3 * * *', tz: 'Europe/Paris', immediately: true })
+    await flush()
+    assert.deepEqual(runs, ['2026-01-01T00:00:00.000Z'])
+    assert.deepEqual(
+      scheduler.schedules().map((s) => [s.id, s.every, s.cron, s.tz, s.nextInMs]),
+      [
+        ['utc', null, '0 3 * * *', 'UTC', 3 * HOUR],
+        ['paris', null, '0 3 * * *', 'Europe/Paris', 2 * HOUR],
+      ],
+    )
+    for (let h = 0; h < 48; h++) {
+      clock.advance(HOUR)
+      await flush()
+    }
+    assert.deepEqual(runs, [
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T02:00:00.000Z',
+      '2026-01-01T03:00:00.000Z',
+      '2026-01-02T02:00:00.000Z',
+      '2026-01-02T03:00:00.000Z',
+    ])
+    assert.deepEqual(
+      scheduler.schedules().map((s) => s.spawned),
+      [2, 3],
+    )
+    await scheduler.close()
+  })
+
+  it('a cron time further than a timer reaches still fires once, at its time', async () => {
+    const runs: number[] = []
+    const clock = new ManualClock(0, Date.UTC(2026, 0, 1, 0, 0, 1))
+    const task = defineTask('yearly', { run: () => void runs.push(clock.wallTime()) })
+    const scheduler = new Scheduler({ clock, tasks: [task] })
+    scheduler.repeat('new-year', task, undefined, { cron: '0 0 1 1 *', tz: 'UTC' })
+    assert.equal(scheduler.schedules()[0]!.nextInMs, Date.UTC(2027, 0, 1) - Date.UTC(2026, 0, 1, 0, 0, 1))
+    for (let day = 0; day < 400; day++) {
+      clock.advance(24 * HOUR)
+      await flush()
+    }
+    assert.deepEqual(runs, [Date.UTC(2027, 0, 1)])
+    await scheduler.close()
+  })
+
+  it('a cron turn whose timer fires before the wall clock reaches its time runs once, not twice', async () => {
+    // A wall clock running 0.1 % slower than the timers (the two drift apart on a real machine, and
+    // NTP slews the wall clock): each timer fires a little before its wall-clock time.
+    class LaggingClock extends ManualClock {
+      override wallTime(): number {
+        return Date.UTC(2026, 0, 1) + Math.floor(this.now() * 0.999)
+      }
+    }
+    const clock = new LaggingClock()
+    let runs = 0
+    const task = defineTask('every-minute', { run: () => void runs++ })
+    const scheduler = new Scheduler({ clock, tasks: [task] })
+    scheduler.repeat('m', task, undefined, { cron: '* * * * *', tz: 'UTC' })
+    for (let i = 0; i < 10; i++) {
+      clock.advance(60_000)
+      await flush()
+    }
+    // Ten minutes of timers are 9 min 59.4 s of wall clock: nine minute marks, each run once.
+    assert.equal(runs, 9)
+    await scheduler.close()
+  })
+
+  it('unschedule(id) stops the schedule of that id, as its handle would', async () => {
+    const task = defineTask('u', { run: () => undefined })
+    const { scheduler } = manualScheduler({ tasks: [task] })
+    const handle = scheduler.repeat('u1', task, undefined, { every: 10 })
+    await handle.admitted
+    assert.equal(await scheduler.unschedule('u1'), true)
+    assert.equal(await scheduler.unschedule('u1'), false)
+    assert.equal(handle.stop(), false)
+    assert.deepEqual(scheduler.schedules(), [])
+    assert.equal(await scheduler.backendSchedules(), undefined)
+    await assert.rejects(scheduler.unschedule('a b'), /Invalid unschedule\(id\)/)
+  })
 })
+
+const HOUR = 3_600_000

@@ -231,15 +231,35 @@ describe('named tasks in fastify-tasks', () => {
     // Bounded: at most 2 s of real time for a few turns of 20 ms.
     for (let i = 0; i < 200 && runs.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     assert.ok(runs.length >= 3, `ran ${runs.length} times`)
-    const report = (await app.inject('/debug/tasks')).json<{ schedules: { id: string; name: string; every: number; spawned: number }[] }>()
-    assert.equal(report.schedules.length, 1)
+    app.tasks.repeat('nightly', refresh, { currency: 'USD' }, { cron: '0 3 * * *', tz: 'Europe/Paris' })
+    const report = (await app.inject('/debug/tasks')).json<{
+      schedules: {
+        id: string
+        name: string
+        every: number | null
+        cron: string | null
+        tz: string | null
+        spawned: number
+        where: string
+      }[]
+    }>()
+    assert.equal(report.schedules.length, 2)
     assert.equal(report.schedules[0]!.id, 'rates')
     assert.equal(report.schedules[0]!.name, 'refresh-rates')
+    assert.equal(report.schedules[0]!.where, 'memory')
     assert.ok(report.schedules[0]!.spawned >= 3)
+    assert.deepEqual((({ every, cron, tz, spawned }) => ({ every, cron, tz, spawned }))(report.schedules[1]!), {
+      every: null,
+      cron: '0 3 * * *',
+      tz: 'Europe/Paris',
+      spawned: 0,
+    })
+    const text = (await app.inject('/debug/tasks?format=text')).body
     assert.match(
-      (await app.inject('/debug/tasks?format=text')).body,
-      /SCHEDULE +EVERY +NEXT IN +SPAWNED +SKIPPED +REFUSED +TASK\n *rates +20ms/,
+      text,
+      /SCHEDULE +EVERY \/ CRON +NEXT IN +SPAWNED +SKIPPED +REFUSED +WHERE +TASK\n *rates +20ms +\S+ +\d+ +\d+ +0 +memory +refresh-rates\n/,
     )
+    assert.match(text, /\n *nightly +0 3 \* \* \* Europe\/Paris +\S+ +0 +0 +0 +memory +refresh-rates\n/)
     const line = logs.find((l) => l.msg === 'rates refreshed')!
     assert.equal(line['schedule'], 'rates')
     assert.equal(line['task'], 'refresh-rates')

@@ -46,6 +46,55 @@ export interface TaskBackend {
   stopConsuming(): void
   /** Releases everything it holds. Resolves within `budgetMs` whatever the broker does. */
   close(budgetMs: number): Promise<void>
+  /**
+   * Optional (without it, `repeat()` is refused on this backend): keeps `schedule` in the broker,
+   * replacing the schedule of the same id, for every process and across restarts; the broker spawns
+   * its task at its times. Resolves once the broker acknowledged it; rejects, within a bounded time,
+   * when it did not.
+   */
+  schedule?(schedule: OutgoingSchedule): Promise<void>
+  /** Removes the schedule of this id from the broker. Resolves `true` if there was one. Bounded as `schedule`. */
+  unschedule?(id: string): Promise<boolean>
+  /**
+   * The broker's schedules, at most `limit`, the soonest due first, and how many it keeps in all.
+   * Rejects when the broker does not answer in time.
+   */
+  schedules?(limit: number): Promise<{ readonly schedules: readonly BackendSchedule[]; readonly total: number }>
+}
+
+/** A schedule of a named task on its way to a backend (`scheduler.repeat()`). */
+export interface OutgoingSchedule {
+  /** The schedule's id: letters, digits, `.`, `_` and `-`, 1 to 128 of them. */
+  readonly id: string
+  /** The task it spawns, and the payload of each spawn as JSON text (the empty string for none), already validated. */
+  readonly name: string
+  readonly payload: string
+  readonly priority: Priority
+  /** The deadline of each run, in ms; `Infinity` for none. */
+  readonly timeout: number
+  /** Runs of each spawn in all: the definition's `retries` + 1. */
+  readonly attempts: number
+  /** Exactly one of `every` (ms) and `cron` (a pattern, in time zone `tz`, `null` for the process's own). */
+  readonly every: number | null
+  readonly cron: string | null
+  readonly tz: string | null
+  /** Spawn once at once too. */
+  readonly immediately: boolean
+  /** Given to each spawn (`{ schedule: id }`). */
+  readonly meta: Readonly<Record<string, string | number | boolean>>
+}
+
+/** A schedule as the broker keeps it. */
+export interface BackendSchedule {
+  readonly id: string
+  readonly name: string
+  readonly every: number | null
+  readonly cron: string | null
+  readonly tz: string | null
+  /** When it next spawns, in wall-clock ms since the epoch, or `null` when the broker has no next time. */
+  readonly nextAt: number | null
+  /** Spawns made so far. */
+  readonly spawned: number
 }
 
 /** What {@link TaskBackend.cancel} did. */

@@ -87,7 +87,10 @@ export interface GroupsReport {
   readonly limits: readonly LimitRow[]
   /** Names left out by the cap. */
   readonly limitsOmitted: number
-  /** The repeating schedules (`app.tasks.repeat()`), at most `maxGroups`. */
+  /**
+   * The repeating schedules (`app.tasks.repeat()`): this process's, and on a durable backend the
+   * broker's, shared by every replica (`where` says which); at most `maxGroups`.
+   */
   readonly schedules: readonly ScheduleState[]
   /** Schedules left out by the cap. */
   readonly schedulesOmitted: number
@@ -163,6 +166,7 @@ export function groupsReport(
   scheduler: AppTasks,
   maxGroups: number,
   backendJobs: Readonly<Record<string, number>> | undefined = undefined,
+  backendSchedules: { readonly schedules: readonly ScheduleState[]; readonly total: number } | undefined = undefined,
 ): GroupsReport {
   const all: readonly TaskGroup[] = scheduler.groups()
   const groups = all.slice(0, maxGroups).map((g): GroupRow => ({
@@ -191,15 +195,29 @@ export function groupsReport(
     groups,
     groupsOmitted: all.length - groups.length,
     ...limitRows(perName, maxGroups),
-    ...scheduleRows(scheduler.schedules(), maxGroups),
+    ...scheduleRows(scheduler.schedules(), backendSchedules, maxGroups),
     backendJobs: backendJobs ?? null,
   }
 }
 
-/** The names with most waiting, then running, first; at most `max`. */
-function scheduleRows(all: readonly ScheduleState[], max: number): { schedules: ScheduleState[]; schedulesOmitted: number } {
-  const schedules = all.slice(0, max).map((s) => ({ ...s, id: clip(s.id), name: clip(s.name) }))
-  return { schedules, schedulesOmitted: all.length - schedules.length }
+/** This process's schedules, then the durable backend's (the soonest due first); at most `max` in all. */
+function scheduleRows(
+  own: readonly ScheduleState[],
+  backend: { readonly schedules: readonly ScheduleState[]; readonly total: number } | undefined,
+  max: number,
+): { schedules: ScheduleState[]; schedulesOmitted: number } {
+  const all = backend === undefined ? own : [...own, ...backend.schedules]
+  const schedules = all
+    .slice(0, max)
+    .map((s) => ({
+      ...s,
+      id: clip(s.id),
+      name: clip(s.name),
+      cron: s.cron === null ? null : clip(s.cron),
+      tz: s.tz === null ? null : clip(s.tz),
+    }))
+  const total = own.length + (backend?.total ?? 0)
+  return { schedules, schedulesOmitted: total - schedules.length }
 }
 
 function limitRows(all: readonly NameLimitState[], max: number): { limits: LimitRow[]; limitsOmitted: number } {

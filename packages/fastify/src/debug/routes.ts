@@ -189,8 +189,10 @@ export const debugRoutes: FastifyPluginAsync<DebugRoutesOptions> = async (fastif
       if (text) void reply.type('text/plain; charset=utf-8')
       switch (q.view ?? 'groups') {
         case 'groups': {
-          // On a durable backend, its job counts (one round trip, bounded by the backend's own timeout).
-          const report = groupsReport(scheduler, options.maxGroups, await scheduler.backendJobs())
+          // On a durable backend, its job counts and schedules (one round trip each, together,
+          // bounded by the backend's own timeout).
+          const [jobs, schedules] = await Promise.all([scheduler.backendJobs(), scheduler.backendSchedules(options.maxGroups)])
+          const report = groupsReport(scheduler, options.maxGroups, jobs, schedules)
           return text ? groupsText(report) : report
         }
         case 'tasks': {

@@ -103,18 +103,23 @@ export function groupsText(report: GroupsReport): string {
       textTable(
         [
           { header: 'SCHEDULE', value: (s) => s.id, max: 40 },
-          { header: 'EVERY', value: (s) => duration(s.every), right: true },
+          {
+            header: 'EVERY / CRON',
+            value: (s) => (s.every !== null ? duration(s.every) : `${s.cron}${s.tz === null ? '' : ` ${s.tz}`}`),
+            right: true,
+          },
           { header: 'NEXT IN', value: (s) => duration(s.nextInMs), right: true },
           { header: 'SPAWNED', value: (s) => s.spawned, right: true },
-          { header: 'SKIPPED', value: (s) => s.skipped, right: true },
-          { header: 'REFUSED', value: (s) => s.refused, right: true },
+          { header: 'SKIPPED', value: (s) => s.skipped ?? '-', right: true },
+          { header: 'REFUSED', value: (s) => s.refused ?? '-', right: true },
+          { header: 'WHERE', value: (s) => s.where },
           { header: 'TASK', value: (s) => s.name, max: 40 },
         ],
         report.schedules,
       ),
       '',
       ...(report.schedulesOmitted > 0 ? [`… and ${report.schedulesOmitted} more schedules`] : []),
-      'SKIPPED: turns that found the last run still live (runs never overlap) · REFUSED: turns whose spawn was refused (queue full, overloaded)',
+      'SKIPPED: turns that found the last run still live (runs never overlap) · REFUSED: turns whose spawn was refused (queue full, overloaded) · WHERE: memory (this process) or the durable backend (shared by every replica; - where it does not count)',
     )
   }
   return `${lines.join('\n')}\n`
