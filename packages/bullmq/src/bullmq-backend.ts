@@ -15,6 +15,7 @@ import { BACKOFF_TYPE, CANCEL_REASONS, Consumer } from './consumer.js'
 import { bullPriority, jobData } from './job-data.js'
 import { repeatOptions, scheduleTemplate, toBackendSchedule } from './job-schedules.js'
 import { resolveBackendOptions, type BullmqBackendOptions, type ResolvedBackendOptions, type Role } from './options.js'
+import { RateGate } from './rate-gate.js'
 import { Watcher } from './watcher.js'
 
 /**
@@ -33,6 +34,8 @@ export function bullmqBackend(options: BullmqBackendOptions): BullmqBackend {
 /** See {@link bullmqBackend}. */
 export class BullmqBackend implements TaskBackend {
   readonly kind = 'bullmq'
+  /** `limits.rate` holds across every replica: counted in Redis before a job runs. */
+  readonly holdsRateLimits = true
   readonly role: Role
   readonly #options: ResolvedBackendOptions
   readonly #report: (error: Error) => void
@@ -67,7 +70,9 @@ export class BullmqBackend implements TaskBackend {
     this.#attached = true
     if (this.role !== 'producer') {
       // A worker's connection must wait for Redis as long as it takes (BullMQ requires it).
-      const consumer = new Consumer(host, this.#options, this.#connect(WAITING), this.#report)
+      // Rate limits are counted on the add connection: one try, bounded by `admissionTimeout`.
+      const rates = new RateGate(this.#producer, `${this.#options.prefix}:${this.#options.queue}:fastify-tasks:rate:`, this.#report)
+      const consumer = new Consumer(host, this.#options, this.#connect(WAITING), rates, this.#report)
       this.#consumer = consumer
       // Cancels of jobs running here, sent by other replicas (one more connection, subscribed).
       const subscriber = this.#connect(WAITING)

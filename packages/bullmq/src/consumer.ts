@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis'
 import { fromBullPriority, readJobData } from './job-data.js'
 import type { ResolvedBackendOptions } from './options.js'
 import { givenUpReason } from './outcomes.js'
+import type { RateGate } from './rate-gate.js'
 
 /** The reasons a cancel may give. */
 export const CANCEL_REASONS: ReadonlySet<string> = new Set<CancelReason>(['caller', 'operator', 'superseded', 'shutdown'])
@@ -30,12 +31,14 @@ export const BACKOFF_TYPE = 'fastify-tasks'
  * | `timed_out`, `cancelled` (caller, operator, superseded) | failed, not retried (`UnrecoverableError`) |
  * | `cancelled` or `dropped` by this process's shutdown | given back: delayed until now, no attempt used, not counted as stalled |
  * | its name unknown here, or this process closing | given back, after `unknownTaskDelay` for an unknown name |
+ * | its name's rate limit reached across the replicas | given back until its window has room, no attempt used |
  */
 export class Consumer {
   readonly worker: Worker
   readonly #host: BackendHost
   readonly #options: ResolvedBackendOptions
   readonly #report: (error: Error) => void
+  readonly #rates: RateGate
   /** The tasks running jobs here, by job id (to cancel them). */
   readonly running = new Map<string, TaskHandle>()
   /** Processor calls not returned yet, including their last word to Redis. */
@@ -45,10 +48,11 @@ export class Consumer {
   paused = false
   #stopped = false
 
-  constructor(host: BackendHost, options: ResolvedBackendOptions, connection: Redis, report: (error: Error) => void) {
+  constructor(host: BackendHost, options: ResolvedBackendOptions, connection: Redis, rates: RateGate, report: (error: Error) => void) {
     this.#host = host
     this.#options = options
     this.#report = report
+    this.#rates = rates
     this.worker = new Worker(options.queue, (job: Job, token?: string) => this.#track(this.#process(job, token)), {
       connection,
       prefix: options.prefix,
@@ -127,6 +131,13 @@ export class Consumer {
         )
       }
       return this.#giveBack(job, token, this.#options.unknownTaskDelay)
+    }
+    // A rate-limited name: counted across every replica first; over the limit, back to the queue
+    // until its window has room (no attempt used).
+    const rate = this.#host.rateLimit(name)
+    if (rate !== undefined) {
+      const wait = await this.#rates.wait(name, rate)
+      if (wait > 0) return this.#giveBack(job, token, wait)
     }
     let task: TaskHandle
     try {

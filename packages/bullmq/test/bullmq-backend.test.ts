@@ -285,6 +285,35 @@ describe('the bullmq backend', { timeout: 120_000 }, () => {
     assert.equal(await api.scheduler.cancelAnywhere(handle.id), 'not_found', 'ended: nothing left to cancel')
   })
 
+  it('limits.rate holds across replicas: two workers together start one job per window, the others wait without using an attempt', async () => {
+    const queue = uniqueQueue()
+    const starts: { at: number; attempt: number }[] = []
+    const sms = defineTask('send-sms', {
+      // eslint-disable-next-line no-restricted-properties -- when each run starts, compared across processes' runs
+      run: (_: undefined, { attempt }: TaskContext) => void starts.push({ at: Date.now(), attempt }),
+    })
+    const limits = { rate: { 'send-sms': { max: 1, duration: 1_000 } } }
+    const a = await scheduler(queue, [sms], { role: 'consumer' }, { limits })
+    const b = await scheduler(queue, [sms], { role: 'consumer' }, { limits })
+    const handles = Array.from({ length: 4 }, () => a.scheduler.spawn(sms, undefined))
+    await Promise.all(handles.map((h) => h.admitted))
+    const outcomes = await Promise.all(handles.map(async (h) => (await h.settled).outcome))
+    assert.deepEqual(outcomes, ['completed', 'completed', 'completed', 'completed'])
+    assert.deepEqual(
+      starts.map((s) => s.attempt),
+      [1, 1, 1, 1],
+      'given back, not retried',
+    )
+    const at = starts.map((s) => s.at).sort((x, y) => x - y)
+    // One start per 1 s window across both workers: consecutive starts are a window apart (less the
+    // few ms between Redis counting a start and the run beginning; a slow machine only widens them).
+    for (let i = 1; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 700, `starts ${at[i]! - at[i - 1]!} ms apart: ${at.join(', ')}`)
+    const ran = [a, b].map((r) => r.scheduler.summary().outcomes.completed)
+    assert.equal(ran[0]! + ran[1]!, 4)
+    const [limit] = a.scheduler.limits().filter((l) => l.name === 'send-sms')
+    assert.equal(limit?.rate?.heldForMs ?? 0, 0, 'the process holds nothing back itself: Redis does')
+  })
+
   it('a paused consumer (overloaded) takes no job until resumed', async () => {
     const queue = uniqueQueue()
     const ran: string[] = []

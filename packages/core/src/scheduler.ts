@@ -162,6 +162,8 @@ export class Scheduler implements TaskOwner {
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0, unavailable: 0 }
   /** The spawn side of the durable backend, if there is one. */
   readonly #durable: DurableIntake | undefined
+  /** The durable backend holds `limits.rate` across every process: this one only counts its starts. */
+  readonly #ratesHeldByBackend: boolean
   /** Whether `pauseBackend(true)` holds the backend's hand-overs. */
   #backendPaused = false
   /** Terminated tasks, by outcome. */
@@ -185,6 +187,7 @@ export class Scheduler implements TaskOwner {
     this.#history = new HistoryRing(resolved.historySize)
     this.#givenUp = new GivenUpSet(resolved.maxGivenUpPerName, resolved.maxGivenUp)
     const backend = resolved.backend
+    this.#ratesHeldByBackend = backend?.holdsRateLimits === true
     if (backend !== undefined) {
       this.#durable = new DurableIntake(backend, (error, o) => this.#unavailable(error, o))
       const tasks = resolved.tasks
@@ -192,6 +195,7 @@ export class Scheduler implements TaskOwner {
         run: (task) => this.#runIncoming(task),
         retryDelay: (name, failed) => tasks.retryDelay(name, failed),
         knows: (name) => tasks.named(name) !== undefined,
+        rateLimit: (name) => resolved.limits.rate.get(name),
       })
     }
   }
@@ -903,7 +907,7 @@ export class Scheduler implements TaskOwner {
     const adaptive = limits.adaptive
     if (++limits.running > (adaptive?.peak ?? Infinity)) adaptive!.peak = limits.running
     if (limits.rate !== undefined) {
-      const until = limits.countStart(limits.rate, now)
+      const until = limits.countStart(limits.rate, now, !this.#ratesHeldByBackend)
       if (until !== undefined) {
         this.#rateBlocked.add(limits)
         this.#delayTimer.ensure(until, now)

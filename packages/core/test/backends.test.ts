@@ -264,6 +264,42 @@ describe('the backend seam', () => {
     assert.throws(() => backend.host!.run({ id, name: 'other', payload: '', priority: 'normal', timeout: 1, attempt: 1 }), UnknownTaskError)
   })
 
+  it('limits.rate: the host tells the backend; a backend that holds rate limits across processes is not second-guessed here', async () => {
+    const limits = { rate: { mail: { max: 1, duration: 60_000 } } }
+    const incoming = (n: number) => ({
+      id: `0a1b2c3d-0000-4000-8000-00000000000${n}`,
+      name: 'mail',
+      payload: '{"to":"g"}',
+      priority: 'normal' as const,
+      timeout: 100,
+      attempt: 1,
+    })
+    // A backend without the capability: this process holds its own window (the second start waits a minute).
+    const local = new RecordingBackend()
+    const held = new Scheduler({ tasks: [mail], backend: local, limits })
+    assert.deepEqual(local.host!.rateLimit('mail'), { max: 1, duration: 60_000 })
+    assert.equal(local.host!.rateLimit('other'), undefined)
+    const [first, second] = [local.host!.run(incoming(1)), local.host!.run(incoming(2))]
+    await first.settled
+    await flush()
+    assert.equal(second.state, 'pending')
+    assert.ok(held.limits().find((l) => l.name === 'mail')!.rate!.heldForMs > 0)
+    await held.close({ timeout: 0 })
+    // One that holds them: both start; the starts are still counted.
+    class ClusterRates extends RecordingBackend {
+      readonly holdsRateLimits = true
+    }
+    const cluster = new ClusterRates()
+    const free = new Scheduler({ tasks: [mail], backend: cluster, limits })
+    const both = [cluster.host!.run(incoming(3)), cluster.host!.run(incoming(4))]
+    assert.deepEqual(
+      (await Promise.all(both.map((t) => t.settled))).map((s) => s.outcome),
+      ['completed', 'completed'],
+    )
+    const rate = free.limits().find((l) => l.name === 'mail')!.rate!
+    assert.deepEqual([rate.startsInWindow, rate.heldForMs], [2, 0])
+  })
+
   it('cancel removes a waiting task through the backend; pauseBackend forwards each change; close stops intake first', async () => {
     const backend = new RecordingBackend()
     const scheduler = new Scheduler({ tasks: [mail], backend })

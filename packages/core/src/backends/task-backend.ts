@@ -1,5 +1,6 @@
 import type { CancelReason, Settlement, TaskHandle } from '../task.js'
 import type { Priority } from '../priority.js'
+import type { RateLimit } from '../limits/limits-options.js'
 
 /**
  * Where named tasks are kept and run: the seam between the scheduler and a durable engine. Without a
@@ -14,6 +15,12 @@ import type { Priority } from '../priority.js'
 export interface TaskBackend {
   /** A short name, shown in summaries and error messages, e.g. `bullmq`. */
   readonly kind: string
+  /**
+   * Whether it holds the rate limits of `limits.rate` across every process (it asks
+   * `host.rateLimit(name)` before handing a task over). The scheduler then only counts the starts
+   * of a rate-limited name, and holds none back itself. Without it, each process holds its own.
+   */
+  readonly holdsRateLimits?: boolean
   /** Called once, by the scheduler's constructor: the backend consumes through `host`. */
   attach(host: BackendHost): void
   /**
@@ -113,6 +120,11 @@ export interface BackendHost {
   retryDelay(name: string, failed: number): number
   /** Whether this process has a definition of `name`. */
   knows(name: string): boolean
+  /**
+   * The rate limit of `name` (`limits.rate`), if it has one: at most `max` starts per `duration` ms.
+   * The scheduler holds it in this process; a backend may hold it across every process too.
+   */
+  rateLimit(name: string): RateLimit | undefined
 }
 
 /** A named task on its way to a backend. */

@@ -66,14 +66,15 @@ export class NameLimit<T extends QueuedTask> {
 
   /**
    * One of its tasks started at `now`, under a rate limit. Returns when its window ends if that start
-   * reached the limit (its tasks are then held until then), else `undefined`.
+   * reached the limit (its tasks are then held until then, unless `hold` is false: a durable backend
+   * holds the limit across processes), else `undefined`.
    */
-  countStart(rate: RateLimit, now: number): number | undefined {
+  countStart(rate: RateLimit, now: number, hold = true): number | undefined {
     if (now >= this.#windowStart + rate.duration) {
       this.#windowStart = now
       this.#windowStarts = 0
     }
-    if (++this.#windowStarts < rate.max) return undefined
+    if (++this.#windowStarts < rate.max || !hold) return undefined
     return (this.blockedUntil = this.#windowStart + rate.duration)
   }
 

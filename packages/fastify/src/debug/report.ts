@@ -207,15 +207,13 @@ function scheduleRows(
   max: number,
 ): { schedules: ScheduleState[]; schedulesOmitted: number } {
   const all = backend === undefined ? own : [...own, ...backend.schedules]
-  const schedules = all
-    .slice(0, max)
-    .map((s) => ({
-      ...s,
-      id: clip(s.id),
-      name: clip(s.name),
-      cron: s.cron === null ? null : clip(s.cron),
-      tz: s.tz === null ? null : clip(s.tz),
-    }))
+  const schedules = all.slice(0, max).map((s) => ({
+    ...s,
+    id: clip(s.id),
+    name: clip(s.name),
+    cron: s.cron === null ? null : clip(s.cron),
+    tz: s.tz === null ? null : clip(s.tz),
+  }))
   const total = own.length + (backend?.total ?? 0)
   return { schedules, schedulesOmitted: total - schedules.length }
 }
