@@ -10,7 +10,8 @@ import {
   type TaskBackend,
 } from '@fastify-tasks/core'
 import { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
+import { Cluster } from 'ioredis'
+import type { RedisClient } from './options.js'
 import { BACKOFF_TYPE, CANCEL_REASONS, Consumer } from './consumer.js'
 import { bullPriority, jobData } from './job-data.js'
 import { repeatOptions, scheduleTemplate, toBackendSchedule } from './job-schedules.js'
@@ -40,8 +41,8 @@ export class BullmqBackend implements TaskBackend {
   readonly #options: ResolvedBackendOptions
   readonly #report: (error: Error) => void
   /** Our own connections (the user's client is only duplicated): closed by `close`. */
-  readonly #clients: Redis[] = []
-  readonly #producer: Redis
+  readonly #clients: RedisClient[] = []
+  readonly #producer: RedisClient
   readonly #queue: Queue
   #consumer: Consumer | undefined
   #watcher: Watcher | undefined
@@ -140,7 +141,10 @@ export class BullmqBackend implements TaskBackend {
     }
     // Running on another replica: told on the cancel channel, which every consuming process listens
     // to; the one that runs it aborts it.
-    const listeners = await this.#producer.publish(this.#cancelChannel, JSON.stringify({ id, reason }))
+    let listeners = await this.#producer.publish(this.#cancelChannel, JSON.stringify({ id, reason }))
+    // A Redis Cluster counts the listeners of the node that took the message only (it passes it on to
+    // the others): ask every node.
+    if (listeners === 0 && this.#producer instanceof Cluster) listeners = await listenersAcross(this.#producer, this.#cancelChannel)
     return listeners > 0 ? 'aborting' : 'not_found'
   }
 
@@ -229,12 +233,23 @@ export class BullmqBackend implements TaskBackend {
     return reason === null || !CANCEL_REASONS.has(reason) ? undefined : (reason as CancelReason)
   }
 
-  #connect(overrides: Parameters<ResolvedBackendOptions['connect']>[0]): Redis {
+  #connect(overrides: Parameters<ResolvedBackendOptions['connect']>[0]): RedisClient {
     const client = this.#options.connect(overrides)
     client.on('error', (error: Error) => this.#report(error))
     this.#clients.push(client)
     return client
   }
+}
+
+/** The subscribers of `channel` on every node of a Redis Cluster. */
+async function listenersAcross(cluster: Cluster, channel: string): Promise<number> {
+  const counts = await Promise.all(
+    cluster.nodes('all').map(async (node) => {
+      const reply = (await node.pubsub('NUMSUB', channel)) as [string, number]
+      return Number(reply[1]) || 0
+    }),
+  )
+  return counts.reduce((sum, count) => sum + count, 0)
 }
 
 /** Seconds the reason of a job removed by a cancel is kept, for whoever follows it. */

@@ -8,7 +8,7 @@ import {
   type TaskHandle,
 } from '@fastify-tasks/core'
 import { DelayedError, UnrecoverableError, Worker, type Job, type MinimalJob } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './options.js'
 import { fromBullPriority, readJobData } from './job-data.js'
 import type { ResolvedBackendOptions } from './options.js'
 import { givenUpReason } from './outcomes.js'
@@ -48,7 +48,13 @@ export class Consumer {
   paused = false
   #stopped = false
 
-  constructor(host: BackendHost, options: ResolvedBackendOptions, connection: Redis, rates: RateGate, report: (error: Error) => void) {
+  constructor(
+    host: BackendHost,
+    options: ResolvedBackendOptions,
+    connection: RedisClient,
+    rates: RateGate,
+    report: (error: Error) => void,
+  ) {
     this.#host = host
     this.#options = options
     this.#report = report

@@ -3,4 +3,4 @@
  * @packageDocumentation
  */
 export { bullmqBackend, BullmqBackend, type JobCounts } from './bullmq-backend.js'
-export type { BullmqBackendOptions, Retention, Role } from './options.js'
+export type { BullmqBackendOptions, RedisClient, Retention, Role } from './options.js'

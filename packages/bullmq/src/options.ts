@@ -1,6 +1,9 @@
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { checkDuration, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from '@fastify-tasks/core/validation'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
+
+/** A connection to Redis: a single server (or a Sentinel set), or a Redis Cluster. */
+export type RedisClient = Redis | Cluster
 
 /** What this process does with the shared queue. */
 export type Role = 'both' | 'producer' | 'consumer'
@@ -8,11 +11,12 @@ export type Role = 'both' | 'producer' | 'consumer'
 /** Options of {@link bullmqBackend}. */
 export interface BullmqBackendOptions {
   /**
-   * Where Redis is: a `redis://` or `rediss://` (TLS) URL, ioredis options (Sentinel, TLS, …), or an
-   * ioredis client, which is duplicated, never used or closed itself. A bare `host:port` string is
+   * Where Redis is: a `redis://` or `rediss://` (TLS) URL, ioredis options (Sentinel, TLS, …), an
+   * ioredis client, or an ioredis `Cluster` (a Redis Cluster; `prefix` then needs a hash tag). A
+   * client or cluster is duplicated, never used or closed itself. A bare `host:port` string is
    * refused (ioredis would read it as a path and quietly connect to 127.0.0.1:6379).
    */
-  connection: string | RedisOptions | Redis
+  connection: string | RedisOptions | Redis | Cluster
   /**
    * `both` (the default) spawns and runs tasks; `producer` only spawns (API replicas: no worker, no
    * blocking connection); `consumer` only runs them (a worker process; it may still spawn).
@@ -21,7 +25,11 @@ export interface BullmqBackendOptions {
   role?: Role
   /** The BullMQ queue every named task goes through. @default 'fastify-tasks' */
   queue?: string
-  /** The key prefix in Redis (in a Redis Cluster, a hash tag such as `{tasks}`). @default 'bull' */
+  /**
+   * The key prefix in Redis. With a Redis Cluster it must hold a hash tag, such as `{tasks}`, so that
+   * every key of the queue is in one slot (BullMQ's scripts need it).
+   * @default 'bull', and '{bull}' with a Redis Cluster
+   */
   prefix?: string
   /**
    * Jobs this process runs at once. Keep it at or below the scheduler's `concurrency`: this is
@@ -79,7 +87,7 @@ export interface Retention {
 
 /** Options after defaults and validation. */
 export interface ResolvedBackendOptions {
-  readonly connect: (overrides: RedisOptions) => Redis
+  readonly connect: (overrides: RedisOptions) => RedisClient
   readonly role: Role
   readonly queue: string
   readonly prefix: string
@@ -122,11 +130,20 @@ export function resolveBackendOptions(options: unknown): ResolvedBackendOptions 
   }
   const queue = checkString('bullmqBackend(options.queue)', o['queue'] ?? 'fastify-tasks', NAME)
   if (queue.includes(':')) throw new InvalidOptionError('bullmqBackend(options.queue)', 'a name without ":"', queue)
+  const cluster = o['connection'] instanceof Cluster
+  const prefix = checkString('bullmqBackend(options.prefix)', o['prefix'] ?? (cluster ? '{bull}' : 'bull'), NAME)
+  if (cluster && !/\{[^{}]+\}/.test(prefix)) {
+    throw new InvalidOptionError(
+      'bullmqBackend(options.prefix)',
+      'a prefix with a hash tag, such as "{tasks}", with a Redis Cluster (every key of the queue must be in one slot)',
+      prefix,
+    )
+  }
   return {
     connect: connector(o['connection']),
     role: checkOneOf('bullmqBackend(options.role)', o['role'] ?? 'both', ROLES),
     queue,
-    prefix: checkString('bullmqBackend(options.prefix)', o['prefix'] ?? 'bull', NAME),
+    prefix,
     concurrency: checkInteger('bullmqBackend(options.concurrency)', o['concurrency'] ?? 50, { min: 1, max: 10_000 }),
     admissionTimeout: checkDuration('bullmqBackend(options.admissionTimeout)', o['admissionTimeout'] ?? 2_000, { above: 0 }),
     completed: retained('completed', retention['completed'], { count: 1_000 }),
@@ -156,19 +173,25 @@ interface KeepJobs {
   readonly age?: number
 }
 
+const EXPECTED_CONNECTION = 'a redis:// or rediss:// URL, ioredis options, an ioredis client or an ioredis Cluster'
+
 /** How to open a connection with some options of ours on top of the user's. */
-function connector(connection: unknown): (overrides: RedisOptions) => Redis {
+function connector(connection: unknown): (overrides: RedisOptions) => RedisClient {
   const name = 'bullmqBackend(options.connection)'
   if (connection instanceof Redis) return (overrides) => connection.duplicate(overrides)
+  // A Cluster's options for its nodes' connections are its `redisOptions`.
+  if (connection instanceof Cluster) {
+    return (overrides) => connection.duplicate(undefined, { redisOptions: { ...connection.options.redisOptions, ...overrides } })
+  }
   if (typeof connection === 'string') {
     let url: URL
     try {
       url = new URL(connection)
     } catch {
-      throw new InvalidOptionError(name, 'a redis:// or rediss:// URL, ioredis options or an ioredis client', connection)
+      throw new InvalidOptionError(name, EXPECTED_CONNECTION, connection)
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-      throw new InvalidOptionError(name, 'a redis:// or rediss:// URL, ioredis options or an ioredis client', connection)
+      throw new InvalidOptionError(name, EXPECTED_CONNECTION, connection)
     }
     return (overrides) => new Redis(connection, overrides)
   }
@@ -176,5 +199,5 @@ function connector(connection: unknown): (overrides: RedisOptions) => Redis {
     const base = connection as RedisOptions
     return (overrides) => new Redis({ ...base, ...overrides })
   }
-  throw new InvalidOptionError(name, 'a redis:// or rediss:// URL, ioredis options or an ioredis client', connection)
+  throw new InvalidOptionError(name, EXPECTED_CONNECTION, connection)
 }

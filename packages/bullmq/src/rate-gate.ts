@@ -1,5 +1,5 @@
 import type { RateLimit } from '@fastify-tasks/core'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './options.js'
 
 /**
  * One start of a rate-limited name, counted in Redis for every replica: a fixed window that begins
@@ -23,7 +23,7 @@ end
 return ttl + math.floor((count - max - 1) / max) * duration
 `
 
-type Counting = Redis & { fastifyTasksRate(key: string, max: number, duration: number): Promise<number> }
+type Counting = RedisClient & { fastifyTasksRate(key: string, max: number, duration: number): Promise<number> }
 
 /**
  * The rate limits of `limits.rate`, held across every replica: each start of a rate-limited name is
@@ -36,7 +36,7 @@ export class RateGate {
   readonly #keyPrefix: string
   readonly #report: (error: Error) => void
 
-  constructor(client: Redis, keyPrefix: string, report: (error: Error) => void) {
+  constructor(client: RedisClient, keyPrefix: string, report: (error: Error) => void) {
     client.defineCommand('fastifyTasksRate', { numberOfKeys: 1, lua: WINDOW_SCRIPT })
     this.#client = client as Counting
     this.#keyPrefix = keyPrefix

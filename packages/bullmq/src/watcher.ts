@@ -1,6 +1,6 @@
 import { systemClock, type CancelReason, type Settlement } from '@fastify-tasks/core'
 import { QueueEvents, type Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './options.js'
 import type { ResolvedBackendOptions } from './options.js'
 import { settlementOf } from './outcomes.js'
 
@@ -25,7 +25,7 @@ export class Watcher {
   constructor(
     queue: Queue,
     options: ResolvedBackendOptions,
-    connection: Redis,
+    connection: RedisClient,
     report: (error: Error) => void,
     removedReason: (id: string) => Promise<CancelReason | undefined>,
   ) {

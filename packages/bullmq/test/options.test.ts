@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { InvalidOptionError } from '@fastify-tasks/core'
+import { Cluster } from 'ioredis'
 import { bullmqBackend } from '../src/index.js'
 import { resolveBackendOptions } from '../src/options.js'
 
@@ -20,7 +21,7 @@ describe('bullmqBackend options', () => {
   it('refuses what would connect somewhere else or break BullMQ, naming the option', () => {
     refused({ connection: '127.0.0.1:6380' }, 'bullmqBackend(options.connection)', /redis:\/\/ or rediss:\/\/ URL/)
     refused({ connection: 'http://127.0.0.1:6380' }, 'bullmqBackend(options.connection)', /redis:\/\//)
-    refused({ connection: 6380 }, 'bullmqBackend(options.connection)', /URL, ioredis options or an ioredis client/)
+    refused({ connection: 6380 }, 'bullmqBackend(options.connection)', /URL, ioredis options, an ioredis client or an ioredis Cluster/)
     refused({}, 'bullmqBackend(options.connection)', /URL/)
     refused({ connection: 'redis://127.0.0.1:6380', role: 'worker' }, 'bullmqBackend(options.role)', /both|producer|consumer/)
     refused({ connection: 'redis://127.0.0.1:6380', queue: 'a:b' }, 'bullmqBackend(options.queue)', /without ":"/)
@@ -29,6 +30,27 @@ describe('bullmqBackend options', () => {
     refused({ connection: 'redis://127.0.0.1:6380', retention: { done: {} } }, 'bullmqBackend(options.retention).done', /./)
     refused({ connection: 'redis://127.0.0.1:6380', onError: 'log' }, 'bullmqBackend(options.onError)', /function/)
     refused({ connection: 'redis://127.0.0.1:6380', conection: 'x' }, 'bullmqBackend(options).conection', /connection/)
+  })
+
+  it('with a Redis Cluster, the prefix needs a hash tag (one slot for the queue), and defaults to one', () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true })
+    try {
+      refused(
+        { connection: cluster, prefix: 'bull' },
+        'bullmqBackend(options.prefix)',
+        /hash tag, such as "\{tasks\}", with a Redis Cluster/,
+      )
+      refused({ connection: cluster, prefix: 'bull{}' }, 'bullmqBackend(options.prefix)', /hash tag/)
+      assert.equal(resolveBackendOptions({ connection: cluster }).prefix, '{bull}')
+      assert.equal(resolveBackendOptions({ connection: cluster, prefix: 'app:{tasks}' }).prefix, 'app:{tasks}')
+      assert.equal(
+        resolveBackendOptions({ connection: 'redis://127.0.0.1:6380', prefix: 'bull' }).prefix,
+        'bull',
+        'no hash tag needed without a cluster',
+      )
+    } finally {
+      cluster.disconnect()
+    }
   })
 
   it('has bounded defaults, and retention ages in ms become BullMQ seconds', () => {
