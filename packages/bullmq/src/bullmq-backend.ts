@@ -194,7 +194,13 @@ export class BullmqBackend implements TaskBackend {
       if (consumer !== undefined) {
         // Each job's last word to Redis (its result, or its return to the queue), then the worker.
         await consumer.settled()
-        await consumer.worker.close()
+        // Nothing of ours runs any more: BullMQ's close only has its blocking read for the next job
+        // to interrupt. That read sometimes outlives the disconnect meant to end it (seen after a
+        // Redis restart: the close then waited out the whole budget, and more), so it gets a second,
+        // then its connections are cut and the close goes on without it.
+        if (!(await within(consumer.worker.close(), WORKER_CLOSE_WAIT))) {
+          void consumer.worker.disconnect().catch(() => undefined)
+        }
       }
       await this.#watcher?.close()
       await this.#queue.close()
@@ -268,17 +274,20 @@ export type JobCounts = Readonly<Record<(typeof JOB_STATES)[number], number>>
  */
 const WAITING = { maxRetriesPerRequest: null, commandTimeout: undefined } as const
 
-/** Waits for `promise` at most `ms`. */
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = systemClock.setTimeout(resolve, ms, true)
+/** Waits for `promise` at most `ms`: `true` if it settled by then. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = systemClock.setTimeout(() => resolve(false), ms, true)
     const done = (): void => {
       systemClock.clearTimeout(timer)
-      resolve()
+      resolve(true)
     }
     promise.then(done, done)
   })
 }
+
+/** How long a worker with no job of ours left is given to close on its own, in ms. */
+const WORKER_CLOSE_WAIT = 1_000
 
 /** Where connection errors go: the user's `onError`, else a process warning at most every 10 s (Redis down repeats them). */
 function reporter(onError: ((error: Error) => void) | undefined, closed: () => boolean): (error: Error) => void {

@@ -66,6 +66,9 @@ export class Consumer {
       maxStalledCount: options.maxStalledCount,
       lockDuration: options.lockDuration,
       stalledInterval: options.stalledInterval,
+      // After a Redis error, look for jobs again within a second (BullMQ waits 15 s: after a Redis
+      // restart, a worker idled that long, and a close made meanwhile waited for it).
+      runRetryDelay: 1_000,
       removeOnComplete: options.completed,
       removeOnFail: options.failed,
       settings: {

@@ -289,7 +289,6 @@ describe('the bullmq backend', { timeout: 120_000 }, () => {
     const queue = uniqueQueue()
     const starts: { at: number; attempt: number }[] = []
     const sms = defineTask('send-sms', {
-       
       run: (_: undefined, { attempt }: TaskContext) => void starts.push({ at: Date.now(), attempt }),
     })
     const limits = { rate: { 'send-sms': { max: 1, duration: 1_000 } } }

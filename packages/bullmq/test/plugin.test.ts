@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -92,6 +94,11 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
     assert.match(metrics, /^fastify_tasks_backend_connected 1$/m)
     assert.match(metrics, /^fastify_tasks_backend_admitting 0$/m)
     assert.match(metrics, /fastify_tasks_finished_total\{task="send-confirmation",outcome="completed"\} 1/)
+    // The alerting rules' backend metrics (left out of the in-memory check) exist in this scrape.
+    const rules = readFileSync(fileURLToPath(new URL('../../../docs/reference/alert-rules.yml', import.meta.url)), 'utf8')
+    const used = new Set([...rules.matchAll(/\bfastify_tasks_backend_[a-z0-9_]+/g)].map(([name]) => name))
+    assert.ok(used.size > 0)
+    for (const name of used) assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'), name)
   })
 
   it('a schedule kept in Redis shows in /debug/tasks (where: bullmq); a turn of it is cancelled by its job id', async () => {

@@ -58,7 +58,9 @@ describe('Prometheus compatibility', { timeout: 120_000 }, () => {
         used.add(name.replace(/_(bucket|sum|count)$/, ''))
     }
     assert.ok(used.size >= 10, `found the metrics the docs use (${[...used].join(', ')})`)
-    const missing = [...used].filter((name) => !exported.has(name))
+    // The durable backend's metrics exist only on an app that has one: packages/bullmq's plugin test
+    // checks those against its own scrape.
+    const missing = [...used].filter((name) => !exported.has(name) && !name.startsWith('fastify_tasks_backend_'))
     assert.deepEqual(missing, [], `used by the dashboard or the rules but not exported: ${missing.join(', ')}`)
     await app.close()
   })
