@@ -44,6 +44,8 @@ export interface DurableRound {
   readonly p99: number
   /** Commands sent to Redis per job, by every connection of the contender (round trips); 0 in memory. */
   readonly commandsPerJob: number
+  /** CPU of this process (producer and worker) per job, µs, over the measured window. */
+  readonly cpuPerJobUs: number
 }
 
 export type DurableResult = Readonly<Record<DurableContender, readonly DurableRound[]>>
@@ -108,13 +110,15 @@ async function runRaw(port: number, queueName: string, same: boolean): Promise<O
   })
   worker.on('completed', one)
   await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()])
+  const cpu = process.cpuUsage()
   const start = performance.now()
   const latencies = await addAll((n) => (same ? queue.add('work', { n }, { jobId: randomUUID(), priority: 3 }) : queue.add('work', { n })))
   await done
   const seconds = (performance.now() - start) / 1_000
+  const cpuPerJobUs = cpuMicros(cpu) / JOBS
   await worker.close()
   await queue.close()
-  return { jobsPerSecond: JOBS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+  return { jobsPerSecond: JOBS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerJobUs }
 }
 
 /** A scheduler, on the BullMQ backend or in memory, spawning the named task and counting its runs. */
@@ -127,12 +131,21 @@ async function runScheduler(port: number | undefined, queueName: string): Promis
   const { done, one } = completion(JOBS)
   scheduler.subscribe({ settled: one })
   await backend?.ready()
+
+  const cpu = process.cpuUsage()
   const start = performance.now()
   const latencies = await addAll((n) => scheduler.spawn(work, { n }).admitted)
   await done
   const seconds = (performance.now() - start) / 1_000
+  const cpuPerJobUs = cpuMicros(cpu) / JOBS
   await scheduler.close()
-  return { jobsPerSecond: JOBS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+  return { jobsPerSecond: JOBS / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerJobUs }
+}
+
+/** CPU (user and system) of this process since `since`, µs. */
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since)
+  return used.user + used.system
 }
 
 /** `rounds` rounds after `warmup` unrecorded ones, the contenders rotated each round. */

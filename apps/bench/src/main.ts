@@ -742,6 +742,7 @@ function printDurable(result: DurableResult): void {
   print(
     '   Latency: one queue.add (raw) or one await spawn(…).admitted (ours, in memory). Round trips: commands sent, counted on the client.',
   )
+  print('   CPU µs/job: this process (producer and worker) over the measured window, per job; Redis runs in its own process.')
   print(`   Our job options: ${OUR_JOB_OPTIONS}.`)
   print()
   const med = (values: readonly number[]): number => medianOf(values)
@@ -753,6 +754,7 @@ function printDurable(result: DurableResult): void {
         { header: 'add p50 ms', align: 'right' },
         { header: 'add p99 ms', align: 'right' },
         { header: 'round trips/job', align: 'right' },
+        { header: 'CPU µs/job', align: 'right' },
       ],
       DURABLE_CONTENDERS.map((id) => [
         DURABLE_LABELS[id],
@@ -760,6 +762,7 @@ function printDurable(result: DurableResult): void {
         med(result[id].map((r) => r.p50)).toFixed(3),
         med(result[id].map((r) => r.p99)).toFixed(3),
         id === 'memory' ? '-' : med(result[id].map((r) => r.commandsPerJob)).toFixed(1),
+        med(result[id].map((r) => r.cpuPerJobUs)).toFixed(1),
       ]),
     ),
   )

@@ -49,15 +49,17 @@ export class DurableIntake {
       acknowledged = Promise.reject(error instanceof Error ? error : new Error(`the backend threw ${describeValue(error)}`))
     }
     this.admitting++
-    const admitted = acknowledged.then(
+    const admitted: Promise<void> = acknowledged.then(
       (held) => {
         this.admitting--
         this.enqueued++
+        this.#inFlight.delete(admitted)
         // Joined the live task of its key: the handle is that task's.
         if (typeof held === 'string' && held !== id) handle.joined(held)
       },
       (cause: unknown) => {
         this.admitting--
+        this.#inFlight.delete(admitted)
         handle.notAdmitted()
         const error = new BackendUnavailableError(name, this.backend.kind, retryAfter, cause)
         this.#onUnavailable(error, o)
@@ -67,8 +69,6 @@ export class DurableIntake {
     // Handled here: a caller who never awaits `admitted` must not get an unhandledRejection.
     admitted.catch(ignore)
     this.#inFlight.add(admitted)
-    const forget = (): void => void this.#inFlight.delete(admitted)
-    admitted.then(forget, forget)
     const handle = new RemoteTask(this.backend, id, name, o.priority, timeout, o, admitted)
     return handle
   }

@@ -59,95 +59,118 @@ class Stop extends Error {
  * value). Throws only what reading the value throws (a getter, a proxy trap).
  */
 export function encodeJson(value: unknown, root: string, maxLength = Infinity): JsonEncoding {
-  const parts: string[] = []
-  let length = 0
-  const ancestors: object[] = []
-  const write = (text: string): void => {
-    length += text.length
-    if (length > maxLength) throw new Stop({ longerThan: maxLength })
-    parts.push(text)
-  }
-  const fail = (path: string, found: string, advice: string): never => {
-    throw new Stop({ problem: { path, found, advice } })
-  }
-
-  const walk = (v: unknown, path: string, depth: number): void => {
-    switch (typeof v) {
-      case 'string':
-        return write(JSON.stringify(v))
-      case 'boolean':
-        return write(v ? 'true' : 'false')
-      case 'number':
-        if (!Number.isFinite(v)) return fail(path, String(v), 'JSON has no NaN or Infinity: it would arrive as null')
-        if (Object.is(v, -0)) return fail(path, '-0', 'JSON writes it as 0: pass 0')
-        return write(String(v))
-      case 'undefined':
-        return fail(path, 'undefined', 'JSON has no undefined: it would arrive as null or be left out')
-      case 'bigint':
-        return fail(path, 'a bigint', 'JSON has no bigint: pass it as a string')
-      case 'symbol':
-        return fail(path, 'a symbol', 'JSON has no symbols')
-      case 'function':
-        return fail(path, 'a function', 'functions cannot be sent: pass data, and keep the code in the task')
-      case 'object':
-        break
-    }
-    if (v === null) return write('null')
-    const object = v
-    if (depth >= MAX_JSON_DEPTH) return fail(path, `nesting deeper than ${MAX_JSON_DEPTH}`, 'flatten the structure')
-    if (ancestors.includes(object)) return fail(path, 'a circular reference', 'JSON cannot hold cycles')
-    const prototype: unknown = Object.getPrototypeOf(object)
-    const isArray = Array.isArray(object)
-    if (isArray ? prototype !== Array.prototype : prototype !== Object.prototype && prototype !== null) {
-      const problem = notPlain(object, path, prototype)
-      return fail(problem.path, problem.found, problem.advice)
-    }
-    if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
-      return fail(path, 'an object with a toJSON method', 'JSON would write what toJSON returns: pass that instead')
-    }
-    for (const symbol of Object.getOwnPropertySymbols(object)) {
-      if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
-        return fail(path, 'an object with symbol keys', 'JSON leaves them out: use string keys')
-      }
-    }
-    ancestors.push(object)
-    if (isArray) {
-      const array = object as unknown[]
-      const count = array.length
-      write('[')
-      for (let i = 0; i < count; i++) {
-        if (i > 0) write(',')
-        if (!(i in array)) fail(`${path}[${i}]`, 'an empty slot', 'it would arrive as null')
-        walk(array[i], `${path}[${i}]`, depth + 1)
-      }
-      write(']')
-      // Other properties of an array are not written: refused rather than lost.
-      if (Object.keys(array).length !== count)
-        fail(path, 'an array with properties besides its items', 'JSON keeps only the items: pass an object')
-    } else {
-      write('{')
-      let first = true
-      for (const key of Object.keys(object)) {
-        const item = (object as Record<string, unknown>)[key]
-        if (item === undefined) continue
-        write(first ? '' : ',')
-        first = false
-        write(JSON.stringify(key))
-        write(':')
-        walk(item, IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, depth + 1)
-      }
-      write('}')
-    }
-    ancestors.pop()
-  }
-
+  const state: WalkState = { out: '', maxLength, root, ancestors: [], segments: [] }
   try {
-    walk(value, root, 0)
+    walk(state, value, 0)
   } catch (error) {
     if (error instanceof Stop) return error.encoding
     throw error
   }
-  return { json: parts.join('') }
+  return { json: state.out }
+}
+
+/**
+ * One encoding under way. The place being read is kept as segments (keys and indexes) and written
+ * out only for a problem: the usual value, which has none, costs no path strings.
+ */
+interface WalkState {
+  out: string
+  readonly maxLength: number
+  readonly root: string
+  readonly ancestors: object[]
+  readonly segments: (string | number)[]
+}
+
+function write(state: WalkState, text: string): void {
+  state.out += text
+  if (state.out.length > state.maxLength) throw new Stop({ longerThan: state.maxLength })
+}
+
+/** The place being read, as code would reach it from the root: `payload.items[2].at`. */
+function pathOf(state: WalkState): string {
+  let path = state.root
+  for (const segment of state.segments) {
+    if (typeof segment === 'number') path += `[${segment}]`
+    else path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`
+  }
+  return path
+}
+
+function fail(state: WalkState, found: string, advice: string, path = pathOf(state)): never {
+  throw new Stop({ problem: { path, found, advice } })
+}
+
+function walk(state: WalkState, v: unknown, depth: number): void {
+  switch (typeof v) {
+    case 'string':
+      return write(state, JSON.stringify(v))
+    case 'boolean':
+      return write(state, v ? 'true' : 'false')
+    case 'number':
+      if (!Number.isFinite(v)) return fail(state, String(v), 'JSON has no NaN or Infinity: it would arrive as null')
+      if (Object.is(v, -0)) return fail(state, '-0', 'JSON writes it as 0: pass 0')
+      return write(state, String(v))
+    case 'undefined':
+      return fail(state, 'undefined', 'JSON has no undefined: it would arrive as null or be left out')
+    case 'bigint':
+      return fail(state, 'a bigint', 'JSON has no bigint: pass it as a string')
+    case 'symbol':
+      return fail(state, 'a symbol', 'JSON has no symbols')
+    case 'function':
+      return fail(state, 'a function', 'functions cannot be sent: pass data, and keep the code in the task')
+    case 'object':
+      break
+  }
+  if (v === null) return write(state, 'null')
+  const object = v
+  const { ancestors, segments } = state
+  if (depth >= MAX_JSON_DEPTH) return fail(state, `nesting deeper than ${MAX_JSON_DEPTH}`, 'flatten the structure')
+  if (ancestors.includes(object)) return fail(state, 'a circular reference', 'JSON cannot hold cycles')
+  const prototype: unknown = Object.getPrototypeOf(object)
+  const isArray = Array.isArray(object)
+  if (isArray ? prototype !== Array.prototype : prototype !== Object.prototype && prototype !== null) {
+    const problem = notPlain(object, pathOf(state), prototype)
+    return fail(state, problem.found, problem.advice, problem.path)
+  }
+  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
+    return fail(state, 'an object with a toJSON method', 'JSON would write what toJSON returns: pass that instead')
+  }
+  for (const symbol of Object.getOwnPropertySymbols(object)) {
+    if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
+      return fail(state, 'an object with symbol keys', 'JSON leaves them out: use string keys')
+    }
+  }
+  ancestors.push(object)
+  if (isArray) {
+    const array = object as unknown[]
+    const count = array.length
+    write(state, '[')
+    for (let i = 0; i < count; i++) {
+      if (i > 0) write(state, ',')
+      segments.push(i)
+      if (!(i in array)) fail(state, 'an empty slot', 'it would arrive as null')
+      walk(state, array[i], depth + 1)
+      segments.pop()
+    }
+    write(state, ']')
+    // Other properties of an array are not written: refused rather than lost.
+    if (Object.keys(array).length !== count)
+      fail(state, 'an array with properties besides its items', 'JSON keeps only the items: pass an object')
+  } else {
+    write(state, '{')
+    let first = true
+    for (const key of Object.keys(object)) {
+      const item = (object as Record<string, unknown>)[key]
+      if (item === undefined) continue
+      write(state, first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`)
+      first = false
+      segments.push(key)
+      walk(state, item, depth + 1)
+      segments.pop()
+    }
+    write(state, '}')
+  }
+  ancestors.pop()
 }
 
 function notPlain(object: object, path: string, prototype: unknown): JsonProblem {
