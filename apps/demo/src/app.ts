@@ -57,6 +57,12 @@ export async function build(config: DemoConfig): Promise<FastifyInstance> {
   // A worker replica runs the tasks others spawn: no routes of its own, /debug/tasks and /metrics only.
   if (config.role === 'worker') return app
 
+  // The catalog is also refreshed every minute, on a cron schedule: in memory this process keeps it; on
+  // Redis it is one schedule for every replica (each turn runs once, on whichever worker takes it).
+  app.tasks
+    .repeat('catalog-every-minute', refreshCatalog, undefined, { cron: '* * * * *' })
+    .admitted.catch((error: unknown) => app.log.warn({ err: error }, 'the catalog schedule was not kept: Redis did not answer'))
+
   const orders = new Map<string, Order>()
 
   app.post<{ Body: { email: string; items: number } }>('/orders', { schema: { body: orderBody } }, async (request, reply) => {

@@ -85,7 +85,9 @@ async function main(): Promise<void> {
     try {
       for (let waited = 0; ; waited += 500) {
         const counts = await backend.jobCounts()
-        const open = counts.waiting + counts.prioritized + counts.delayed + counts.active
+        // The API's catalog schedule always has its next turn waiting in Redis: not an open order.
+        const { total: schedules } = await backend.schedules(1)
+        const open = counts.waiting + counts.prioritized + counts.delayed + counts.active - schedules
         if (open === 0) {
           say(`Redis: ${counts.completed} completed, ${counts.failed} failed (timed out or out of retries), none waiting or active.`)
           break
