@@ -25,6 +25,8 @@ export interface HistoryEntry {
   /** `Name: message` of the error, truncated; `null` when there was none. */
   readonly error: string | null
   readonly leaked: boolean
+  /** It was proven hung by the garbage collector before it ended (released, since it could not settle). */
+  readonly hung: boolean
   /** Set when it ended without its function settling (`evicted`, `expired`, `closed`); see `TaskHandle.release`. */
   readonly release: Release | null
   readonly labels: Readonly<Record<string, string>> | null
@@ -47,6 +49,7 @@ class Slot {
   endedAt = NaN
   error: string | null = null
   leaked = false
+  hung = false
   release: Release | null = null
   labels: Readonly<Record<string, string>> | undefined = undefined
   meta: Readonly<Record<string, string | number | boolean>> | undefined = undefined
@@ -82,6 +85,7 @@ export class HistoryRing {
     slot.endedAt = endedAt
     slot.error = task.error === undefined ? null : summarizeError(task.error)
     slot.leaked = task.leaked
+    slot.hung = task.hung
     slot.release = task.release ?? null
     slot.labels = task.labels
     slot.meta = task.meta
@@ -108,6 +112,7 @@ export class HistoryRing {
         endedAgoMs: now - slot.endedAt,
         error: slot.error,
         leaked: slot.leaked,
+        hung: slot.hung,
         release: slot.release,
         labels: slot.labels === undefined ? null : { ...slot.labels },
         meta: slot.meta === undefined ? null : { ...slot.meta },

@@ -46,6 +46,11 @@ export interface SchedulerSummary {
   /** `live`: aborted tasks still unsettled past `abortGrace` now; `total`: every task ever flagged. */
   readonly leaked: { readonly live: number; readonly total: number }
   /**
+   * `live`: given-up tasks proven hung now (the garbage collector collected their function's promise:
+   * nothing can settle them); `total`: every task ever proven hung. See `TaskHandle.hung`.
+   */
+  readonly hung: { readonly live: number; readonly total: number }
+  /**
    * The given-up set: tasks aborted whose functions have not settled. They hold no slot.
    * `evicted`/`expired`/`closed` count tasks released from it without settling (to make room, after
    * `givenUpTtl`, by `close()`); `late` counts functions that settled after their task was released.
@@ -91,9 +96,10 @@ export interface TaskGroup {
   readonly oldestAgeMs: number
   /** Time since the earliest start among its tasks, in ms (running or aborting); `null` for `pending`. */
   readonly longestRunningMs: number | null
-  /** How many of them are flagged stuck / leaked. */
+  /** How many of them are flagged stuck / leaked / proven hung. */
   readonly stuck: number
   readonly leaked: number
+  readonly hung: number
 }
 
 /** One live task. */
@@ -120,6 +126,8 @@ export interface TaskSnapshot {
   readonly abortReason: AbortReason | null
   readonly stuck: boolean
   readonly leaked: boolean
+  /** Proven hung: see `TaskHandle.hung`. */
+  readonly hung: boolean
   readonly labels: Readonly<Record<string, string>> | null
   readonly meta: Readonly<Record<string, string | number | boolean>> | null
   readonly site: string | null

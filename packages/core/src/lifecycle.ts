@@ -36,6 +36,11 @@ export interface LifecycleListener {
   /** An aborted task did not settle within `abortGrace`. */
   leaked?(task: TaskHandle): void
   /**
+   * An aborted task was proven hung: the garbage collector collected its function's promise, so
+   * nothing can ever settle it (see `TaskHandle.hung`). Comes with a garbage collection, after `leaked` or before.
+   */
+  hung?(task: TaskHandle): void
+  /**
    * An attempt of a named task with `retries` failed with `error`: the task is `pending` again (its
    * `attempt` already the next one) and starts after `delayMs`. It settles only after its last attempt.
    */
@@ -68,6 +73,7 @@ export class ListenerSet {
   progress: LifecycleListener[] = []
   aborted: LifecycleListener[] = []
   leaked: LifecycleListener[] = []
+  hung: LifecycleListener[] = []
   retrying: LifecycleListener[] = []
   settled: LifecycleListener[] = []
   late: LifecycleListener[] = []
@@ -116,4 +122,15 @@ export class ListenerSet {
   }
 }
 
-const EVENTS: readonly LifecycleEvent[] = ['spawned', 'rejected', 'started', 'progress', 'aborted', 'leaked', 'retrying', 'settled', 'late']
+const EVENTS: readonly LifecycleEvent[] = [
+  'spawned',
+  'rejected',
+  'started',
+  'progress',
+  'aborted',
+  'leaked',
+  'hung',
+  'retrying',
+  'settled',
+  'late',
+]

@@ -159,6 +159,14 @@ export class Scheduler implements TaskOwner {
   #spawned = 0
   #deferred = 0
   #leakedTotal = 0
+  /** Proven hung and still in the given-up set; and ever. */
+  #hungLive = 0
+  #hungTotal = 0
+  /**
+   * Watches the promises of given-up tasks, weakly: one collected means nothing could ever settle it
+   * (its task is proven hung). Made on the first task given up with a promise.
+   */
+  #hangs: FinalizationRegistry<WeakRef<TaskRecord>> | undefined
   readonly #rejected: Record<RejectReason, number> = { queue_full: 0, overloaded: 0, closing: 0, unavailable: 0 }
   /** The spawn side of the durable backend, if there is one. */
   readonly #durable: DurableIntake | undefined
@@ -948,7 +956,9 @@ export class Scheduler implements TaskOwner {
           )
         } catch (error) {
           this.#ran(task, false, error)
+          return
         }
+        if (task.state === 'running') task.promise = result
         return
       }
     }
@@ -958,6 +968,8 @@ export class Scheduler implements TaskOwner {
   /** The task's function settled. */
   #ran(task: TaskRecord, ok: boolean, result: unknown): void {
     const state = task.state
+    task.promise = undefined
+    if (state === 'aborting') this.#hangs?.unregister(task)
     if (state !== 'running' && state !== 'aborting') {
       // Released without settling, and now it settles: count it, keep nothing of it.
       if (task.release !== undefined && !task.settledLate) {
@@ -1017,6 +1029,7 @@ export class Scheduler implements TaskOwner {
       if (this.#releaseOnGiveUp) release = 'closed'
       else {
         givenUp.add(task)
+        this.#watchForHang(task)
         const { abortGrace, givenUpTtl } = this.#options
         this.#timer.ensure(now + Math.min(abortGrace, givenUpTtl), now)
       }
@@ -1110,7 +1123,33 @@ export class Scheduler implements TaskOwner {
   }
 
   #leaveGivenUp(task: TaskRecord): void {
-    if (this.#givenUp.delete(task) && task.leaked) this.#leakedLive--
+    if (this.#givenUp.delete(task)) {
+      if (task.leaked) this.#leakedLive--
+      if (task.hung) this.#hungLive--
+    }
+  }
+
+  /**
+   * A task stays tracked in the given-up set: from now on its function's promise is held only weakly,
+   * and its collection proves the task hung.
+   */
+  #watchForHang(task: TaskRecord): void {
+    const promise = task.promise
+    if (promise === undefined) return
+    task.promise = undefined
+    this.#hangs ??= new FinalizationRegistry((ref) => {
+      const hung = ref.deref()
+      if (hung !== undefined && hung.state === 'aborting' && this.#givenUp.has(hung)) this.#flagHung(hung)
+    })
+    this.#hangs.register(promise, new WeakRef(task), task)
+  }
+
+  #flagHung(task: TaskRecord): void {
+    if (task.hung) return
+    task.hung = true
+    this.#hungTotal++
+    this.#hungLive++
+    if (this.#listeners.hung.length !== 0) this.#listeners.emit1('hung', task)
   }
 
   /**
@@ -1416,6 +1455,8 @@ export class Scheduler implements TaskOwner {
         outcomes: this.#outcomes,
         leakedLive: this.#leakedLive,
         leakedTotal: this.#leakedTotal,
+        hungLive: this.#hungLive,
+        hungTotal: this.#hungTotal,
         released: this.#released,
         late: this.#late,
       },

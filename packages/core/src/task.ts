@@ -78,6 +78,14 @@ export interface TaskHandle<T = unknown> {
   /** Flagged once an abort went unanswered for `abortGrace`. */
   readonly leaked: boolean
   /**
+   * Proven hung: the task was given up on (past its deadline, or cancelled) and the garbage collector
+   * then collected the promise its function returned, so nothing can ever settle it (it awaits a
+   * promise whose resolvers nothing holds: `await new Promise(() => {})`, a lost callback). Set with
+   * a garbage collection; a task waiting on something still alive (a client that never answers)
+   * stays `leaked` and never becomes `hung`.
+   */
+  readonly hung: boolean
+  /**
    * Set when the task ended without its function settling: `evicted` from the given-up set to make
    * room (its name's `maxGivenUpPerName`, or `maxGivenUp`, was reached), `expired` after
    * `givenUpTtl`, or `closed` by `close()`. `undefined` for a task whose function settled or never ran.
@@ -149,6 +157,11 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   fn: TaskFunction | undefined
   /** Carries the spawn-time async context; set only for tasks that had to wait for a slot. */
   restore: AsyncResource | undefined = undefined
+  /**
+   * The promise its function returned, while it runs. Once the task is given up it is no longer held
+   * here, only watched weakly: its collection proves the task hung.
+   */
+  promise: object | undefined = undefined
   // Times are doubles from the start (NaN = not yet): a field that starts as a small integer and
   // later holds a fractional time changes its representation, deprecating the object's map.
   startedAt = NaN
@@ -236,6 +249,13 @@ export class TaskRecord implements TaskHandle, TaskContext, ListNode {
   }
   set leaked(leaked: boolean) {
     this.#more().leaked = leaked
+  }
+
+  get hung(): boolean {
+    return this.#extras?.hung === true
+  }
+  set hung(hung: boolean) {
+    this.#more().hung = hung
   }
 
   /** Set by close() when the drain gave up on this task. */
@@ -419,6 +439,7 @@ class TaskExtras {
   abortedAt = NaN
   reason: AbortReason | DropReason | undefined = undefined
   leaked = false
+  hung = false
   abandoned = false
   release: Release | undefined = undefined
   settledLate = false

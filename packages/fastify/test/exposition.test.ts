@@ -29,6 +29,7 @@ const SELF_RENDERING = [
   'finished_total',
   'retries_total',
   'leaked_total',
+  'hung_total',
   'abandoned_total',
   'released_total',
   'late_settled_total',

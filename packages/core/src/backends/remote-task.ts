@@ -22,6 +22,7 @@ export class RemoteTask<T = unknown> implements TaskHandle<T> {
   readonly attempt = 1
   readonly abortReason = undefined
   readonly leaked = false
+  readonly hung = false
   readonly release = undefined
   readonly site = undefined
   #state: TaskState = 'pending'

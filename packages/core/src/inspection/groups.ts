@@ -15,6 +15,7 @@ interface CoarseGroup {
   firstStart: number
   stuck: number
   leaked: number
+  hung: number
 }
 
 /** Coarse groups, then merged when their sites and labels are equal by value. */
@@ -49,15 +50,17 @@ export function groupLiveTasks(state: SchedulerState): TaskGroup[] {
     if (byLabels === undefined) bySite.set(task.siteRef, (byLabels = new Map<object | undefined, CoarseGroup>()))
     const stuck = isStuck(task, now, stuckAfter) ? 1 : 0
     const leaked = task.leaked ? 1 : 0
+    const hung = task.hung ? 1 : 0
     const group = byLabels.get(task.labels)
     if (group === undefined) {
-      const created = { task, count: 1, oldest: task.spawnedAt, firstStart: task.startedAt, stuck, leaked }
+      const created = { task, count: 1, oldest: task.spawnedAt, firstStart: task.startedAt, stuck, leaked, hung }
       byLabels.set(task.labels, created)
       coarse.push(created)
     } else {
       group.count++
       group.stuck += stuck
       group.leaked += leaked
+      group.hung += hung
       if (task.spawnedAt < group.oldest) group.oldest = task.spawnedAt
       if (task.startedAt < group.firstStart) group.firstStart = task.startedAt
     }
@@ -75,12 +78,13 @@ export function groupLiveTasks(state: SchedulerState): TaskGroup[] {
     const key = `${task.name}\u0000${task.state}\u0000${site ?? ''}\u0000${labels === null ? '' : canonicalLabels(labels)}`
     const merged = fine.get(key)
     if (merged === undefined) {
-      const { count, oldest, firstStart, stuck, leaked } = group
-      fine.set(key, { name: task.name, state: task.state as LiveState, site, labels, count, oldest, firstStart, stuck, leaked })
+      const { count, oldest, firstStart, stuck, leaked, hung } = group
+      fine.set(key, { name: task.name, state: task.state as LiveState, site, labels, count, oldest, firstStart, stuck, leaked, hung })
     } else {
       merged.count += group.count
       merged.stuck += group.stuck
       merged.leaked += group.leaked
+      merged.hung += group.hung
       if (group.oldest < merged.oldest) merged.oldest = group.oldest
       if (group.firstStart < merged.firstStart) merged.firstStart = group.firstStart
     }
@@ -98,6 +102,7 @@ export function groupLiveTasks(state: SchedulerState): TaskGroup[] {
       longestRunningMs,
       stuck: g.stuck,
       leaked: g.leaked,
+      hung: g.hung,
     })
   }
   return out.sort(largestFirst)

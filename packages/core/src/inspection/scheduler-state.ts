@@ -21,6 +21,7 @@ export type LiveTask = Readonly<
     | 'timeout'
     | 'abortReason'
     | 'leaked'
+    | 'hung'
     | 'labels'
     | 'meta'
     | 'siteRef'
@@ -63,6 +64,9 @@ export interface SchedulerCounts {
   readonly leakedLive: number
   /** Tasks ever flagged leaked. */
   readonly leakedTotal: number
+  /** Live tasks proven hung (still in the given-up set), and every task ever proven hung. */
+  readonly hungLive: number
+  readonly hungTotal: number
   /** Given-up tasks released without settling, by release. */
   readonly released: Readonly<Record<Release, number>>
   /** Functions that settled after their task was released. */

@@ -23,6 +23,7 @@ export function snapshotTask(state: SchedulerState, task: LiveTask): TaskSnapsho
     abortReason: task.abortReason ?? null,
     stuck: isStuck(task, now, state.options.stuckAfter),
     leaked: task.leaked,
+    hung: task.hung,
     labels: task.labels === undefined ? null : { ...task.labels },
     meta: task.meta === undefined ? null : { ...task.meta },
     site: task.siteRef === undefined ? null : (state.siteOf(task.siteRef) ?? null),

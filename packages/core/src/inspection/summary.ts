@@ -24,6 +24,7 @@ export function summarize(state: SchedulerState): SchedulerSummary {
     stuck,
     oldestRunningAgeMs: oldestStart === Infinity ? null : now - oldestStart,
     leaked: { live: counts.leakedLive, total: counts.leakedTotal },
+    hung: { live: counts.hungLive, total: counts.hungTotal },
     givenUp: {
       live: aborting,
       ...counts.released,

@@ -47,6 +47,11 @@ export function debugNotes(
         `${summary.givenUp.evicted} released so far; their calls ignore the abort signal`,
     )
   }
+  if (summary.hung.live > 0) {
+    notes.push(
+      `${summary.hung.live} tasks are proven hung: the garbage collector collected their promise, so nothing can ever settle them (an awaited promise whose resolve and reject nothing holds); see their spawn sites`,
+    )
+  }
   if (summary.leaked.live > 0) {
     notes.push(
       `${summary.leaked.live} tasks ignore their abort signal (leaked); they hold no slot and are tracked as aborting until they settle or are released`,

@@ -43,6 +43,8 @@ export interface GroupRow {
   readonly longestRunningMs: number | null
   readonly stuck: number
   readonly leaked: number
+  /** Proven hung by the garbage collector: nothing can ever settle them. */
+  readonly hung: number
   readonly labels: Record<string, string> | null
 }
 
@@ -121,6 +123,8 @@ export interface TaskRow {
   readonly abortReason: TaskSnapshot['abortReason']
   readonly stuck: boolean
   readonly leaked: boolean
+  /** Proven hung by the garbage collector: nothing can ever settle it. */
+  readonly hung: boolean
   readonly requestId: string | number | boolean | null
   readonly route: string | null
   readonly site: string | null
@@ -149,6 +153,8 @@ export interface HistoryRow {
   readonly endedAgoMs: number
   readonly error: string | null
   readonly leaked: boolean
+  /** It was proven hung by the garbage collector before it ended. */
+  readonly hung: boolean
   /** Set when it ended without its function settling: `evicted`, `expired` or `closed`. */
   readonly release: HistoryEntry['release']
   readonly requestId: string | number | boolean | null
@@ -179,6 +185,7 @@ export function groupsReport(
     longestRunningMs: g.longestRunningMs === null ? null : Math.round(g.longestRunningMs),
     stuck: g.stuck,
     leaked: g.leaked,
+    hung: g.hung,
     labels: clipRecord(g.labels),
   }))
   const summary = scheduler.summary()
@@ -257,6 +264,7 @@ export function tasksReport(page: { tasks: readonly TaskSnapshot[]; nextCursor: 
       abortReason: t.abortReason,
       stuck: t.stuck,
       leaked: t.leaked,
+      hung: t.hung,
       requestId: t.meta?.['requestId'] ?? null,
       route: routeOf(t.labels),
       site: t.site === null ? null : clip(t.site),
@@ -281,6 +289,7 @@ export function historyReport(entries: readonly HistoryEntry[]): HistoryReport {
       endedAgoMs: Math.round(h.endedAgoMs),
       error: h.error,
       leaked: h.leaked,
+      hung: h.hung,
       release: h.release,
       requestId: h.meta?.['requestId'] ?? null,
       route: routeOf(h.labels),

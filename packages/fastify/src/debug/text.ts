@@ -1,4 +1,4 @@
-import type { GroupsReport, HistoryReport, LimitRow, TasksReport } from './report.js'
+import type { GroupRow, GroupsReport, HistoryReport, LimitRow, TasksReport } from './report.js'
 import { bytes, duration, printable, textTable } from './text-table.js'
 
 const percent = (ratio: number): string => `${Math.round(ratio * 100)}%`
@@ -12,7 +12,7 @@ export function groupsText(report: GroupsReport): string {
   const lines = [
     ...report.notes.map((note) => `attention: ${note}`),
     `tasks: ${s.live.total} live (pending ${s.live.pending}${s.live.delayed === 0 ? '' : ` of which ${s.live.delayed} delayed`}, running ${s.live.running}, aborting ${s.live.aborting})` +
-      ` · stuck ${s.stuck} · leaked ${s.leaked.live} · concurrency ${s.limits.concurrency} · queue ${s.live.pending}/${s.limits.maxQueue}` +
+      ` · stuck ${s.stuck} · leaked ${s.leaked.live}${s.hung.total === 0 ? '' : ` · hung ${s.hung.live}`} · concurrency ${s.limits.concurrency} · queue ${s.live.pending}/${s.limits.maxQueue}` +
       ` · given up ${s.givenUp.live} (cap ${s.limits.maxGivenUpPerName} per name, ${s.limits.maxGivenUp} in all)` +
       (s.closing ? ' · CLOSING' : ''),
     `since start: spawned ${s.spawned} · completed ${s.outcomes.completed} · failed ${s.outcomes.failed}` +
@@ -43,6 +43,8 @@ export function groupsText(report: GroupsReport): string {
     `handles: ${handles === '' ? 'none' : handles}`,
     '',
   ]
+  // The HUNG column only once a task was proven hung: the usual table stays as it was.
+  const hung = report.summary.hung.total > 0
   if (report.groups.length === 0) lines.push('no live tasks')
   else {
     lines.push(
@@ -54,6 +56,7 @@ export function groupsText(report: GroupsReport): string {
           { header: 'RUNNING FOR', value: (g) => duration(g.longestRunningMs), right: true },
           { header: 'STUCK', value: (g) => g.stuck, right: true },
           { header: 'LEAKED', value: (g) => g.leaked, right: true },
+          ...(hung ? [{ header: 'HUNG', value: (g: GroupRow) => g.hung, right: true }] : []),
           { header: 'TASK', value: (g) => g.name, max: 40 },
           { header: 'ROUTE', value: (g) => g.route, max: 40 },
           { header: 'SITE', value: (g) => g.site, max: 80 },
@@ -66,7 +69,8 @@ export function groupsText(report: GroupsReport): string {
   if (report.groups.length > 0) {
     lines.push(
       '',
-      'SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start (- while pending)',
+      'SPAWNED AGO: the oldest task of the group, queue wait included · RUNNING FOR: since the earliest start (- while pending)' +
+        (hung ? ' · HUNG: proven by the garbage collector, nothing can ever settle them' : ''),
     )
   }
   if (report.limits.length > 0) {
@@ -148,7 +152,9 @@ export function tasksText(report: TasksReport): string {
       {
         header: 'FLAGS',
         value: (t) =>
-          [t.stuck ? 'stuck' : '', t.leaked ? 'leaked' : '', t.attempt > 1 ? `attempt ${t.attempt}` : ''].filter(Boolean).join(',') || '-',
+          [t.stuck ? 'stuck' : '', t.leaked ? 'leaked' : '', t.hung ? 'hung' : '', t.attempt > 1 ? `attempt ${t.attempt}` : '']
+            .filter(Boolean)
+            .join(',') || '-',
       },
       { header: 'TASK', value: (t) => t.name, max: 40 },
       { header: 'REQUEST', value: (t) => t.requestId, max: 24 },

@@ -105,6 +105,18 @@ export function logTaskProblems(scheduler: Scheduler, fallback: FastifyBaseLogge
         (n) => log.error({ ...heldBack(n), ...fields() }, `${text}; ${n} more of this task since the last such line`),
       )
     },
+    hung(task) {
+      if (scheduler.closing) return
+      const log = loggerOf(task.data, fallback)
+      const fields = (): Record<string, unknown> => ({ ...taskFields(task), abortReason: task.abortReason, hung: true })
+      const text =
+        'background task proven hung: the garbage collector collected the promise its function returned, so nothing can ever settle it (an awaited promise whose resolve and reject nothing holds)'
+      limiter.log(
+        `hung\u0000${task.name}`,
+        () => log.error(fields(), text),
+        (n) => log.error({ ...heldBack(n), ...fields() }, `${text}; ${n} more of this task since the last such line`),
+      )
+    },
     rejected(spawn) {
       if (spawn.thrown) return
       const log = loggerOf(spawn.data, fallback)

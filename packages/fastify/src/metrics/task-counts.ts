@@ -21,6 +21,7 @@ export class TaskCounts {
   readonly labelBytes: Buffer
   spawned = 0
   leaked = 0
+  hung = 0
   abandoned = 0
   late = 0
   retries = 0

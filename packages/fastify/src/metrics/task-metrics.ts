@@ -285,6 +285,13 @@ export class TaskMetrics {
       (c) => (c.leaked = 0),
     )
     counter(
+      'hung_total',
+      "Tasks proven hung: given up on, and their function's promise collected by the garbage collector, so nothing could ever settle it.",
+      undefined,
+      (c) => c.hung,
+      (c) => (c.hung = 0),
+    )
+    counter(
       'abandoned_total',
       'Tasks abandoned by the drain at shutdown (dropped before running, or aborted), by task name.',
       undefined,
@@ -499,6 +506,9 @@ export class TaskMetrics {
       },
       leaked: (task) => {
         this.#counts(task.name).leaked++
+      },
+      hung: (task) => {
+        this.#counts(task.name).hung++
       },
     })
   }
