@@ -10,12 +10,18 @@ import {
   type TaskBackend,
 } from '@fastify-tasks/core'
 import { Queue } from 'bullmq'
-import { Cluster } from 'ioredis'
-import type { RedisClient } from './options.js'
+import type { Cluster } from 'ioredis'
 import { BACKOFF_TYPE, CANCEL_REASONS, Consumer } from './consumer.js'
 import { bullPriority, jobData } from './job-data.js'
 import { repeatOptions, scheduleTemplate, toBackendSchedule } from './job-schedules.js'
-import { resolveBackendOptions, type BullmqBackendOptions, type ResolvedBackendOptions, type Role } from './options.js'
+import {
+  isCluster,
+  resolveBackendOptions,
+  type BullmqBackendOptions,
+  type RedisClient,
+  type ResolvedBackendOptions,
+  type Role,
+} from './options.js'
 import { RateGate } from './rate-gate.js'
 import { Watcher } from './watcher.js'
 
@@ -144,7 +150,7 @@ export class BullmqBackend implements TaskBackend {
     let listeners = await this.#producer.publish(this.#cancelChannel, JSON.stringify({ id, reason }))
     // A Redis Cluster counts the listeners of the node that took the message only (it passes it on to
     // the others): ask every node.
-    if (listeners === 0 && this.#producer instanceof Cluster) listeners = await listenersAcross(this.#producer, this.#cancelChannel)
+    if (listeners === 0 && isCluster(this.#producer)) listeners = await listenersAcross(this.#producer, this.#cancelChannel)
     return listeners > 0 ? 'aborting' : 'not_found'
   }
 
@@ -189,25 +195,31 @@ export class BullmqBackend implements TaskBackend {
   }
 
   async close(budgetMs: number): Promise<void> {
-    const graceful = (async () => {
-      const consumer = this.#consumer
-      if (consumer !== undefined) {
-        // Each job's last word to Redis (its result, or its return to the queue), then the worker.
-        await consumer.settled()
-        // Nothing of ours runs any more: BullMQ's close only has its blocking read for the next job
-        // to interrupt. That read sometimes outlives the disconnect meant to end it (seen after a
-        // Redis restart: the close then waited out the whole budget, and more), so it gets a second,
-        // then its connections are cut and the close goes on without it.
-        if (!(await within(consumer.worker.close(), WORKER_CLOSE_WAIT))) {
-          void consumer.worker.disconnect().catch(() => undefined)
-        }
+    const startedAt = systemClock.now()
+    const consumer = this.#consumer
+    // Each job's last word to Redis (its result, or its return to the queue), within the budget.
+    if (consumer !== undefined) await within(consumer.settled(), budgetMs)
+    // The rest is letting go. Nothing of ours runs any more: the worker closes without waiting for its
+    // blocking read for the next job (`force`), and its lock extender stops with it (a job BullMQ had
+    // just taken and not handed over yet is found stalled and runs again elsewhere). After a Redis
+    // restart BullMQ's own closes could wait far longer than they should (seen: a whole budget), so
+    // they get a second; what is left is cut below.
+    const cleanup = (async () => {
+      await consumer?.worker.close(true)
+      // Redis unreachable: a graceful close of the rest would wait for it. What is not connected is dropped.
+      if (this.#producer.status === 'ready') {
+        await this.#watcher?.close()
+        await this.#queue.close()
       }
-      await this.#watcher?.close()
-      await this.#queue.close()
-      await Promise.all(this.#clients.map((client) => client.quit().catch(() => undefined)))
+      await Promise.all(
+        this.#clients.map(async (client) => {
+          if (client.status === 'ready') await client.quit().catch(() => undefined)
+          else client.disconnect()
+        }),
+      )
     })()
-    graceful.catch((error: unknown) => this.#report(error as Error))
-    await within(graceful, budgetMs)
+    cleanup.catch((error: unknown) => this.#report(error as Error))
+    await within(cleanup, Math.max(0, Math.min(CLEANUP_WAIT, budgetMs - (systemClock.now() - startedAt))))
     this.#closed = true
     // Whatever is still waiting for Redis gives up now: the jobs this process still held are found
     // stalled by another worker (after `lockDuration`) and run again there.
@@ -274,6 +286,9 @@ export type JobCounts = Readonly<Record<(typeof JOB_STATES)[number], number>>
  */
 const WAITING = { maxRetriesPerRequest: null, commandTimeout: undefined } as const
 
+/** How long letting go of BullMQ and the connections may take at the end of a close, in ms. */
+const CLEANUP_WAIT = 1_000
+
 /** Waits for `promise` at most `ms`: `true` if it settled by then. */
 function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
@@ -285,9 +300,6 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     promise.then(done, done)
   })
 }
-
-/** How long a worker with no job of ours left is given to close on its own, in ms. */
-const WORKER_CLOSE_WAIT = 1_000
 
 /** Where connection errors go: the user's `onError`, else a process warning at most every 10 s (Redis down repeats them). */
 function reporter(onError: ((error: Error) => void) | undefined, closed: () => boolean): (error: Error) => void {

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { checkDuration, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from '@fastify-tasks/core/validation'
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { Redis, type Cluster, type RedisOptions } from 'ioredis'
 
 /** A connection to Redis: a single server (or a Sentinel set), or a Redis Cluster. */
 export type RedisClient = Redis | Cluster
@@ -130,7 +130,7 @@ export function resolveBackendOptions(options: unknown): ResolvedBackendOptions 
   }
   const queue = checkString('bullmqBackend(options.queue)', o['queue'] ?? 'fastify-tasks', NAME)
   if (queue.includes(':')) throw new InvalidOptionError('bullmqBackend(options.queue)', 'a name without ":"', queue)
-  const cluster = o['connection'] instanceof Cluster
+  const cluster = isCluster(o['connection'])
   const prefix = checkString('bullmqBackend(options.prefix)', o['prefix'] ?? (cluster ? '{bull}' : 'bull'), NAME)
   if (cluster && !/\{[^{}]+\}/.test(prefix)) {
     throw new InvalidOptionError(
@@ -178,11 +178,13 @@ const EXPECTED_CONNECTION = 'a redis:// or rediss:// URL, ioredis options, an io
 /** How to open a connection with some options of ours on top of the user's. */
 function connector(connection: unknown): (overrides: RedisOptions) => RedisClient {
   const name = 'bullmqBackend(options.connection)'
-  if (connection instanceof Redis) return (overrides) => connection.duplicate(overrides)
+  // Clients are recognised by what they do, not by class: an app's ioredis may be another copy or
+  // version than this package's, and one read as options would connect to 127.0.0.1:6379 instead.
   // A Cluster's options for its nodes' connections are its `redisOptions`.
-  if (connection instanceof Cluster) {
+  if (isCluster(connection)) {
     return (overrides) => connection.duplicate(undefined, { redisOptions: { ...connection.options.redisOptions, ...overrides } })
   }
+  if (isClient(connection)) return (overrides) => connection.duplicate(overrides)
   if (typeof connection === 'string') {
     let url: URL
     try {
@@ -196,8 +198,38 @@ function connector(connection: unknown): (overrides: RedisOptions) => RedisClien
     return (overrides) => new Redis(connection, overrides)
   }
   if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
+    const prototype: unknown = Object.getPrototypeOf(connection)
+    // Options are a plain object: an instance of something else is not options (nor a client this
+    // package can use), and must not quietly become a connection to 127.0.0.1:6379.
+    if (prototype !== Object.prototype && prototype !== null) throw new InvalidOptionError(name, EXPECTED_CONNECTION, connection)
     const base = connection as RedisOptions
     return (overrides) => new Redis({ ...base, ...overrides })
   }
   throw new InvalidOptionError(name, EXPECTED_CONNECTION, connection)
+}
+
+/** An ioredis `Cluster`, of any copy or version of ioredis: `isCluster`, `duplicate` and its options. */
+export function isCluster(value: unknown): value is Cluster {
+  const v = value as Partial<Cluster> | null
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    v.isCluster === true &&
+    typeof v.duplicate === 'function' &&
+    typeof v.options === 'object' &&
+    v.options !== null
+  )
+}
+
+/** An ioredis client (not a cluster), of any copy or version of ioredis. */
+function isClient(value: unknown): value is Redis {
+  const v = value as Partial<Redis> | null
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    v.isCluster !== true &&
+    typeof v.duplicate === 'function' &&
+    typeof v.sendCommand === 'function' &&
+    typeof v.options === 'object'
+  )
 }

@@ -11,6 +11,7 @@ import {
   type TaskContext,
 } from '@fastify-tasks/core'
 import { Queue } from 'bullmq'
+import { Redis as Redis6 } from 'ioredis6'
 import { bullmqBackend, type BullmqBackend, type BullmqBackendOptions } from '../src/index.js'
 import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 
@@ -72,6 +73,23 @@ describe('the bullmq backend', { timeout: 120_000 }, () => {
     assert.deepEqual(seen, [{ id: handle.id, attempt: 1, payload: { n: 21 } }], 'ran once, on the worker, with the job id as its id')
     assert.equal(api.scheduler.summary().spawned, 0, 'the API replica ran nothing')
     assert.equal(worker.scheduler.summary().outcomes.completed, 1, 'the worker counts the run')
+  })
+
+  it("an app's own ioredis client of another version (ioredis 6) is duplicated and used, never read as options", async () => {
+    const client = new Redis6(redis.url, { lazyConnect: true })
+    try {
+      const addOne = defineTask('add-one', { run: (n: number) => n + 1 })
+      const b = bullmqBackend({ connection: client as never, queue: uniqueQueue(), onError: () => {} })
+      const s = new Scheduler({ tasks: [addOne], backend: b })
+      open.push(s)
+      await b.ready()
+      const handle = s.spawn(addOne, 41)
+      await handle.admitted
+      assert.deepEqual(await handle.settled, { outcome: 'completed', value: 42 })
+      assert.equal(client.status, 'wait', 'the client itself is not used')
+    } finally {
+      client.disconnect()
+    }
   })
 
   it('refuses closures with an error naming the task', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { InvalidOptionError } from '@fastify-tasks/core'
 import { Cluster } from 'ioredis'
+import { Cluster as Cluster6 } from 'ioredis6'
 import { bullmqBackend } from '../src/index.js'
 import { resolveBackendOptions } from '../src/options.js'
 
@@ -30,6 +31,22 @@ describe('bullmqBackend options', () => {
     refused({ connection: 'redis://127.0.0.1:6380', retention: { done: {} } }, 'bullmqBackend(options.retention).done', /./)
     refused({ connection: 'redis://127.0.0.1:6380', onError: 'log' }, 'bullmqBackend(options.onError)', /function/)
     refused({ connection: 'redis://127.0.0.1:6380', conection: 'x' }, 'bullmqBackend(options).conection', /connection/)
+  })
+
+  it('recognises a client or cluster of another copy or version of ioredis; refuses an instance of anything else rather than read it as options', () => {
+    const cluster6 = new Cluster6([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true })
+    try {
+      refused({ connection: cluster6, prefix: 'bull' }, 'bullmqBackend(options.prefix)', /hash tag/)
+      assert.equal(resolveBackendOptions({ connection: cluster6 }).prefix, '{bull}')
+    } finally {
+      cluster6.disconnect()
+    }
+    class Settings {
+      host = '127.0.0.1'
+      port = 6380
+    }
+    refused({ connection: new Settings() }, 'bullmqBackend(options.connection)', /ioredis options, an ioredis client or an ioredis Cluster/)
+    refused({ connection: new Map([['host', '127.0.0.1']]) }, 'bullmqBackend(options.connection)', /ioredis/)
   })
 
   it('with a Redis Cluster, the prefix needs a hash tag (one slot for the queue), and defaults to one', () => {

@@ -110,8 +110,13 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
       return running !== undefined
     })
     assert.match(running!, /^repeat:hold-hourly:\d+$/)
-    const report = (await app.inject({ url: '/debug/tasks' })).json<{ schedules: Record<string, unknown>[]; schedulesOmitted: number }>()
+    const report = (await app.inject({ url: '/debug/tasks' })).json<{
+      schedules: Record<string, unknown>[]
+      schedulesOmitted: number
+      backendSchedules: string | null
+    }>()
     assert.equal(report.schedulesOmitted, 0)
+    assert.equal(report.backendSchedules, 'listed')
     assert.deepEqual(
       report.schedules.map(({ id, name, every, cron, where, skipped }) => ({ id, name, every, cron, where, skipped })),
       [{ id: 'hold-hourly', name: 'hold', every: 3_600_000, cron: null, where: 'bullmq', skipped: null }],
@@ -169,9 +174,14 @@ describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
       assert.equal(summary.summary.rejected.unavailable, 1)
       assert.equal(summary.summary.backend.connected, false)
       assert.equal(summary.backendJobs, null, 'no answer from Redis: unknown, and the view still answers')
+      assert.equal((summary as unknown as { backendSchedules: string }).backendSchedules, 'unknown', 'schedules unknown, not none')
       assert.match(
         (await app.inject({ url: '/debug/tasks?format=text' })).body,
         /^backend: bullmq · DISCONNECTED · .* jobs of every replica: unknown \(no answer\)$/m,
+      )
+      assert.match(
+        (await app.inject({ url: '/debug/tasks?format=text' })).body,
+        /^schedules of the bullmq backend: unknown \(no answer\)$/m,
       )
       assert.match((await app.inject({ url: '/metrics' })).body, /^fastify_tasks_backend_connected 0$/m)
       assert.match(

@@ -154,7 +154,7 @@ describe('schedules on the bullmq backend', { timeout: 120_000 }, () => {
         return true
       })
       await assert.rejects(s.unschedule('nightly'), BackendUnavailableError)
-      assert.equal(await s.backendSchedules(), undefined)
+      assert.equal(await s.backendSchedules(), null, 'no answer: unknown, not none')
     } finally {
       await s.close({ timeout: 0 })
       await own.close()

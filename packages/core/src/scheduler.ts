@@ -465,6 +465,13 @@ export class Scheduler implements TaskOwner {
    */
   repeat<P, R>(id: string, definition: TaskDefinition<P, R>, payload: NoInfer<P>, options: RepeatOptions): RepeatHandle {
     const scheduleId = checkScheduleId('repeat(id)', id)
+    if (typeof definition !== 'object' || definition === null) {
+      throw new InvalidOptionError(
+        'repeat(definition)',
+        'a definition made by defineTask() and registered in `tasks` (a schedule runs a named task)',
+        definition,
+      )
+    }
     const entry = this.#options.tasks.get(definition)
     const { cadence, immediately } = checkRepeatOptions(options)
     // Encoded now: a bad payload throws here rather than at every turn, and each turn gets a copy of
@@ -581,10 +588,10 @@ export class Scheduler implements TaskOwner {
 
   /**
    * The durable backend's schedules, shared by every replica, at most `limit` (default 100), the
-   * soonest due first, and how many it keeps in all: one round trip. `undefined` in memory, on a
-   * backend that keeps none, or when the broker does not answer.
+   * soonest due first, and how many it keeps in all: one round trip. `undefined` in memory or on a
+   * backend that keeps none; `null` when the broker does not answer.
    */
-  async backendSchedules(limit = DEFAULT_LIST_LIMIT): Promise<{ schedules: ScheduleState[]; total: number } | undefined> {
+  async backendSchedules(limit = DEFAULT_LIST_LIMIT): Promise<{ schedules: ScheduleState[]; total: number } | null | undefined> {
     checkInteger('backendSchedules(limit)', limit, { min: 1, max: 10_000 })
     const backend = this.#durable?.backend
     if (backend?.schedules === undefined) return undefined
@@ -592,7 +599,7 @@ export class Scheduler implements TaskOwner {
     try {
       kept = await backend.schedules(limit)
     } catch {
-      return undefined
+      return null
     }
     // eslint-disable-next-line no-restricted-properties -- the broker's times are wall-clock times
     const wall = this.#clock.wallTime?.() ?? Date.now()

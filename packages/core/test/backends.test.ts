@@ -232,7 +232,7 @@ describe('the backend seam', () => {
       return true
     })
     await assert.rejects(scheduler.unschedule('nightly'), /Schedule "nightly" was not removed \(unavailable\)/)
-    assert.equal(await scheduler.backendSchedules(), undefined, 'the broker did not answer')
+    assert.equal(await scheduler.backendSchedules(), null, 'the broker did not answer')
     // Never awaited: no unhandledRejection (the test runner would report one).
     scheduler.repeat('unawaited', mail, { to: 'y' }, { every: 1_000 })
     await flush()

@@ -134,7 +134,7 @@ describe('repeating schedules', () => {
       () => scheduler.repeat('y', task, 'ok', { every: 10, tz: 'UTC' } as never),
       /repeat\(options\.tz\): expected a time zone only with `cron`/,
     )
-    for (const cron of ['', '  ', 'nonsense', '* * * * * * *', '0 0 31 2 *', 5]) {
+    for (const cron of ['', '  ', 'nonsense', '* * * * * * *', '0 0 31 2 *', 5, '*', '* * *', '*/2 * * *']) {
       assert.throws(
         () => scheduler.repeat('y', task, 'ok', { cron } as never),
         /Invalid repeat\(options\.cron\): expected a cron pattern of 5 or 6 fields/,

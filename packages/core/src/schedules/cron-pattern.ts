@@ -33,8 +33,17 @@ export class CronPattern {
   readonly tz: string | null
 
   constructor(pattern: unknown, tz: unknown, options: { readonly cron: string; readonly tz: string }) {
-    if (typeof pattern !== 'string' || pattern.trim() === '' || pattern.length > 256) {
-      throw new InvalidOptionError(options.cron, EXPECTED_CRON, pattern)
+    if (typeof pattern !== 'string' || pattern.length > 256) throw new InvalidOptionError(options.cron, EXPECTED_CRON, pattern)
+    const trimmed = pattern.trim()
+    // cron-parser fills in missing fields ('*' runs every minute, '*/2 * * *' every other hour): fewer
+    // than 5 is refused rather than read as something else.
+    const fields = trimmed.split(/\s+/).length
+    if (trimmed === '' || (!trimmed.startsWith('@') && (fields < 5 || fields > 6))) {
+      throw new InvalidOptionError(
+        options.cron,
+        `${EXPECTED_CRON}; got ${trimmed === '' ? 'none' : `${fields} field${fields === 1 ? '' : 's'}`}`,
+        pattern,
+      )
     }
     if (tz !== undefined) {
       if (typeof tz !== 'string' || tz === '') throw new InvalidOptionError(options.tz, 'an IANA time zone name such as "Europe/Paris"', tz)
@@ -44,7 +53,7 @@ export class CronPattern {
         throw new InvalidOptionError(options.tz, 'an IANA time zone name such as "Europe/Paris"', tz)
       }
     }
-    this.pattern = pattern
+    this.pattern = trimmed
     this.tz = tz ?? null
     // Checked now, once: a bad pattern is the caller's error, not a schedule that never fires.
     try {

@@ -54,7 +54,7 @@ export interface ScheduleState {
   readonly skipped: number | null
   /** Spawns the scheduler refused (queue full, overloaded). `null` on a durable backend. */
   readonly refused: number | null
-  /** The id of the last task it spawned, or `null`. */
+  /** The id of the last task it spawned, or `null` (always on a durable backend: the broker does not say). */
   readonly lastTaskId: string | null
   /** Where it lives: `memory` (this process), or the durable backend's kind (`bullmq`: shared by every replica). */
   readonly where: string
@@ -133,7 +133,7 @@ export class RepeatSchedule {
       every: 'every' in this.cadence ? this.cadence.every : null,
       cron: cron?.pattern ?? null,
       tz: cron?.tz ?? null,
-      nextInMs: this.stopped ? null : Math.max(0, this.#nextAt - now),
+      nextInMs: this.stopped ? null : Math.max(0, Math.round(this.#nextAt - now)),
       spawned: this.#spawned,
       skipped: this.#skipped,
       refused: this.#refused,

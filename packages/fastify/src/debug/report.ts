@@ -97,6 +97,11 @@ export interface GroupsReport {
   /** Schedules left out by the cap. */
   readonly schedulesOmitted: number
   /**
+   * The durable backend's schedules: `listed` in `schedules`, or `unknown` when the broker did not
+   * answer (they are then missing from `schedules`); `null` in memory or on a backend that keeps none.
+   */
+  readonly backendSchedules: 'listed' | 'unknown' | null
+  /**
    * On a durable backend, its tasks by state across every process (`waiting`, `prioritized`,
    * `delayed`, `active`, `completed`, `failed` on BullMQ), read when the view was asked for; `null` in
    * memory or when the broker did not answer.
@@ -172,7 +177,7 @@ export function groupsReport(
   scheduler: AppTasks,
   maxGroups: number,
   backendJobs: Readonly<Record<string, number>> | undefined = undefined,
-  backendSchedules: { readonly schedules: readonly ScheduleState[]; readonly total: number } | undefined = undefined,
+  backendSchedules: { readonly schedules: readonly ScheduleState[]; readonly total: number } | null | undefined = undefined,
 ): GroupsReport {
   const all: readonly TaskGroup[] = scheduler.groups()
   const groups = all.slice(0, maxGroups).map((g): GroupRow => ({
@@ -202,7 +207,8 @@ export function groupsReport(
     groups,
     groupsOmitted: all.length - groups.length,
     ...limitRows(perName, maxGroups),
-    ...scheduleRows(scheduler.schedules(), backendSchedules, maxGroups),
+    ...scheduleRows(scheduler.schedules(), backendSchedules ?? undefined, maxGroups),
+    backendSchedules: backendSchedules === undefined ? null : backendSchedules === null ? 'unknown' : 'listed',
     backendJobs: backendJobs ?? null,
   }
 }

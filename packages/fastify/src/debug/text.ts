@@ -101,6 +101,9 @@ export function groupsText(report: GroupsReport): string {
       'LIMIT: tasks of the name allowed to run at once (adaptive unless fixed) · WAITED: queue wait of its latest starts · RUN P50: median run time of its last window',
     )
   }
+  if (report.backendSchedules === 'unknown') {
+    lines.push('', `schedules of the ${report.summary.backend.kind} backend: unknown (no answer)`)
+  }
   if (report.schedules.length > 0) {
     lines.push(
       '',
