@@ -15,6 +15,7 @@ export type { RequestTasks } from './tasks/request-tasks.js'
 export type { BackpressureStatus, EventLoopStatus, MetricsStatus } from './tasks/parts.js'
 export { defineTask, type FastifyTaskContext, type FastifyTaskDefinition, type FastifyTaskFunction } from './tasks/task-context.js'
 export { listenGracefully, EXIT_CODES, type GracefulOptions, type GracefulServer } from './shutdown/graceful.js'
+export type { RecycleOptions } from './shutdown/recycle.js'
 export {
   ESSENTIAL_ROUTE,
   type BackpressureOptions,

@@ -6,6 +6,7 @@ import { createInterface, type Interface } from 'node:readline'
 import { ManualClock } from '@fastify-tasks/core/testing'
 import { EXIT_CODES, listenGracefully } from '../src/index.js'
 import { ForwardedSignals } from '../src/shutdown/forwarded-signals.js'
+import { RecycleWatch, resolveRecycleOptions, type RecycleTrigger } from '../src/shutdown/recycle.js'
 import { buildApp, type LogLine } from './helpers.js'
 
 const FIXTURE = new URL('./fixtures/graceful-server.ts', import.meta.url)
@@ -198,6 +199,67 @@ describe('listenGracefully: a real server process', { timeout: 60_000 }, () => {
     assert.equal(code, EXIT_CODES.failed)
     assert.ok(at - secondAt < EXIT_MARGIN_MS, `second signal took ${(at - secondAt).toFixed(0)} ms to exit`)
     assert.ok(forced.logs.some((l) => l.msg.includes('second signal')))
+  })
+})
+
+describe('listenGracefully: recycling', { timeout: 60_000 }, () => {
+  it('a process whose leaked tasks stay over the threshold logs the leak report, drains and exits 3 (recycled)', async () => {
+    const server = await startServer({ DRAIN_MS: 2_000, GRACE_MS: 100, INTERRUPT_MS: 200, TIMEOUT_MS: 100, RECYCLE_LEAKED: 0 })
+    // Ignores its signal past its 100 ms deadline: leaked 100 ms later, and stays so (its call lasts a minute).
+    await spawnTask(server, 'deaf-partner', 60_000, false)
+    const report = await logLine(server, 'leak report before recycling', 20_000)
+    const { code } = await exitWithin(server, 20_000)
+    assert.equal(code, EXIT_CODES.recycled)
+    const leaks = report['leaks'] as { task: string; count: number; leaked: number }[]
+    assert.deepEqual(
+      leaks.map((l) => [l.task, l.count, l.leaked]),
+      [['deaf-partner', 1, 1]],
+    )
+    const recycling = server.logs.find((l) => l.msg.startsWith('recycling: leaked stayed above 0 for 300 ms'))
+    assert.ok(recycling !== undefined, 'says why')
+    assert.equal(recycling['exitCode'], 3)
+    const order = (msg: string): number => server.logs.findIndex((l) => l.msg === msg)
+    assert.ok(order('leak report before recycling') < order('closing'), 'the report comes first, then the drain')
+  })
+
+  it('stays put while a figure dips under its threshold within the window, and recycles once it stays over (manual clock)', () => {
+    const clock = new ManualClock()
+    let leaked = 0
+    const triggers: RecycleTrigger[] = []
+    const watch = new RecycleWatch(
+      clock,
+      () => ({ rssBytes: 1, heapUsedBytes: 1, leaked }),
+      resolveRecycleOptions({ maxLeaked: 2, window: 1_000, checkEvery: 100 }),
+      (trigger) => triggers.push(trigger),
+    )
+    leaked = 3
+    clock.advance(900)
+    leaked = 2
+    clock.advance(100) // at the threshold, not above: the window starts again
+    leaked = 5
+    clock.advance(900)
+    assert.deepEqual(triggers, [])
+    clock.advance(200)
+    assert.deepEqual(triggers, [{ figure: 'leaked', value: 5, threshold: 2, aboveForMs: 1_000 }])
+    clock.advance(10_000)
+    assert.equal(triggers.length, 1, 'once')
+    watch.stop()
+  })
+
+  it('refuses recycle options that watch nothing or are not numbers, naming them, before listening', async () => {
+    const { app } = await buildApp()
+    for (const [recycle, named] of [
+      [{}, /listenGracefully\(options\.recycle\): expected at least one of maxRssBytes, maxHeapUsedBytes and maxLeaked/],
+      [{ maxLeaked: -1 }, /listenGracefully\(options\.recycle\.maxLeaked\)/],
+      [{ maxRssBytes: '1GB' }, /listenGracefully\(options\.recycle\.maxRssBytes\)/],
+      [{ maxLeaked: 1, window: -5 }, /listenGracefully\(options\.recycle\.window\)/],
+      [{ maxLeaked: 1, checkEvery: 0 }, /listenGracefully\(options\.recycle\.checkEvery\)/],
+      [{ maxLeaked: 1, maxRss: 5 }, /listenGracefully\(options\.recycle\)\.maxRss/],
+    ] as const) {
+      await assert.rejects(listenGracefully(app, { recycle: recycle as never }), named)
+    }
+    assert.equal(app.server.listening, false)
+    await app.close()
   })
 })
 

@@ -3,6 +3,7 @@ import { checkDuration } from '@fastify-tasks/core/validation'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { ForwardedSignals } from './forwarded-signals.js'
+import { resolveRecycleOptions, RecycleWatch, type RecycleOptions, type RecycleTrigger } from './recycle.js'
 
 /** Exit codes of a process closed by {@link listenGracefully}. */
 export const EXIT_CODES = {
@@ -12,6 +13,11 @@ export const EXIT_CODES = {
   failed: 1,
   /** Closed, but some background tasks were abandoned (dropped, aborted or unsettled); they were logged by name. */
   abandoned: 2,
+  /**
+   * Recycled (`recycle`): memory or leaked tasks stayed above a threshold, so the process drained and
+   * exited on purpose, for the orchestrator to start a fresh one. The leak report was logged first.
+   */
+  recycled: 3,
 } as const
 
 /** Options of {@link listenGracefully}. */
@@ -41,6 +47,13 @@ export interface GracefulOptions {
    * @default 500
    */
   duplicateSignalWindow?: number
+  /**
+   * The last line of defence against a leak, off by default: when the resident set size, the heap in
+   * use or the leaked tasks stay above a threshold for `window`, log the leak report, drain (with the
+   * SIGTERM budget) and exit with {@link EXIT_CODES}`.recycled` (3), for the orchestrator to restart
+   * the instance. Celery's `max_memory_per_child`, for a Fastify service.
+   */
+  recycle?: RecycleOptions
 }
 
 /** What {@link listenGracefully} resolves with. */
@@ -89,6 +102,7 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
     options.duplicateSignalWindow === undefined
       ? 500
       : checkDuration('listenGracefully(options.duplicateSignalWindow)', options.duplicateSignalWindow)
+  const recycle = options.recycle === undefined ? undefined : resolveRecycleOptions(options.recycle)
   const exit = (code: number): never => process.exit(code)
   const abortGrace = app.tasks.summary().limits.abortGrace
   const killAfterMs = Math.max(drainTimeout, interruptDrainTimeout) + abortGrace + closeMargin
@@ -111,6 +125,9 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
   }
   for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal)
 
+  let recycled: RecycleTrigger | undefined
+  // Made once listening (below); stopped when the close begins, whatever began it.
+  let watch: RecycleWatch | undefined
   const grace = closeWithGrace(
     {
       delay: killAfterMs,
@@ -126,6 +143,7 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
       },
     },
     async ({ signal: otherSignal, err, manual }) => {
+      watch?.stop()
       const signal = otherSignal ?? signals.first
       const budget = signal === 'SIGINT' ? interruptDrainTimeout : drainTimeout
       if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
@@ -144,10 +162,34 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
         }
       }
       const report: CloseReport = await app.tasks.close()
+      if (recycled !== undefined && err === undefined) exit(EXIT_CODES.recycled)
       // close-with-grace exits with 0 once this resolves (1 after an error): say more when tasks were lost.
       if (err === undefined && !report.clean) exit(EXIT_CODES.abandoned)
     },
   )
+
+  if (recycle !== undefined) {
+    watch = new RecycleWatch(
+      app.tasks.eventLoop.clock,
+      () => {
+        const memory = process.memoryUsage()
+        return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, leaked: app.tasks.summary().leaked.live }
+      },
+      recycle,
+      (trigger) => {
+        // Closed some other way meanwhile: nothing to recycle.
+        if (app.tasks.closing) return
+        recycled = trigger
+        // The leak report first: once the process is gone, it is the only record of what leaked.
+        app.log.error({ leaks: leakReport(app) }, 'leak report before recycling')
+        app.log.error(
+          { ...trigger, windowMs: recycle.window, exitCode: EXIT_CODES.recycled },
+          `recycling: ${trigger.figure} stayed above ${trigger.threshold} for ${recycle.window} ms; draining, then exiting for the orchestrator to restart this instance`,
+        )
+        grace.close()
+      },
+    )
+  }
 
   return {
     address,
@@ -155,4 +197,21 @@ export async function listenGracefully(app: FastifyInstance, options: GracefulOp
     drainTimeouts: Object.freeze({ terminate: drainTimeout, interrupt: interruptDrainTimeout }),
     close: () => grace.close(),
   }
+}
+
+/** The live tasks given up on (leaked, hung, or aborting), by group: what a recycle leaves behind. At most 20 groups. */
+function leakReport(app: FastifyInstance): Record<string, unknown>[] {
+  return app.tasks
+    .groups()
+    .filter((g) => g.state === 'aborting' || g.leaked > 0)
+    .slice(0, 20)
+    .map((g) => ({
+      task: g.name,
+      count: g.count,
+      leaked: g.leaked,
+      hung: g.hung,
+      oldestAgeMs: Math.round(g.oldestAgeMs),
+      site: g.site,
+      labels: g.labels,
+    }))
 }
