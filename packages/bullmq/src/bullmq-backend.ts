@@ -9,7 +9,7 @@ import {
   type Settlement,
   type TaskBackend,
 } from '@fastify-tasks/core'
-import { Queue } from 'bullmq'
+import { Queue, type Worker } from 'bullmq'
 import type { Cluster } from 'ioredis'
 import { BACKOFF_TYPE, CANCEL_REASONS, Consumer } from './consumer.js'
 import { bullPriority, jobData } from './job-data.js'
@@ -199,13 +199,20 @@ export class BullmqBackend implements TaskBackend {
     const consumer = this.#consumer
     // Each job's last word to Redis (its result, or its return to the queue), within the budget.
     if (consumer !== undefined) await within(consumer.settled(), budgetMs)
-    // The rest is letting go. Nothing of ours runs any more: the worker closes without waiting for its
-    // blocking read for the next job (`force`), and its lock extender stops with it (a job BullMQ had
-    // just taken and not handed over yet is found stalled and runs again elsewhere). After a Redis
-    // restart BullMQ's own closes could wait far longer than they should (seen: a whole budget), so
-    // they get a second; what is left is cut below.
+    // The rest is letting go. BullMQ's close waits for a job its worker took as the close began (our
+    // processor gives it back, no attempt used). After a Redis restart that close could wait far
+    // longer than it should (seen: a whole budget, on a blocking read that outlived the disconnect
+    // meant to end it), so it gets a second; then its connections are cut and its lock extender,
+    // whose timer would keep the process alive, is stopped.
     const cleanup = (async () => {
-      await consumer?.worker.close(true)
+      if (consumer !== undefined) {
+        // Without Redis no job can be given back, and a graceful close would wait for it: forced.
+        if (this.#producer.status !== 'ready') await consumer.worker.close(true)
+        else if (!(await within(consumer.worker.close(), CLEANUP_WAIT))) {
+          await consumer.worker.disconnect().catch(() => undefined)
+          stopLockExtender(consumer.worker)
+        }
+      }
       // Redis unreachable: a graceful close of the rest would wait for it. What is not connected is dropped.
       if (this.#producer.status === 'ready') {
         await this.#watcher?.close()
@@ -219,13 +226,14 @@ export class BullmqBackend implements TaskBackend {
       )
     })()
     cleanup.catch((error: unknown) => this.#report(error as Error))
-    await within(cleanup, Math.max(0, Math.min(CLEANUP_WAIT, budgetMs - (systemClock.now() - startedAt))))
+    await within(cleanup, Math.max(0, Math.min(2 * CLEANUP_WAIT, budgetMs - (systemClock.now() - startedAt))))
     this.#closed = true
     // Whatever is still waiting for Redis gives up now: the jobs this process still held are found
     // stalled by another worker (after `lockDuration`) and run again there.
     // BullMQ's own connections (the worker's and the event reader's blocking copies) included: one
     // left reconnecting would hold the process open.
     void this.#consumer?.worker.close(true).catch(() => undefined)
+    if (this.#consumer !== undefined) stopLockExtender(this.#consumer.worker)
     for (const client of this.#clients) client.disconnect()
     void this.#consumer?.worker.disconnect().catch(() => undefined)
     void this.#watcher?.disconnect().catch(() => undefined)
@@ -286,8 +294,19 @@ export type JobCounts = Readonly<Record<(typeof JOB_STATES)[number], number>>
  */
 const WAITING = { maxRetriesPerRequest: null, commandTimeout: undefined } as const
 
-/** How long letting go of BullMQ and the connections may take at the end of a close, in ms. */
+/** How long BullMQ's worker is given to close on its own at the end of a close, in ms (the rest as long again). */
 const CLEANUP_WAIT = 1_000
+
+/**
+ * Stops a worker whose close hangs from renewing job locks. BullMQ stops its lock extender only at the
+ * end of a close; one that never ends would re-arm that timer for ever and keep the process alive.
+ * Reaches a protected member of BullMQ's Worker (present in BullMQ 5 and 6): if it is missing,
+ * nothing is done.
+ */
+function stopLockExtender(worker: Worker): void {
+  const manager = (worker as unknown as { lockManager?: { close?: () => Promise<void> } }).lockManager
+  void manager?.close?.().catch(() => undefined)
+}
 
 /** Waits for `promise` at most `ms`: `true` if it settled by then. */
 function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
