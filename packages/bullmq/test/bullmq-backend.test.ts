@@ -14,6 +14,7 @@ import { Queue } from 'bullmq'
 import { Redis as Redis6 } from 'ioredis6'
 import { bullmqBackend, type BullmqBackend, type BullmqBackendOptions } from '../src/index.js'
 import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
+import { until } from './helpers.js'
 
 let redis: RedisServer
 let queues = 0
@@ -39,15 +40,6 @@ async function scheduler(
   open.push(s)
   await b.ready()
   return { scheduler: s, backend: b }
-}
-
-/** Resolves when `condition` holds, checking every 10 ms for at most `ms`. */
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  for (let waited = 0; waited < ms; waited += 10) {
-    if (await condition()) return
-    await sleep(10)
-  }
-  throw new Error(`condition not met within ${ms} ms`)
 }
 
 const uniqueQueue = (): string => `test-${process.pid}-${++queues}`

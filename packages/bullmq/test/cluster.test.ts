@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Scheduler, defineTask, type AnyTaskDefinition, type TaskContext } from '@fastify-tasks/core'
 import { startRedisCluster, type RedisCluster } from '@fastify-tasks/redis-server'
 import { Cluster } from 'ioredis'
 import { bullmqBackend, type BullmqBackend } from '../src/index.js'
+import { until } from './helpers.js'
 
 let cluster: RedisCluster
 /** The app's own cluster client: the backend duplicates it, never uses or closes it. */
@@ -30,14 +30,6 @@ async function replica(
   open.push(scheduler)
   await backend.ready()
   return { scheduler, backend }
-}
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  for (let waited = 0; waited < ms; waited += 10) {
-    if (await condition()) return
-    await sleep(10)
-  }
-  throw new Error(`condition not met within ${ms} ms`)
 }
 
 describe('the bullmq backend on a Redis Cluster', { timeout: 120_000 }, () => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyTasks, { defineTask } from 'fastify-tasks'
 import { Scheduler } from '@fastify-tasks/core'
 import { bullmqBackend } from '../src/index.js'
 import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
+import { until } from './helpers.js'
 
 let redis: RedisServer
 before(async () => {
@@ -16,14 +16,6 @@ before(async () => {
 after(async () => {
   await redis.close()
 })
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  for (let waited = 0; waited < ms; waited += 10) {
-    if (await condition()) return
-    await sleep(10)
-  }
-  throw new Error(`condition not met within ${ms} ms`)
-}
 
 describe('fastify-tasks on the bullmq backend', { timeout: 60_000 }, () => {
   let app: FastifyInstance

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { BackendUnavailableError, Scheduler, defineTask, type AnyTaskDefinition, type TaskContext } from '@fastify-tasks/core'
 import { startRedis, type RedisServer } from '@fastify-tasks/redis-server'
 import { bullmqBackend, type BullmqBackend, type BullmqBackendOptions } from '../src/index.js'
+import { until } from './helpers.js'
 
 let redis: RedisServer
 let queues = 0
@@ -27,15 +27,6 @@ async function replica(
   open.push(s)
   await b.ready()
   return { scheduler: s, backend: b }
-}
-
-/** Resolves when `condition` holds, checking every 10 ms for at most `ms`. */
-async function until(condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  for (let waited = 0; waited < ms; waited += 10) {
-    if (await condition()) return
-    await sleep(10)
-  }
-  throw new Error(`condition not met within ${ms} ms`)
 }
 
 const uniqueQueue = (): string => `schedules-${process.pid}-${++queues}`
